@@ -1,0 +1,136 @@
+# thptrace build.  Outputs go under $(BUILD); the tool itself is ./thptrace.
+#   make              build ./thptrace
+#   make test         unit tests, then (as root) live tests and the QEMU matrix
+#   make unit         unit tests only (no root needed)
+#   make demo         (root) run the bundled demo under thptrace
+#   make SAN=1 test   the same tests under ASan+UBSan (objects in build/san)
+#   make V=1          show full commands
+
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VMLINUX_DIR := vmlinux/$(ARCH)
+ifeq ($(wildcard $(VMLINUX_DIR)/vmlinux.h),)
+$(error no $(VMLINUX_DIR)/vmlinux.h for architecture '$(shell uname -m)'; see README "Regenerating vmlinux.h")
+endif
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+ifeq ($(SAN),1)
+BUILD ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+BIN := $(BUILD)/thptrace
+else
+BUILD ?= build
+SANFLAGS :=
+BIN := thptrace
+endif
+
+CFLAGS ?= -g -O2
+CFLAGS += -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 $(SANFLAGS)
+CPPFLAGS += -I$(BUILD) -Ibpf -Isrc -D_GNU_SOURCE
+LDFLAGS += $(SANFLAGS)
+LDLIBS := -lbpf -lelf -lz
+
+# System include dirs as clang sees them, so <asm/...> resolves for BPF builds.
+CLANG_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Ibpf \
+	$(CLANG_SYS_INCLUDES) -Wall -Wno-unused-function
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+# Files that need the BPF skeleton; everything else in src/ is plain C that the
+# unit tests link against without BPF.
+SKEL_SRCS := src/main.c src/trace.c src/probes.c src/doctor.c
+CORE_SRCS := $(filter-out $(SKEL_SRCS),$(wildcard src/*.c))
+SKEL_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(filter $(wildcard src/*.c),$(SKEL_SRCS)))
+CORE_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(CORE_SRCS))
+CORE_LIB := $(BUILD)/libthpcore.a
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+
+DEMO := build/thp_demo
+
+.PHONY: all clean install test unit live vmtest demo fuzz bench
+.DELETE_ON_ERROR:
+
+all: $(BIN) $(DEMO)
+
+$(BUILD) $(BUILD)/tests build/fuzz:
+	$(Q)mkdir -p $@
+
+$(BUILD)/thptrace.bpf.o: bpf/thptrace.bpf.c bpf/thptrace.h $(VMLINUX_DIR)/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/thptrace.skel.h: $(BUILD)/thptrace.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name thptrace_bpf > $@
+
+$(SKEL_OBJS): $(BUILD)/thptrace.skel.h
+
+$(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/thptrace.h | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(SKEL_OBJS) $(CORE_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(SKEL_OBJS) $(CORE_LIB) $(LDLIBS) -o $@
+
+# The demo's first loadable segment must span an aligned 2 MiB region: lld
+# puts read-only data first, and the page size pins the alignment.
+$(DEMO): tests/workloads/thp_demo.c
+	$(call msg,DEMO,$@)
+	$(Q)mkdir -p build && $(CLANG) -O2 -Wall -Wextra -fuse-ld=lld \
+		-Wl,-z,max-page-size=0x200000 -Wl,-z,separate-loadable-segments $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) | $(BUILD)/tests
+	$(call msg,UNIT,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $< $(CORE_LIB) $(LDFLAGS) -lcmocka $(LDLIBS) -o $@
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run-unit $(UNIT_BINS)
+
+live: $(BIN) $(DEMO)
+	$(Q)THPTRACE=$(abspath $(BIN)) DEMO=$(abspath $(DEMO)) tests/run-live
+
+vmtest: thptrace $(DEMO)
+	$(Q)tests/vm/vmtest
+
+build/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) | build/fuzz
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Ibuild $< $(CORE_SRCS) $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)tests/run-fuzz $(FUZZ_BINS)
+
+test: unit live
+
+demo: $(BIN) $(DEMO)
+	$(Q)tests/demo
+
+bench: thptrace $(DEMO)
+	$(Q)bench/run
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/thptrace
+
+clean:
+	rm -rf build thptrace

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* The one record the BPF programs write and user space decodes.  Plain fixed
+ * width types only: this header is included by the BPF side after vmlinux.h
+ * and by user space without it. */
+#ifndef THPTRACE_H
+#define THPTRACE_H
+
+#define THP_COMM_LEN 16
+#define THP_FILE_LEN 64
+#define THP_MAX_RANGES 16
+
+/* What happened.  Also the index into user space's name table. */
+enum thp_rec_kind {
+	REC_NONE = 0,
+	REC_EXEC,
+	REC_EXIT,
+	REC_MADVISE,
+	REC_FAULT,
+	REC_SCAN_FILE,
+	REC_COLLAPSE_FILE,
+	REC_RETRACT,		/* retract_page_tables */
+	REC_PMDP_COLLAPSE_FLUSH,
+	REC_MAP_PAGES,		/* filemap_map_pages */
+	REC_SET_PMD,		/* do_set_pmd */
+	REC_KIND_MAX,
+};
+
+/* Which mechanism produced the record. */
+enum thp_via {
+	VIA_NONE = 0,
+	VIA_FENTRY,
+	VIA_FEXIT,
+	VIA_KPROBE,
+	VIA_KRETPROBE,
+	VIA_TRACEPOINT,
+	VIA_PAGEMAP,		/* user space only: sampled page state */
+	VIA_MAX,
+};
+
+/* Flag bits in thp_rec.flags. */
+#define REC_F_HAS_RET	0x01	/* ret holds the function's return value or result */
+#define REC_F_IN_COLLAPSE 0x02	/* fired inside a collapse_file of a traced mm */
+
+struct thp_rec {
+	__u64 ts_ns;		/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
+	__u64 mm;		/* opaque key: user space maps it to a small id, never prints it */
+	__u64 addr;		/* user address: fault, madvise start, collapse/pmd address */
+	__u64 len;		/* madvise length; fault error_code */
+	__u64 pgoff;		/* file page index: collapse start, map_pages first index */
+	__u64 pgoff_end;	/* map_pages last index */
+	__u64 ino;		/* backing file's inode, when known */
+	__u32 dev;		/* backing file's device (kernel dev_t encoding), when known */
+	__u32 pid;		/* actor: the thread that ran the code */
+	__u32 tgid;		/* actor's process */
+	__u32 mm_tgid;		/* the process that owns mm (the target), 0 if unknown */
+	__s32 ret;		/* return value, scan_result, exit code */
+	__s32 arg;		/* madvise behaviour; collapse nr; scan present */
+	__s32 arg2;		/* scan swap */
+	__u16 kind;		/* enum thp_rec_kind */
+	__u8 via;		/* enum thp_via */
+	__u8 flags;		/* REC_F_* */
+	char comm[THP_COMM_LEN];	/* actor's comm */
+	char file[THP_FILE_LEN];	/* file name (collapse, scan, exec) */
+};
+
+struct thp_range {
+	__u64 start;
+	__u64 end;		/* exclusive */
+};
+
+struct thp_file_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+#endif

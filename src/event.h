@@ -1,0 +1,116 @@
+/* The decoded event: what every later stage (regions, text, JSON, SVG,
+ * report replay) works on.  Built from a BPF record by decode.c, from a page
+ * state sample by the sampler, or from a saved JSON line by report.c, so
+ * nothing here may depend on BPF or on /proc. */
+#ifndef THP_EVENT_H
+#define THP_EVENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EV_COMM_LEN 16
+#define EV_FILE_LEN 256
+#define EV_NAME_LEN 48
+#define THP_REGION_SIZE (2ULL << 20)
+#define THP_REGION_MASK (~(THP_REGION_SIZE - 1))
+
+enum ev_kind {
+	EV_NONE = 0,
+	EV_EXEC,
+	EV_EXIT,
+	EV_MADVISE,
+	EV_FAULT,
+	EV_SCAN_FILE,
+	EV_COLLAPSE_FILE,
+	EV_RETRACT,		/* retract_page_tables */
+	EV_PMDP_COLLAPSE_FLUSH,
+	EV_MAP_PAGES,		/* filemap_map_pages */
+	EV_SET_PMD,		/* do_set_pmd */
+	EV_STATE,		/* sampled page state of one 2 MiB region */
+	EV_LOST,		/* records the ring buffer dropped */
+	EV_SUMMARY,
+	EV_VERDICT,
+	EV_KIND_MAX,
+};
+
+/* The numbering of enum ev_kind 1..EV_SET_PMD matches enum thp_rec_kind. */
+
+enum ev_via {
+	VIA_ID_NONE = 0,
+	VIA_ID_FENTRY,
+	VIA_ID_FEXIT,
+	VIA_ID_KPROBE,
+	VIA_ID_KRETPROBE,
+	VIA_ID_TRACEPOINT,
+	VIA_ID_PAGEMAP,
+	VIA_ID_MAX,
+};
+
+/* Page state of a 2 MiB region as pagemap shows it. */
+enum page_state {
+	PS_UNKNOWN = 0,
+	PS_NONE,		/* nothing present */
+	PS_PTE,			/* present, mapped by small page table entries */
+	PS_PMD,			/* mapped by one PMD (a huge page) */
+};
+
+/* Which fields of struct thp_event carry a value. */
+#define EVF_ADDR	0x0001
+#define EVF_LEN		0x0002
+#define EVF_PGOFF	0x0004
+#define EVF_RET		0x0008
+#define EVF_RESULT	0x0010	/* result/result_name: scan_result */
+#define EVF_FILE	0x0020
+#define EVF_BEHAVIOR	0x0040
+#define EVF_STATE	0x0080
+#define EVF_PGOFF_END	0x0100
+#define EVF_INODE	0x0200
+#define EVF_NR		0x0400
+#define EVF_PRESENT	0x0800
+#define EVF_IN_COLLAPSE 0x1000
+#define EVF_ERRCODE	0x2000
+
+struct thp_event {
+	enum ev_kind kind;
+	enum ev_via via;
+	uint32_t fields;		/* EVF_* */
+	uint64_t ts_ns;			/* CLOCK_MONOTONIC */
+	double t;			/* seconds since the trace started */
+	uint32_t pid;			/* actor thread id (as the kernel's pid) */
+	uint32_t tgid;
+	char comm[EV_COMM_LEN];
+	uint32_t mm_id;			/* small id of the target mm, 0 if none */
+	uint32_t target_pid;		/* process that owns that mm, 0 if unknown */
+
+	uint64_t addr;
+	uint64_t len;
+	uint64_t pgoff, pgoff_end;
+	uint64_t ino;
+	uint32_t dev;
+	int64_t ret;
+	int32_t result;			/* raw scan_result number */
+	char result_name[EV_NAME_LEN];	/* its name from the kernel's BTF */
+	int32_t behavior;		/* madvise advice number */
+	int32_t nr, present, swap;
+	uint64_t errcode;		/* fault error code */
+	char file[EV_FILE_LEN];
+
+	/* EV_STATE */
+	uint64_t region;		/* 2 MiB aligned start */
+	enum page_state state;
+	bool thp;			/* backed by a huge folio (kpageflags THP) */
+
+	/* EV_LOST / EV_SUMMARY */
+	uint64_t count;
+};
+
+const char *ev_kind_name(enum ev_kind k);
+enum ev_kind ev_kind_from_name(const char *s);
+const char *ev_via_name(enum ev_via v);
+enum ev_via ev_via_from_name(const char *s);
+const char *page_state_name(enum page_state s);
+enum page_state page_state_from_name(const char *s);
+const char *madv_name(int behavior);	/* "MADV_HUGEPAGE", or NULL if unknown */
+int madv_from_name(const char *s);	/* -1 if unknown */
+
+#endif
