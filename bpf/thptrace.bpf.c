@@ -1,0 +1,681 @@
+// SPDX-License-Identifier: GPL-2.0
+/* thptrace's kernel side: observe, filter by target mm and address range,
+ * write one small record per kept event.  No formatting here.
+ *
+ * Every function probe has up to three thin entry points (fentry/fexit,
+ * kprobe/kretprobe, tracepoint), all declared optional ("?") so that user
+ * space's attach policy (src/probes.c) enables exactly one mechanism per
+ * probe before load.  Each entry point only unpacks its arguments and calls
+ * one shared handler. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "thptrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define HPAGE_SIZE (2ULL << 20)
+#define HPAGE_MASK (~(HPAGE_SIZE - 1))
+
+/* Set by user space before load. */
+const volatile bool trace_all = false;		/* -a: every process is a target */
+const volatile __u32 self_tgid = 0;		/* never trace ourselves */
+const volatile __u64 wake_bytes = 256 * 1024;	/* wake user space past this backlog */
+const volatile bool want_fault_addr = false;	/* map_pages tracepoint needs the fault address */
+
+/* Updated by user space at run time through the mmap'ed .bss: the ranges
+ * are only known once the target has exec'ed. */
+struct thp_range ranges[THP_MAX_RANGES];
+__u32 nr_ranges;
+__u32 range_filter;		/* 0: whole address space */
+__u64 lost_records;		/* ring buffer full */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} rb SEC(".maps");
+
+/* Target processes by tgid (user space fills it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u32);
+} targets SEC(".maps");
+
+/* Target mms, learned lazily: mm pointer -> owning tgid. khugepaged works on
+ * an mm, not a task, so this is how its work is attributed to the target. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u32);
+} target_mms SEC(".maps");
+
+/* Files (dev, ino) mapped in the traced ranges: retract_page_tables has no
+ * mm, only the file. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct thp_file_key);
+	__type(value, __u32);
+} target_files SEC(".maps");
+
+/* Arguments saved at function entry for the return probe, keyed by thread
+ * and probe kind. */
+struct stash_key {
+	__u64 pid_tgid;
+	__u32 kind;
+	__u32 pad;
+};
+
+struct stash_val {
+	__u64 a[4];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct stash_key);
+	__type(value, struct stash_val);
+} stash SEC(".maps");
+
+/* Thread -> mm of the collapse_file it is inside, for attributing
+ * retract_page_tables and pmdp_collapse_flush calls made from it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u64);
+	__type(value, struct stash_val);
+} in_collapse SEC(".maps");
+
+/* Thread -> address of its last user fault, for the map_pages tracepoint,
+ * which reports file indexes but no address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} last_fault SEC(".maps");
+
+static __always_inline bool in_ranges(__u64 start, __u64 end)
+{
+	if (!range_filter)
+		return true;
+	for (int i = 0; i < THP_MAX_RANGES; i++) {
+		if (i >= nr_ranges)
+			break;
+		if (start < ranges[i].end && end > ranges[i].start)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool region_in_ranges(__u64 addr)
+{
+	__u64 r = addr & HPAGE_MASK;
+
+	return in_ranges(r, r + HPAGE_SIZE);
+}
+
+/* The tgid owning mm if mm belongs to a target, else 0. */
+static __always_inline __u32 mm_target(struct mm_struct *mm)
+{
+	__u64 key = (__u64)mm;
+	__u32 *known, owner_tgid = 0;
+
+	if (!mm)
+		return 0;
+	known = bpf_map_lookup_elem(&target_mms, &key);
+	if (known)
+		return *known;
+	if (bpf_core_field_exists(mm->owner)) {
+		struct task_struct *owner = BPF_CORE_READ(mm, owner);
+
+		if (owner)
+			owner_tgid = BPF_CORE_READ(owner, tgid);
+	}
+	if (!owner_tgid || owner_tgid == self_tgid)
+		return 0;
+	if (!trace_all && !bpf_map_lookup_elem(&targets, &owner_tgid))
+		return 0;
+	bpf_map_update_elem(&target_mms, &key, &owner_tgid, BPF_ANY);
+	return owner_tgid;
+}
+
+/* Is the current task a target?  Also teaches target_mms its mm. */
+static __always_inline bool current_is_target(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	__u64 key;
+
+	if (tgid == self_tgid)
+		return false;
+	if (!trace_all && !bpf_map_lookup_elem(&targets, &tgid))
+		return false;
+	task = (struct task_struct *)bpf_get_current_task();
+	mm = BPF_CORE_READ(task, mm);
+	if (!mm)
+		return false;
+	key = (__u64)mm;
+	if (!bpf_map_lookup_elem(&target_mms, &key))
+		bpf_map_update_elem(&target_mms, &key, &tgid, BPF_ANY);
+	return true;
+}
+
+static __always_inline struct mm_struct *current_mm(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	return BPF_CORE_READ(task, mm);
+}
+
+static __always_inline struct thp_rec *rec_reserve(__u16 kind, __u8 via)
+{
+	struct thp_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+	__u64 id;
+
+	if (!r) {
+		__sync_fetch_and_add(&lost_records, 1);
+		return NULL;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	id = bpf_get_current_pid_tgid();
+	r->ts_ns = bpf_ktime_get_ns();
+	r->pid = (__u32)id;
+	r->tgid = id >> 32;
+	r->kind = kind;
+	r->via = via;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	return r;
+}
+
+/* Batch wake-ups: a wake-up per record costs more than the record itself;
+ * user space drains on a short timer anyway. */
+static __always_inline void rec_submit(struct thp_rec *r)
+{
+	__u64 backlog = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(r, backlog >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void rec_set_inode(struct thp_rec *r, struct inode *inode)
+{
+	if (!inode)
+		return;
+	r->ino = BPF_CORE_READ(inode, i_ino);
+	r->dev = BPF_CORE_READ(inode, i_sb, s_dev);
+}
+
+static __always_inline void rec_set_file(struct thp_rec *r, struct file *file)
+{
+	const unsigned char *name;
+
+	if (!file)
+		return;
+	rec_set_inode(r, BPF_CORE_READ(file, f_inode));
+	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	if (name)
+		bpf_probe_read_kernel_str(r->file, sizeof(r->file), name);
+}
+
+/* ---- collapse_file(mm, addr, file, start, ...) ---- */
+
+static __always_inline void collapse_enter(__u64 mm, __u64 addr, __u64 file, __u64 start)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash_val v = { .a = { mm, addr, file, start } };
+
+	if (!mm_target((struct mm_struct *)mm))
+		return;
+	bpf_map_update_elem(&in_collapse, &id, &v, BPF_ANY);
+}
+
+static __always_inline void collapse_exit(__u8 via, __u64 mm, __u64 addr, __u64 file,
+					  __u64 start, __s64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct thp_rec *r;
+	__u32 tgid;
+
+	bpf_map_delete_elem(&in_collapse, &id);
+	tgid = mm_target((struct mm_struct *)mm);
+	if (!tgid || !region_in_ranges(addr))
+		return;
+	r = rec_reserve(REC_COLLAPSE_FILE, via);
+	if (!r)
+		return;
+	r->mm = mm;
+	r->mm_tgid = tgid;
+	r->addr = addr;
+	r->pgoff = start;
+	r->ret = ret;
+	r->flags = REC_F_HAS_RET;
+	rec_set_file(r, (struct file *)file);
+	rec_submit(r);
+}
+
+SEC("?fentry/collapse_file")
+int collapse_file_fentry(__u64 *ctx)
+{
+	collapse_enter(ctx[0], ctx[1], ctx[2], ctx[3]);
+	return 0;
+}
+
+SEC("?fexit/collapse_file")
+int collapse_file_fexit(__u64 *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	collapse_exit(VIA_FEXIT, ctx[0], ctx[1], ctx[2], ctx[3], (__s32)ret);
+	return 0;
+}
+
+SEC("?kprobe/collapse_file")
+int BPF_KPROBE(collapse_file_kprobe, void *mm, unsigned long addr, void *file, unsigned long start)
+{
+	collapse_enter((__u64)mm, addr, (__u64)file, start);
+	return 0;
+}
+
+SEC("?kretprobe/collapse_file")
+int BPF_KRETPROBE(collapse_file_kretprobe, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash_val *v = bpf_map_lookup_elem(&in_collapse, &id);
+
+	if (!v)
+		return 0;
+	collapse_exit(VIA_KRETPROBE, v->a[0], v->a[1], v->a[2], v->a[3], (__s32)ret);
+	return 0;
+}
+
+SEC("?tracepoint/huge_memory/mm_khugepaged_collapse_file")
+int collapse_file_tp(struct trace_event_raw_mm_khugepaged_collapse_file *ctx)
+{
+	struct mm_struct *mm = BPF_CORE_READ(ctx, mm);
+	__u64 addr = BPF_CORE_READ(ctx, addr);
+	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	struct thp_rec *r;
+	__u32 tgid;
+
+	tgid = mm_target(mm);
+	if (!tgid)
+		return 0;
+	/* Kernels before a 2024 fix swapped addr and is_shmem: an address that
+	 * is not 2 MiB aligned is not an address, so do not filter on it. */
+	if ((addr & ~HPAGE_MASK) == 0 && addr && !region_in_ranges(addr))
+		return 0;
+	r = rec_reserve(REC_COLLAPSE_FILE, VIA_TRACEPOINT);
+	if (!r)
+		return 0;
+	r->mm = (__u64)mm;
+	r->mm_tgid = tgid;
+	r->addr = addr;
+	r->pgoff = BPF_CORE_READ(ctx, index);
+	r->arg = BPF_CORE_READ(ctx, nr);
+	r->ret = BPF_CORE_READ(ctx, result);
+	r->flags = REC_F_HAS_RET;
+	bpf_probe_read_kernel_str(r->file, sizeof(r->file), (void *)ctx + (loc & 0xffff));
+	rec_submit(r);
+	return 0;
+}
+
+/* ---- retract_page_tables(mapping, pgoff, ...) ---- */
+
+static __always_inline void retract(__u8 via, struct address_space *mapping, __u64 pgoff)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash_val *ctxv = bpf_map_lookup_elem(&in_collapse, &id);
+	struct inode *host = BPF_CORE_READ(mapping, host);
+	struct thp_file_key fk = {};
+	struct thp_rec *r;
+
+	if (!host)
+		return;
+	fk.ino = BPF_CORE_READ(host, i_ino);
+	fk.dev = BPF_CORE_READ(host, i_sb, s_dev);
+	if (!ctxv && !bpf_map_lookup_elem(&target_files, &fk))
+		return;
+	r = rec_reserve(REC_RETRACT, via);
+	if (!r)
+		return;
+	r->ino = fk.ino;
+	r->dev = fk.dev;
+	r->pgoff = pgoff;
+	if (ctxv) {
+		r->mm = ctxv->a[0];
+		r->mm_tgid = mm_target((struct mm_struct *)ctxv->a[0]);
+		r->addr = ctxv->a[1];
+		r->flags |= REC_F_IN_COLLAPSE;
+	}
+	rec_submit(r);
+}
+
+SEC("?fentry/retract_page_tables")
+int retract_page_tables_fentry(__u64 *ctx)
+{
+	retract(VIA_FENTRY, (struct address_space *)ctx[0], ctx[1]);
+	return 0;
+}
+
+SEC("?kprobe/retract_page_tables")
+int BPF_KPROBE(retract_page_tables_kprobe, void *mapping, unsigned long pgoff)
+{
+	retract(VIA_KPROBE, mapping, pgoff);
+	return 0;
+}
+
+/* ---- pmdp_collapse_flush(vma, address, pmdp) ---- */
+
+static __always_inline void pmd_flush(__u8 via, struct vm_area_struct *vma, __u64 address)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
+	struct thp_rec *r;
+	__u32 tgid;
+
+	tgid = mm_target(mm);
+	if (!tgid || !region_in_ranges(address))
+		return;
+	r = rec_reserve(REC_PMDP_COLLAPSE_FLUSH, via);
+	if (!r)
+		return;
+	r->mm = (__u64)mm;
+	r->mm_tgid = tgid;
+	r->addr = address;
+	rec_set_file(r, BPF_CORE_READ(vma, vm_file));
+	if (bpf_map_lookup_elem(&in_collapse, &id))
+		r->flags |= REC_F_IN_COLLAPSE;
+	rec_submit(r);
+}
+
+/* fentry cannot take a function that returns a struct (pmd_t): a kprobe only. */
+SEC("?kprobe/pmdp_collapse_flush")
+int BPF_KPROBE(pmdp_collapse_flush_kprobe, void *vma, unsigned long address)
+{
+	pmd_flush(VIA_KPROBE, vma, address);
+	return 0;
+}
+
+/* ---- do_set_pmd(vmf, ...) and filemap_map_pages(vmf, start, end) ---- */
+
+static __always_inline void vmf_event(__u16 kind, __u8 via, struct vm_fault *vmf,
+				      __u64 start, __u64 end, __s64 ret)
+{
+	struct vm_area_struct *vma = BPF_CORE_READ(vmf, vma);
+	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
+	__u64 address = BPF_CORE_READ(vmf, address);
+	struct thp_rec *r;
+	__u32 tgid;
+
+	tgid = mm_target(mm);
+	if (!tgid || !in_ranges(address, address + 1))
+		return;
+	r = rec_reserve(kind, via);
+	if (!r)
+		return;
+	r->mm = (__u64)mm;
+	r->mm_tgid = tgid;
+	r->addr = address;
+	r->pgoff = start;
+	r->pgoff_end = end;
+	r->ret = ret;
+	r->flags = REC_F_HAS_RET;
+	rec_set_file(r, BPF_CORE_READ(vma, vm_file));
+	rec_submit(r);
+}
+
+static __always_inline void stash_put(__u32 kind, __u64 a0, __u64 a1, __u64 a2)
+{
+	struct stash_key k = { .pid_tgid = bpf_get_current_pid_tgid(), .kind = kind };
+	struct stash_val v = { .a = { a0, a1, a2 } };
+
+	bpf_map_update_elem(&stash, &k, &v, BPF_ANY);
+}
+
+static __always_inline bool stash_take(__u32 kind, struct stash_val *out)
+{
+	struct stash_key k = { .pid_tgid = bpf_get_current_pid_tgid(), .kind = kind };
+	struct stash_val *v = bpf_map_lookup_elem(&stash, &k);
+
+	if (!v)
+		return false;
+	*out = *v;
+	bpf_map_delete_elem(&stash, &k);
+	return true;
+}
+
+SEC("?fexit/do_set_pmd")
+int do_set_pmd_fexit(__u64 *ctx)
+{
+	__u64 ret = 0;
+
+	bpf_get_func_ret(ctx, &ret);
+	vmf_event(REC_SET_PMD, VIA_FEXIT, (struct vm_fault *)ctx[0], 0, 0, (__s32)ret);
+	return 0;
+}
+
+SEC("?kprobe/do_set_pmd")
+int BPF_KPROBE(do_set_pmd_kprobe, void *vmf)
+{
+	/* Only keep what can become a record: the filter runs again at return. */
+	if (mm_target(BPF_CORE_READ((struct vm_fault *)vmf, vma, vm_mm)))
+		stash_put(REC_SET_PMD, (__u64)vmf, 0, 0);
+	return 0;
+}
+
+SEC("?kretprobe/do_set_pmd")
+int BPF_KRETPROBE(do_set_pmd_kretprobe, long ret)
+{
+	struct stash_val v;
+
+	if (stash_take(REC_SET_PMD, &v))
+		vmf_event(REC_SET_PMD, VIA_KRETPROBE, (struct vm_fault *)v.a[0], 0, 0, (__s32)ret);
+	return 0;
+}
+
+SEC("?fexit/filemap_map_pages")
+int filemap_map_pages_fexit(__u64 *ctx)
+{
+	__u64 ret = 0;
+
+	if (!current_is_target())
+		return 0;
+	bpf_get_func_ret(ctx, &ret);
+	vmf_event(REC_MAP_PAGES, VIA_FEXIT, (struct vm_fault *)ctx[0], ctx[1], ctx[2], (__s32)ret);
+	return 0;
+}
+
+SEC("?kprobe/filemap_map_pages")
+int BPF_KPROBE(filemap_map_pages_kprobe, void *vmf, unsigned long start, unsigned long end)
+{
+	if (current_is_target())
+		stash_put(REC_MAP_PAGES, (__u64)vmf, start, end);
+	return 0;
+}
+
+SEC("?kretprobe/filemap_map_pages")
+int BPF_KRETPROBE(filemap_map_pages_kretprobe, long ret)
+{
+	struct stash_val v;
+
+	if (stash_take(REC_MAP_PAGES, &v))
+		vmf_event(REC_MAP_PAGES, VIA_KRETPROBE, (struct vm_fault *)v.a[0], v.a[1], v.a[2],
+			  (__s32)ret);
+	return 0;
+}
+
+/* The tracepoint has file indexes only; the address comes from the fault
+ * that led here.  It does not fire when the range is mapped by a PMD. */
+SEC("?tracepoint/filemap/mm_filemap_map_pages")
+int filemap_map_pages_tp(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+{
+	__u32 pid = (__u32)bpf_get_current_pid_tgid();
+	__u64 addr = 0, *fa;
+	struct mm_struct *mm;
+	struct thp_rec *r;
+
+	if (!current_is_target())
+		return 0;
+	fa = bpf_map_lookup_elem(&last_fault, &pid);
+	if (fa)
+		addr = *fa;
+	if (!in_ranges(addr, addr + 1))
+		return 0;
+	r = rec_reserve(REC_MAP_PAGES, VIA_TRACEPOINT);
+	if (!r)
+		return 0;
+	mm = current_mm();
+	r->mm = (__u64)mm;
+	r->mm_tgid = r->tgid;
+	r->addr = addr;
+	r->ino = BPF_CORE_READ(ctx, i_ino);
+	r->dev = BPF_CORE_READ(ctx, s_dev);
+	r->pgoff = BPF_CORE_READ(ctx, index);
+	r->pgoff_end = BPF_CORE_READ(ctx, last_index);
+	rec_submit(r);
+	return 0;
+}
+
+/* ---- khugepaged's file scan ---- */
+
+SEC("?tracepoint/huge_memory/mm_khugepaged_scan_file")
+int scan_file_tp(struct trace_event_raw_mm_khugepaged_scan_file *ctx)
+{
+	struct mm_struct *mm = BPF_CORE_READ(ctx, mm);
+	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	struct thp_rec *r;
+	__u32 tgid;
+
+	tgid = mm_target(mm);
+	if (!tgid)
+		return 0;
+	r = rec_reserve(REC_SCAN_FILE, VIA_TRACEPOINT);
+	if (!r)
+		return 0;
+	r->mm = (__u64)mm;
+	r->mm_tgid = tgid;
+	r->arg = BPF_CORE_READ(ctx, present);
+	r->arg2 = BPF_CORE_READ(ctx, swap);
+	r->ret = BPF_CORE_READ(ctx, result);
+	r->flags = REC_F_HAS_RET;
+	bpf_probe_read_kernel_str(r->file, sizeof(r->file), (void *)ctx + (loc & 0xffff));
+	rec_submit(r);
+	return 0;
+}
+
+/* ---- the target itself: faults, madvise, exec, exit ---- */
+
+/* x86's exceptions:page_fault_user is not described in BTF; its layout has
+ * been the same since it was added (4.15). */
+struct page_fault_user_args {
+	__u64 common;
+	__u64 address;
+	__u64 ip;
+	__u64 error_code;
+};
+
+SEC("?tracepoint/exceptions/page_fault_user")
+int page_fault_user_tp(struct page_fault_user_args *ctx)
+{
+	__u64 addr = ctx->address;
+	struct thp_rec *r;
+
+	if (!current_is_target() || !in_ranges(addr, addr + 1))
+		return 0;
+	if (want_fault_addr) {
+		__u32 pid = (__u32)bpf_get_current_pid_tgid();
+
+		bpf_map_update_elem(&last_fault, &pid, &addr, BPF_ANY);
+	}
+	r = rec_reserve(REC_FAULT, VIA_TRACEPOINT);
+	if (!r)
+		return 0;
+	r->mm = (__u64)current_mm();
+	r->mm_tgid = r->tgid;
+	r->addr = addr;
+	r->len = ctx->error_code;
+	rec_submit(r);
+	return 0;
+}
+
+SEC("?tracepoint/syscalls/sys_enter_madvise")
+int madvise_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!current_is_target())
+		return 0;
+	stash_put(REC_MADVISE, BPF_CORE_READ(ctx, args[0]), BPF_CORE_READ(ctx, args[1]),
+		  BPF_CORE_READ(ctx, args[2]));
+	return 0;
+}
+
+SEC("?tracepoint/syscalls/sys_exit_madvise")
+int madvise_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	struct stash_val v;
+	struct thp_rec *r;
+
+	if (!stash_take(REC_MADVISE, &v))
+		return 0;
+	if (!in_ranges(v.a[0], v.a[0] + v.a[1]))
+		return 0;
+	r = rec_reserve(REC_MADVISE, VIA_TRACEPOINT);
+	if (!r)
+		return 0;
+	r->mm = (__u64)current_mm();
+	r->mm_tgid = r->tgid;
+	r->addr = v.a[0];
+	r->len = v.a[1];
+	r->arg = (__s32)v.a[2];
+	r->ret = BPF_CORE_READ(ctx, ret);
+	r->flags = REC_F_HAS_RET;
+	rec_submit(r);
+	return 0;
+}
+
+SEC("?tracepoint/sched/sched_process_exec")
+int process_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	struct thp_rec *r;
+
+	if (!current_is_target())
+		return 0;
+	r = rec_reserve(REC_EXEC, VIA_TRACEPOINT);
+	if (!r)
+		return 0;
+	r->mm = (__u64)current_mm();
+	r->mm_tgid = r->tgid;
+	bpf_probe_read_kernel_str(r->file, sizeof(r->file), (void *)ctx + (loc & 0xffff));
+	rec_submit(r);
+	return 0;
+}
+
+SEC("?tracepoint/sched/sched_process_exit")
+int process_exit(struct trace_event_raw_sched_process_template *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task;
+	struct thp_rec *r;
+	__u32 tgid = id >> 32;
+
+	if ((__u32)id != tgid || tgid == self_tgid)
+		return 0;
+	if (!trace_all && !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	r = rec_reserve(REC_EXIT, VIA_TRACEPOINT);
+	if (!r)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	r->mm_tgid = tgid;
+	r->ret = BPF_CORE_READ(task, exit_code);
+	r->flags = REC_F_HAS_RET;
+	/* Force a wake-up: the end of the target is worth reporting at once. */
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}

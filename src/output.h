@@ -1,0 +1,45 @@
+/* Sinks: every way thptrace prints events, verdicts and the summary.  Text
+ * for people, JSON Lines for machines; both render only what struct
+ * thp_event carries, so a replay of saved JSON prints the same text. */
+#ifndef THP_OUTPUT_H
+#define THP_OUTPUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "event.h"
+#include "regions.h"
+
+struct run_summary {
+	double t;			/* seconds traced */
+	uint64_t counts[EV_KIND_MAX];
+	uint64_t lost;
+	int exit_status;		/* of the traced command, -1 if none */
+	char stop_reason[32];		/* "target exited", "duration", "signal", "end of input" */
+};
+
+struct output {
+	FILE *f;
+	bool json;
+	bool color;
+	bool header_done;
+	int err;			/* errno of the first failed write (EPIPE...) */
+};
+
+void output_init(struct output *o, FILE *f, bool json, bool color);
+void output_event(struct output *o, const struct thp_event *ev);
+void output_verdicts(struct output *o, const struct regions *rs);
+void output_summary(struct output *o, const struct run_summary *s);
+
+/* Text sink */
+void text_header(FILE *f);
+void text_event(FILE *f, const struct thp_event *ev, bool color);
+void text_verdicts(FILE *f, const struct regions *rs);
+void text_summary(FILE *f, const struct run_summary *s);
+
+/* JSON Lines sink: each writes one line. */
+void json_event(FILE *f, const struct thp_event *ev);
+void json_verdict(FILE *f, const struct region *r);
+void json_summary(FILE *f, const struct run_summary *s);
+
+#endif

@@ -1,0 +1,70 @@
+/* The probe table and the attach policy: for every probe, which mechanism
+ * (fentry/fexit, kprobe/kretprobe, tracepoint) really loads and attaches on
+ * this kernel, found by trying, and why the others did not. */
+#ifndef THP_PROBES_H
+#define THP_PROBES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct btf;
+struct bpf_object;
+struct bpf_link;
+
+enum backend { BACKEND_AUTO = 0, BACKEND_FENTRY, BACKEND_KPROBE, BACKEND_TRACEPOINT };
+enum mech { MECH_NONE = 0, MECH_FENTRY, MECH_KPROBE, MECH_TRACEPOINT, MECH_MAX };
+
+struct probe_def;
+
+struct probe_status {
+	const struct probe_def *def;
+	enum mech chosen;
+	bool tried[MECH_MAX];
+	bool ok[MECH_MAX];		/* the trial loaded and attached */
+	char why[MECH_MAX][160];	/* per mechanism: "ok" or why not */
+	char note[240];			/* fallback or absence, said once */
+	struct bpf_link *links[2];
+};
+
+#define PROBES_MAX 12
+
+struct probe_set {
+	enum backend backend;
+	size_t n;
+	struct probe_status p[PROBES_MAX];
+};
+
+const char *backend_name(enum backend b);
+int backend_from_name(const char *s);	/* -1 if unknown */
+const char *mech_name(enum mech m);
+
+/* Try every mechanism the backend allows for every probe and choose.
+ * Returns 0, or -1 with a one-line reason in err when the forced backend
+ * cannot load anywhere. */
+int probes_choose(struct probe_set *ps, enum backend b, const struct btf *btf,
+		  char *err, size_t errlen);
+
+/* Before load: enable exactly the chosen programs. */
+int probes_apply(const struct probe_set *ps, struct bpf_object *obj, bool *want_fault_addr);
+
+/* After load: attach each chosen program; a probe whose attach fails is
+ * reported on warn and dropped, never stopping the others. */
+void probes_attach(struct probe_set *ps, struct bpf_object *obj, FILE *warn);
+void probes_detach(struct probe_set *ps);
+
+/* The human table (--list-probes, doctor) and its JSON Lines twin. */
+void probes_print(const struct probe_set *ps, FILE *out);
+void probes_print_json(const struct probe_set *ps, FILE *out);
+
+/* One line per probe that fell back or is missing, for the run's start. */
+void probes_print_notes(const struct probe_set *ps, FILE *out);
+
+/* Was probe `name` attached, and by what? */
+enum mech probes_mech_of(const struct probe_set *ps, const char *name);
+
+/* Mount tracefs at /sys/kernel/tracing if no tracefs is reachable.
+ * Returns 0, or -1 with a reason in err. */
+int tracefs_ensure(char *err, size_t errlen);
+
+#endif
