@@ -94,11 +94,12 @@ $(BIN): $(SKEL_OBJS) $(CORE_LIB)
 	$(Q)$(CC) $(LDFLAGS) $(SKEL_OBJS) $(CORE_LIB) $(LDLIBS) -o $@
 
 # The demo's first loadable segment must span an aligned 2 MiB region: lld
-# puts read-only data first, and the page size pins the alignment.
+# puts read-only data first, and the page size pins the alignment.  -z now:
+# lazy binding would read .dynsym/.dynstr (inside that region) and refault it.
 $(DEMO): tests/workloads/thp_demo.c
 	$(call msg,DEMO,$@)
 	$(Q)mkdir -p build && $(CLANG) -O2 -Wall -Wextra -fuse-ld=lld \
-		-Wl,-z,max-page-size=0x200000 -Wl,-z,separate-loadable-segments $< -o $@
+		-Wl,-z,max-page-size=0x200000 -Wl,-z,separate-loadable-segments -Wl,-z,now $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) | $(BUILD)/tests
 	$(call msg,UNIT,$@)
