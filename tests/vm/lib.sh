@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the tests/vm scripts (sourced, not run).
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
