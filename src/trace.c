@@ -1,0 +1,695 @@
+/* A live trace, start to end:
+ *   preflight -> choose probes -> open, set rodata, load -> spawn held / check
+ *   PID -> attach -> release -> loop { ring buffer -> decode -> regions ->
+ *   output; pagemap samples } -> drain -> verdicts -> summary.
+ *
+ * The ring buffer wakes us only past a backlog; a 10 ms epoll timeout drains
+ * it otherwise, which keeps the cost per event low and the delay bounded.
+ * A spawned target stays ptraced with PTRACE_O_TRACEEXIT so that its last
+ * page state can be read before its mm goes away. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "btf_names.h"
+#include "decode.h"
+#include "output.h"
+#include "page_state.h"
+#include "probes.h"
+#include "procmaps.h"
+#include "regions.h"
+#include "sysinfo.h"
+#include "svg.h"
+#include "trace.h"
+#include "thptrace.skel.h"
+
+#define POLL_MS 10
+#define MAX_SAMPLERS 16
+#define MAX_DIRTY 256
+
+struct sampler_slot {
+	pid_t pid;
+	struct page_sampler *s;
+};
+
+struct dirty {
+	uint32_t mm_id;
+	uint32_t pid;
+	uint64_t start;
+};
+
+struct tracer {
+	const struct trace_opts *o;
+	struct btf *btf;
+	struct probe_set ps;
+	struct thptrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct decoder dec;
+	struct regions rs;
+	struct output out;
+	FILE *outf;
+	struct svg_trace *svg;
+	struct target tgt;
+	struct run_summary sum;
+	struct thp_context ctx;
+	struct sampler_slot smp[MAX_SAMPLERS];
+	struct dirty dirty[MAX_DIRTY];
+	size_t n_dirty;
+	uint64_t lost_seen;
+	uint64_t start_ns;
+	bool target_gone;
+	bool ptraced;		/* spawned target still under PTRACE_O_TRACEEXIT */
+	int sigfd;
+};
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t sigint_count;
+
+static void on_signal(int sig)
+{
+	/* A second Ctrl-C means "now": exiting closes every BPF link. */
+	if (sig == SIGINT && ++sigint_count > 1)
+		_exit(130);
+	stop_signal = sig;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	(void)lvl;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int libbpf_verbose(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	(void)lvl;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int trace_preflight(struct btf **btf)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr,
+			"thptrace: needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run it with sudo\n");
+		return EXIT_ENV;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0 && !getenv("THPTRACE_BTF")) {
+		fprintf(stderr,
+			"thptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux missing): it needs CONFIG_DEBUG_INFO_BTF=y\n");
+		return EXIT_ENV;
+	}
+	*btf = kbtf_load();
+	if (!*btf) {
+		fprintf(stderr, "thptrace: cannot read the kernel's BTF: %s\n", strerror(errno));
+		return EXIT_ENV;
+	}
+	return 0;
+}
+
+static const char *result_name(void *ctx, int v)
+{
+	return kbtf_scan_result_name(ctx, v);
+}
+
+/* ---- page state ---- */
+
+static struct page_sampler *sampler_for(struct tracer *tr, pid_t pid)
+{
+	struct sampler_slot *free_slot = NULL;
+
+	for (int i = 0; i < MAX_SAMPLERS; i++) {
+		if (tr->smp[i].s && tr->smp[i].pid == pid)
+			return tr->smp[i].s;
+		if (!tr->smp[i].s && !free_slot)
+			free_slot = &tr->smp[i];
+	}
+	if (!free_slot) {
+		/* Many processes under -a: recycle the first slot. */
+		free_slot = &tr->smp[0];
+		page_sampler_close(free_slot->s);
+		free_slot->s = NULL;
+	}
+	free_slot->s = page_sampler_open(pid);
+	free_slot->pid = pid;
+	return free_slot->s;
+}
+
+static void emit(struct tracer *tr, struct thp_event *ev);
+
+static void sample_region(struct tracer *tr, uint32_t mm_id, uint32_t pid, uint64_t start)
+{
+	struct region_sample rs;
+	struct page_sampler *s;
+	struct thp_event ev;
+	struct region *r;
+	uint64_t ts;
+
+	if (!pid || !(s = sampler_for(tr, pid)))
+		return;
+	if (page_sampler_read(s, start, &rs) < 0)
+		return;
+	r = regions_find(&tr->rs, mm_id, start);
+	if (r && r->state == rs.state && r->thp == rs.thp)
+		return;
+	ts = now_ns();
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_STATE;
+	ev.via = VIA_ID_PAGEMAP;
+	ev.ts_ns = ts;
+	ev.t = decoder_t(&tr->dec, ts);
+	ev.pid = ev.tgid = ev.target_pid = pid;
+	ev.mm_id = mm_id;
+	ev.region = start;
+	ev.state = rs.state;
+	ev.thp = rs.thp;
+	ev.present = (int32_t)rs.present;
+	ev.fields = EVF_STATE;
+	emit(tr, &ev);
+}
+
+static void mark_dirty(struct tracer *tr, const struct region *r)
+{
+	for (size_t i = 0; i < tr->n_dirty; i++)
+		if (tr->dirty[i].mm_id == r->mm_id && tr->dirty[i].start == r->start)
+			return;
+	if (tr->n_dirty < MAX_DIRTY)
+		tr->dirty[tr->n_dirty++] = (struct dirty){ r->mm_id, r->pid, r->start };
+	else
+		sample_region(tr, r->mm_id, r->pid, r->start);
+}
+
+static void sample_dirty(struct tracer *tr)
+{
+	size_t n = tr->n_dirty;
+
+	tr->n_dirty = 0;
+	for (size_t i = 0; i < n; i++)
+		sample_region(tr, tr->dirty[i].mm_id, tr->dirty[i].pid, tr->dirty[i].start);
+}
+
+static void sample_all(struct tracer *tr)
+{
+	for (size_t i = 0; i < tr->rs.n; i++)
+		sample_region(tr, tr->rs.v[i].mm_id, tr->rs.v[i].pid, tr->rs.v[i].start);
+}
+
+/* ---- events ---- */
+
+static void emit(struct tracer *tr, struct thp_event *ev)
+{
+	struct region *r = regions_feed(&tr->rs, ev);
+
+	if (r && !r->have_finfo && r->pid) {
+		sysinfo_region_file(r->pid, r->start, &r->finfo, r->file[0] ? NULL : r->file,
+				    sizeof(r->file));
+		r->have_finfo = true;
+	}
+	tr->sum.counts[ev->kind]++;
+	output_event(&tr->out, ev);
+	if (tr->svg)
+		svg_trace_event(tr->svg, ev);
+	if (!r)
+		return;
+	switch (ev->kind) {
+	case EV_MADVISE:
+	case EV_COLLAPSE_FILE:
+	case EV_RETRACT:
+	case EV_PMDP_COLLAPSE_FLUSH:
+	case EV_SET_PMD:
+		sample_region(tr, r->mm_id, r->pid, r->start);
+		break;
+	case EV_FAULT:
+	case EV_MAP_PAGES:
+		/* Faults come in hundreds per region: sample once per batch. */
+		mark_dirty(tr, r);
+		break;
+	default:
+		break;
+	}
+}
+
+static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, size_t n);
+
+static void name_madvise_file(struct tracer *tr, struct thp_event *ev)
+{
+	struct map_list maps = { 0 };
+	const struct map_entry *m;
+
+	if (procmaps_read(ev->target_pid, &maps) < 0)
+		return;
+	m = map_list_find(&maps, ev->addr);
+	if (m && m->path[0] == '/') {
+		snprintf(ev->file, sizeof(ev->file), "%s", m->path);
+		ev->fields |= EVF_FILE;
+	}
+	map_list_free(&maps);
+	(void)tr;
+}
+
+static void forget_target(struct tracer *tr, uint32_t tgid)
+{
+	uint64_t keys[16];
+	size_t n;
+
+	decoder_forget_tgid(&tr->dec, tgid, keys, &n, 16);
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.target_mms), &keys[i]);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct tracer *tr = ctx;
+	struct thp_event ev;
+	char err[256];
+
+	if (decode_rec(&tr->dec, data, size, &ev) < 0)
+		return 0;
+	switch (ev.kind) {
+	case EV_MADVISE:
+		name_madvise_file(tr, &ev);
+		break;
+	case EV_EXEC:
+		if (tr->o->ranges.text || tr->o->ranges.file)
+			update_ranges(tr, ev.tgid, false, err, sizeof(err));
+		break;
+	default:
+		break;
+	}
+	emit(tr, &ev);
+	if (ev.kind == EV_EXIT) {
+		forget_target(tr, ev.tgid);
+		if (!tr->o->all && (pid_t)ev.tgid == tr->tgt.pid)
+			tr->target_gone = true;
+	}
+	return tr->out.err ? -EPIPE : 0;
+}
+
+static void check_lost(struct tracer *tr)
+{
+	uint64_t lost = tr->skel->bss->lost_records;
+	struct thp_event ev;
+	uint64_t ts;
+
+	if (lost == tr->lost_seen)
+		return;
+	ts = now_ns();
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = EV_LOST;
+	ev.ts_ns = ts;
+	ev.t = decoder_t(&tr->dec, ts);
+	ev.count = lost - tr->lost_seen;
+	tr->lost_seen = lost;
+	tr->sum.lost = lost;
+	emit(tr, &ev);
+}
+
+static void drain(struct tracer *tr)
+{
+	ring_buffer__consume(tr->rb);
+	sample_dirty(tr);
+	check_lost(tr);
+}
+
+/* ---- ranges ---- */
+
+static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, size_t n)
+{
+	struct resolved_ranges rr;
+	int fd = bpf_map__fd(tr->skel->maps.target_files);
+	__u32 one = 1;
+
+	if (target_resolve(pid, &tr->o->ranges, strict, &rr, err, n) != 0)
+		return;
+	for (size_t i = 0; i < rr.n; i++) {
+		tr->skel->bss->ranges[i].start = rr.r[i].start;
+		tr->skel->bss->ranges[i].end = rr.r[i].end;
+	}
+	tr->skel->bss->nr_ranges = (__u32)rr.n;
+	tr->skel->bss->range_filter = rr.filter;
+	for (size_t i = 0; i < rr.n_files; i++)
+		bpf_map_update_elem(fd, &rr.files[i], &one, BPF_ANY);
+	err[0] = 0;
+}
+
+static int resolve_initial(struct tracer *tr, pid_t pid)
+{
+	struct resolved_ranges rr;
+	char err[512];
+	int rc = target_resolve(pid, &tr->o->ranges, true, &rr, err, sizeof(err));
+
+	if (rc) {
+		fprintf(stderr, "thptrace: %s\n", err);
+		return rc;
+	}
+	update_ranges(tr, pid, false, err, sizeof(err));
+	return 0;
+}
+
+/* ---- the spawned child under ptrace ---- */
+
+static void handle_child(struct tracer *tr)
+{
+	struct signalfd_siginfo si;
+	int st;
+
+	while (read(tr->sigfd, &si, sizeof(si)) == sizeof(si))
+		;
+	if (!tr->tgt.spawned || tr->tgt.exited)
+		return;
+	for (;;) {
+		pid_t r = waitpid(tr->tgt.pid, &st, WNOHANG | __WALL);
+
+		if (r <= 0)
+			return;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			tr->tgt.exited = true;
+			tr->tgt.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			tr->target_gone = true;
+			return;
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
+			/* Its mm is still there: record the final page states now. */
+			drain(tr);
+			sample_all(tr);
+			ptrace(PTRACE_DETACH, tr->tgt.pid, NULL, NULL);
+			tr->ptraced = false;
+		} else {
+			int sig = WSTOPSIG(st);
+
+			ptrace(PTRACE_CONT, tr->tgt.pid, NULL,
+			       (void *)(long)(sig == SIGTRAP ? 0 : sig));
+		}
+	}
+}
+
+/* ---- setup and teardown ---- */
+
+static FILE *open_output(const char *path)
+{
+	FILE *f = path ? fopen(path, "we") : stdout;
+	struct stat st;
+
+	if (!f)
+		return NULL;
+	/* A pipe or terminal reader wants each line as it happens. */
+	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode))
+		setvbuf(f, NULL, _IOLBF, 0);
+	else
+		setvbuf(f, NULL, _IOFBF, 1 << 16);
+	return f;
+}
+
+static int setup_bpf(struct tracer *tr)
+{
+	const struct trace_opts *o = tr->o;
+	char err[512];
+	bool want_fault_addr;
+	int rc;
+
+	if (probes_choose(&tr->ps, o->backend, tr->btf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "thptrace: %s\n", err);
+		return EXIT_BPF;
+	}
+	tr->skel = thptrace_bpf__open();
+	if (!tr->skel) {
+		fprintf(stderr, "thptrace: cannot open the BPF object: %s\n", strerror(errno));
+		return EXIT_BPF;
+	}
+	tr->skel->rodata->trace_all = o->all;
+	tr->skel->rodata->self_tgid = (__u32)getpid();
+	if (probes_apply(&tr->ps, tr->skel->obj, &want_fault_addr) < 0) {
+		fprintf(stderr, "thptrace: BPF object lacks a program of the probe table\n");
+		return EXIT_BPF;
+	}
+	tr->skel->rodata->want_fault_addr = want_fault_addr;
+	rc = thptrace_bpf__load(tr->skel);
+	if (rc) {
+		fprintf(stderr, "thptrace: failed to load BPF programs: %s%s\n", strerror(-rc),
+			o->verbose ? "" : " (run with -v for the verifier's log)");
+		return EXIT_BPF;
+	}
+	return 0;
+}
+
+static void fill_summary_end(struct tracer *tr, const char *why)
+{
+	tr->sum.t = decoder_t(&tr->dec, now_ns());
+	snprintf(tr->sum.stop_reason, sizeof(tr->sum.stop_reason), "%s", why);
+	tr->sum.exit_status = tr->tgt.spawned && tr->tgt.exited ? tr->tgt.exit_status : -1;
+	tr->sum.lost = tr->lost_seen;
+}
+
+static int run_loop(struct tracer *tr)
+{
+	const struct trace_opts *o = tr->o;
+	uint64_t deadline = o->duration > 0 ? tr->start_ns + (uint64_t)(o->duration * 1e9) : 0;
+	uint64_t next_refresh = 0;
+	struct epoll_event evs[4], e = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	const char *why = "target exited";
+
+	if (ep < 0)
+		return -errno;
+	e.data.fd = ring_buffer__epoll_fd(tr->rb);
+	epoll_ctl(ep, EPOLL_CTL_ADD, e.data.fd, &e);
+	e.data.fd = tr->sigfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tr->sigfd, &e);
+	for (;;) {
+		int n = epoll_wait(ep, evs, 4, POLL_MS);
+		uint64_t now;
+
+		if (n < 0 && errno != EINTR)
+			break;
+		handle_child(tr);
+		if (ring_buffer__consume(tr->rb) < 0 && tr->out.err)
+			break;
+		sample_dirty(tr);
+		check_lost(tr);
+		if (tr->out.err)
+			break;
+		if (stop_signal) {
+			why = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+			break;
+		}
+		now = now_ns();
+		if (deadline && now >= deadline) {
+			why = "duration";
+			break;
+		}
+		if (!o->all && (tr->target_gone || target_poll_exit(&tr->tgt)))
+			break;
+		if (o->ranges.file && !o->all && now >= next_refresh) {
+			char err[256];
+
+			/* A file may be mapped after start: look again twice a second. */
+			update_ranges(tr, tr->tgt.pid, false, err, sizeof(err));
+			next_refresh = now + 500000000ull;
+		}
+	}
+	close(ep);
+	drain(tr);
+	fill_summary_end(tr, why);
+	return 0;
+}
+
+static void finish(struct tracer *tr)
+{
+	if (tr->out.err)
+		return;
+	tr->ctx.full_scans_end = sysinfo_long(THP_SYSFS "/khugepaged/full_scans");
+	tr->ctx.duration_s = tr->sum.t;
+	regions_finish(&tr->rs, &tr->ctx);
+	output_verdicts(&tr->out, &tr->rs);
+	output_summary(&tr->out, &tr->sum);
+	if (tr->svg) {
+		char err[256];
+
+		if (svg_trace_write(tr->svg, &tr->rs, tr->o->svg_path, err, sizeof(err)) < 0)
+			fprintf(stderr, "thptrace: %s\n", err);
+	}
+	fflush(tr->out.f);
+}
+
+static void cleanup(struct tracer *tr)
+{
+	if (tr->ptraced)
+		ptrace(PTRACE_DETACH, tr->tgt.pid, NULL, NULL);
+	probes_detach(&tr->ps);
+	ring_buffer__free(tr->rb);
+	thptrace_bpf__destroy(tr->skel);
+	for (int i = 0; i < MAX_SAMPLERS; i++)
+		page_sampler_close(tr->smp[i].s);
+	regions_free(&tr->rs);
+	svg_trace_free(tr->svg);
+	if (tr->outf && tr->outf != stdout)
+		fclose(tr->outf);
+	if (tr->sigfd >= 0)
+		close(tr->sigfd);
+	kbtf_free(tr->btf);
+}
+
+static int start_target(struct tracer *tr)
+{
+	const struct trace_opts *o = tr->o;
+	char err[512];
+	int rc;
+
+	if (!o->cmd)
+		return o->all ? 0 : resolve_initial(tr, o->pid);
+	rc = target_release(&tr->tgt, err, sizeof(err));
+	if (rc) {
+		if (rc == EXIT_NOTFOUND || rc == EXIT_NOEXEC)
+			fprintf(stderr, "thptrace: cannot run '%s': %s\n", o->cmd[0], err);
+		else
+			fprintf(stderr, "thptrace: %s\n", err);
+		return rc;
+	}
+	/* Stopped right after exec: its mappings are final for the ranges. */
+	rc = o->all ? 0 : resolve_initial(tr, tr->tgt.pid);
+	if (rc)
+		return rc;
+	if (ptrace(PTRACE_SETOPTIONS, tr->tgt.pid, NULL, (void *)(long)PTRACE_O_TRACEEXIT) == 0 &&
+	    ptrace(PTRACE_CONT, tr->tgt.pid, NULL, NULL) == 0)
+		tr->ptraced = true;
+	else
+		target_detach(&tr->tgt);
+	return 0;
+}
+
+int trace_run(const struct trace_opts *o)
+{
+	struct tracer tr = { .o = o, .sigfd = -1 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t chld;
+	char err[512];
+	int rc, map_fd;
+	__u32 one = 1;
+
+	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
+	if ((rc = trace_preflight(&tr.btf)))
+		goto out;
+	tr.outf = open_output(o->out_path);
+	if (!tr.outf) {
+		fprintf(stderr, "thptrace: cannot write '%s': %s\n", o->out_path, strerror(errno));
+		rc = EXIT_OUTPUT;
+		goto out;
+	}
+	output_init(&tr.out, tr.outf, o->json, !o->out_path && isatty(fileno(stdout)));
+	if (o->svg_path)
+		tr.svg = svg_trace_new();
+	regions_init(&tr.rs);
+	sysinfo_context(&tr.ctx);
+	if (o->pid && (rc = target_check_pid(o->pid, err, sizeof(err)))) {
+		fprintf(stderr, "thptrace: %s\n", err);
+		goto out;
+	}
+	if ((rc = setup_bpf(&tr)))
+		goto out;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	tr.sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (o->cmd && (rc = target_spawn(&tr.tgt, o->cmd, o->user, err, sizeof(err)))) {
+		fprintf(stderr, "thptrace: %s\n", err);
+		goto out;
+	}
+	if (o->pid) {
+		tr.tgt.pid = o->pid;
+	}
+	map_fd = bpf_map__fd(tr.skel->maps.targets);
+	if (tr.tgt.pid && bpf_map_update_elem(map_fd, &tr.tgt.pid, &one, BPF_ANY) < 0) {
+		fprintf(stderr, "thptrace: cannot register the target: %s\n", strerror(errno));
+		rc = EXIT_BPF;
+		goto out;
+	}
+	probes_attach(&tr.ps, tr.skel->obj, stderr);
+	probes_print_notes(&tr.ps, stderr);
+	tr.rb = ring_buffer__new(bpf_map__fd(tr.skel->maps.rb), on_record, &tr, NULL);
+	if (!tr.rb) {
+		fprintf(stderr, "thptrace: cannot open the ring buffer: %s\n", strerror(errno));
+		rc = EXIT_BPF;
+		goto out;
+	}
+	tr.start_ns = now_ns();
+	decoder_init(&tr.dec, tr.start_ns, result_name, tr.btf);
+	if ((rc = start_target(&tr)))
+		goto out;
+	if (o->pid && target_check_pid(o->pid, err, sizeof(err))) {
+		fprintf(stderr, "thptrace: -p %d exited while attaching\n", (int)o->pid);
+		rc = EXIT_TARGET;
+		goto out;
+	}
+	run_loop(&tr);
+	finish(&tr);
+	rc = 0;
+	if (tr.ptraced) {
+		ptrace(PTRACE_DETACH, tr.tgt.pid, NULL, NULL);
+		tr.ptraced = false;
+	}
+	if (tr.tgt.spawned) {
+		/* Stopped early (signal, duration): the command keeps running. */
+		if (!tr.tgt.exited && stop_signal)
+			kill(tr.tgt.pid, stop_signal);
+		if (target_poll_exit(&tr.tgt) || stop_signal) {
+			int st;
+
+			if (!tr.tgt.exited && waitpid(tr.tgt.pid, &st, 0) == tr.tgt.pid)
+				tr.tgt.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			rc = tr.tgt.exit_status;
+		}
+	}
+out:
+	if (rc && tr.tgt.spawned && !tr.tgt.exited && !tr.rb)
+		target_abort(&tr.tgt);
+	cleanup(&tr);
+	return rc;
+}
+
+int trace_list_probes(const struct trace_opts *o)
+{
+	struct probe_set ps;
+	struct btf *btf = NULL;
+	char err[512];
+	int rc;
+
+	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
+	if ((rc = trace_preflight(&btf)))
+		return rc;
+	rc = probes_choose(&ps, o->backend, btf, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "thptrace: %s\n", err);
+		kbtf_free(btf);
+		return EXIT_BPF;
+	}
+	if (o->json)
+		probes_print_json(&ps, stdout);
+	else
+		probes_print(&ps, stdout);
+	kbtf_free(btf);
+	return 0;
+}
