@@ -36,7 +36,7 @@ struct {
 	__uint(max_entries, 4 << 20);
 } rb SEC(".maps");
 
-/* Target processes by tgid (user space fills it). */
+/* Target processes by tgid -> TARGET_* (user space fills it). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
@@ -99,6 +99,13 @@ struct {
 	__type(value, __u64);
 } last_fault SEC(".maps");
 
+static __always_inline bool tgid_active(__u32 tgid)
+{
+	__u32 *v = bpf_map_lookup_elem(&targets, &tgid);
+
+	return v && *v == TARGET_ACTIVE;
+}
+
 static __always_inline bool in_ranges(__u64 start, __u64 end)
 {
 	if (!range_filter)
@@ -138,7 +145,7 @@ static __always_inline __u32 mm_target(struct mm_struct *mm)
 	}
 	if (!owner_tgid || owner_tgid == self_tgid)
 		return 0;
-	if (!trace_all && !bpf_map_lookup_elem(&targets, &owner_tgid))
+	if (!trace_all && !tgid_active(owner_tgid))
 		return 0;
 	bpf_map_update_elem(&target_mms, &key, &owner_tgid, BPF_ANY);
 	return owner_tgid;
@@ -154,7 +161,7 @@ static __always_inline bool current_is_target(void)
 
 	if (tgid == self_tgid)
 		return false;
-	if (!trace_all && !bpf_map_lookup_elem(&targets, &tgid))
+	if (!trace_all && !tgid_active(tgid))
 		return false;
 	task = (struct task_struct *)bpf_get_current_task();
 	mm = BPF_CORE_READ(task, mm);
@@ -642,8 +649,12 @@ SEC("?tracepoint/sched/sched_process_exec")
 int process_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
 	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 *state = bpf_map_lookup_elem(&targets, &tgid);
 	struct thp_rec *r;
 
+	if (state && *state == TARGET_PENDING_EXEC)
+		*state = TARGET_ACTIVE;
 	if (!current_is_target())
 		return 0;
 	r = rec_reserve(REC_EXEC, VIA_TRACEPOINT);
@@ -666,7 +677,7 @@ int process_exit(struct trace_event_raw_sched_process_template *ctx)
 
 	if ((__u32)id != tgid || tgid == self_tgid)
 		return 0;
-	if (!trace_all && !bpf_map_lookup_elem(&targets, &tgid))
+	if (!trace_all && !tgid_active(tgid))
 		return 0;
 	r = rec_reserve(REC_EXIT, VIA_TRACEPOINT);
 	if (!r)

@@ -63,6 +63,11 @@ struct thp_rec {
 	char file[THP_FILE_LEN];	/* file name (collapse, scan, exec) */
 };
 
+/* Values of the targets map: a spawned command is TARGET_PENDING_EXEC
+ * until its exec, because before that it is our own forked copy. */
+#define TARGET_ACTIVE 1
+#define TARGET_PENDING_EXEC 2
+
 struct thp_range {
 	__u64 start;
 	__u64 end;		/* exclusive */

@@ -141,7 +141,7 @@ void text_verdicts(FILE *f, const struct regions *rs)
 		char u[32], m[32];
 
 		fprintf(f, "\n0x%" PRIx64 "-0x%" PRIx64 " %s (pid %u, mm %u)\n", r->start,
-			r->start + THP_REGION_SIZE, r->file[0] ? r->file : "[anonymous]", r->pid,
+			(uint64_t)(r->start + THP_REGION_SIZE), r->file[0] ? r->file : "[anonymous]", r->pid,
 			r->mm_id);
 		fprintf(f, "  final state: %s    reason: %s\n", page_state_name(r->state),
 			verdict_reason_name(r->reason));

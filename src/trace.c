@@ -36,6 +36,9 @@
 #define POLL_MS 10
 #define MAX_SAMPLERS 16
 #define MAX_DIRTY 256
+#define BATCH_MAX 4096
+#define PENDING_MAX 64
+#define DEAD_MAX 64
 
 struct sampler_slot {
 	pid_t pid;
@@ -65,7 +68,11 @@ struct tracer {
 	struct sampler_slot smp[MAX_SAMPLERS];
 	struct dirty dirty[MAX_DIRTY];
 	size_t n_dirty;
+	struct thp_event *batch;	/* one drain's events, put in time order */
+	size_t n_batch;
 	uint64_t lost_seen;
+	uint32_t dead[DEAD_MAX];	/* recently exited target pids: sample them no more */
+	size_t n_dead;
 	uint64_t start_ns;
 	bool target_gone;
 	bool ptraced;		/* spawned target still under PTRACE_O_TRACEEXIT */
@@ -206,10 +213,36 @@ static void sample_dirty(struct tracer *tr)
 		sample_region(tr, tr->dirty[i].mm_id, tr->dirty[i].pid, tr->dirty[i].start);
 }
 
+static bool pid_exited(const struct tracer *tr, uint32_t pid)
+{
+	for (size_t i = 0; i < DEAD_MAX; i++)
+		if (tr->dead[i] == pid)
+			return true;
+	return false;
+}
+
 static void sample_all(struct tracer *tr)
 {
 	for (size_t i = 0; i < tr->rs.n; i++)
 		sample_region(tr, tr->rs.v[i].mm_id, tr->rs.v[i].pid, tr->rs.v[i].start);
+}
+
+/* Where no probe sees the PMD being cleared (collapse_file's tracepoint
+ * fires only when the collapse returns, sometimes after the refault), the
+ * only witness of "not present" is pagemap: look at regions that are not
+ * huge yet on every loop turn.  Bounded, so -a cannot make it a hot path. */
+static void sample_pending(struct tracer *tr)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < tr->rs.n && done < PENDING_MAX; i++) {
+		const struct region *r = &tr->rs.v[i];
+
+		if (r->state == PS_PMD || pid_exited(tr, r->pid))
+			continue;
+		sample_region(tr, r->mm_id, r->pid, r->start);
+		done++;
+	}
 }
 
 /* ---- events ---- */
@@ -227,42 +260,55 @@ static void emit(struct tracer *tr, struct thp_event *ev)
 	output_event(&tr->out, ev);
 	if (tr->svg)
 		svg_trace_event(tr->svg, ev);
-	if (!r)
-		return;
-	switch (ev->kind) {
-	case EV_MADVISE:
-	case EV_COLLAPSE_FILE:
-	case EV_RETRACT:
-	case EV_PMDP_COLLAPSE_FLUSH:
-	case EV_SET_PMD:
-		sample_region(tr, r->mm_id, r->pid, r->start);
-		break;
-	case EV_FAULT:
-	case EV_MAP_PAGES:
-		/* Faults come in hundreds per region: sample once per batch. */
+	/* Sample once per drain, after the drain's events: a state read between
+	 * two of them would put a later time before an earlier event. */
+	if (r && ev->kind != EV_STATE && ev->kind != EV_EXIT)
 		mark_dirty(tr, r);
-		break;
-	default:
-		break;
-	}
 }
 
 static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, size_t n);
 
-static void name_madvise_file(struct tracer *tr, struct thp_event *ev)
+/* The target's mapping that holds addr; false if none (or it is gone). */
+static bool mapping_of(pid_t pid, uint64_t addr, struct map_entry *out)
 {
 	struct map_list maps = { 0 };
 	const struct map_entry *m;
 
-	if (procmaps_read(ev->target_pid, &maps) < 0)
-		return;
-	m = map_list_find(&maps, ev->addr);
-	if (m && m->path[0] == '/') {
-		snprintf(ev->file, sizeof(ev->file), "%s", m->path);
+	if (procmaps_read(pid, &maps) < 0)
+		return false;
+	m = map_list_find(&maps, addr);
+	if (m)
+		*out = *m;
+	map_list_free(&maps);
+	return m != NULL;
+}
+
+static void name_madvise_file(struct thp_event *ev)
+{
+	static struct map_entry m;
+
+	if (mapping_of(ev->target_pid, ev->addr, &m) && m.path[0] == '/') {
+		snprintf(ev->file, sizeof(ev->file), "%.*s", (int)sizeof(ev->file) - 1, m.path);
 		ev->fields |= EVF_FILE;
 	}
-	map_list_free(&maps);
-	(void)tr;
+}
+
+/* The collapse tracepoint's address was garbage on kernels before a 2024
+ * fix (swapped with is_shmem), and its index is where the scan stopped, not
+ * where the range starts: both are checked against the target's mappings. */
+static void fix_collapse_tp(struct thp_event *ev)
+{
+	static struct map_entry m;
+
+	if (ev->via != VIA_ID_TRACEPOINT || !(ev->fields & EVF_ADDR))
+		return;
+	if (!mapping_of(ev->target_pid, ev->addr, &m)) {
+		ev->fields &= ~EVF_ADDR;
+		ev->addr = 0;
+		return;
+	}
+	if (m.path[0] == '/')
+		ev->pgoff = (m.offset + (ev->addr - m.start)) >> 12;
 }
 
 static void forget_target(struct tracer *tr, uint32_t tgid)
@@ -275,31 +321,59 @@ static void forget_target(struct tracer *tr, uint32_t tgid)
 		bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.target_mms), &keys[i]);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
+static void process(struct tracer *tr, struct thp_event *ev)
 {
-	struct tracer *tr = ctx;
-	struct thp_event ev;
 	char err[256];
 
-	if (decode_rec(&tr->dec, data, size, &ev) < 0)
-		return 0;
-	switch (ev.kind) {
+	switch (ev->kind) {
 	case EV_MADVISE:
-		name_madvise_file(tr, &ev);
+		name_madvise_file(ev);
+		break;
+	case EV_COLLAPSE_FILE:
+		fix_collapse_tp(ev);
 		break;
 	case EV_EXEC:
 		if (tr->o->ranges.text || tr->o->ranges.file)
-			update_ranges(tr, ev.tgid, false, err, sizeof(err));
+			update_ranges(tr, ev->tgid, false, err, sizeof(err));
 		break;
 	default:
 		break;
 	}
-	emit(tr, &ev);
-	if (ev.kind == EV_EXIT) {
-		forget_target(tr, ev.tgid);
-		if (!tr->o->all && (pid_t)ev.tgid == tr->tgt.pid)
+	emit(tr, ev);
+	if (ev->kind == EV_EXIT) {
+		tr->dead[tr->n_dead++ % DEAD_MAX] = ev->tgid;
+		forget_target(tr, ev->tgid);
+		if (!tr->o->all && (pid_t)ev->tgid == tr->tgt.pid)
 			tr->target_gone = true;
 	}
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct thp_event *x = a, *y = b;
+
+	return x->ts_ns < y->ts_ns ? -1 : x->ts_ns > y->ts_ns;
+}
+
+/* Records from different CPUs can reach the ring buffer slightly out of
+ * order: sort each drain before anything sees it. */
+static void process_batch(struct tracer *tr)
+{
+	qsort(tr->batch, tr->n_batch, sizeof(tr->batch[0]), by_time);
+	for (size_t i = 0; i < tr->n_batch; i++)
+		process(tr, &tr->batch[i]);
+	tr->n_batch = 0;
+	sample_dirty(tr);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct tracer *tr = ctx;
+
+	if (tr->n_batch == BATCH_MAX)
+		process_batch(tr);
+	if (decode_rec(&tr->dec, data, size, &tr->batch[tr->n_batch]) == 0)
+		tr->n_batch++;
 	return tr->out.err ? -EPIPE : 0;
 }
 
@@ -322,11 +396,13 @@ static void check_lost(struct tracer *tr)
 	emit(tr, &ev);
 }
 
-static void drain(struct tracer *tr)
+static int drain(struct tracer *tr)
 {
-	ring_buffer__consume(tr->rb);
-	sample_dirty(tr);
+	int rc = ring_buffer__consume(tr->rb);
+
+	process_batch(tr);
 	check_lost(tr);
+	return rc;
 }
 
 /* ---- ranges ---- */
@@ -454,7 +530,15 @@ static int setup_bpf(struct tracer *tr)
 
 static void fill_summary_end(struct tracer *tr, const char *why)
 {
+	int st;
+
 	tr->sum.t = decoder_t(&tr->dec, now_ns());
+	/* Its exit event came first: it is dying, reap it for the status. */
+	if (tr->tgt.spawned && !tr->tgt.exited && tr->target_gone && !tr->ptraced &&
+	    waitpid(tr->tgt.pid, &st, 0) == tr->tgt.pid) {
+		tr->tgt.exited = true;
+		tr->tgt.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	}
 	snprintf(tr->sum.stop_reason, sizeof(tr->sum.stop_reason), "%s", why);
 	tr->sum.exit_status = tr->tgt.spawned && tr->tgt.exited ? tr->tgt.exit_status : -1;
 	tr->sum.lost = tr->lost_seen;
@@ -482,10 +566,8 @@ static int run_loop(struct tracer *tr)
 		if (n < 0 && errno != EINTR)
 			break;
 		handle_child(tr);
-		if (ring_buffer__consume(tr->rb) < 0 && tr->out.err)
-			break;
-		sample_dirty(tr);
-		check_lost(tr);
+		drain(tr);
+		sample_pending(tr);
 		if (tr->out.err)
 			break;
 		if (stop_signal) {
@@ -541,6 +623,7 @@ static void cleanup(struct tracer *tr)
 	for (int i = 0; i < MAX_SAMPLERS; i++)
 		page_sampler_close(tr->smp[i].s);
 	regions_free(&tr->rs);
+	free(tr->batch);
 	svg_trace_free(tr->svg);
 	if (tr->outf && tr->outf != stdout)
 		fclose(tr->outf);
@@ -584,7 +667,7 @@ int trace_run(const struct trace_opts *o)
 	sigset_t chld;
 	char err[512];
 	int rc, map_fd;
-	__u32 one = 1;
+	__u32 state;
 
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
 	if ((rc = trace_preflight(&tr.btf)))
@@ -600,6 +683,12 @@ int trace_run(const struct trace_opts *o)
 		tr.svg = svg_trace_new();
 	regions_init(&tr.rs);
 	sysinfo_context(&tr.ctx);
+	tr.batch = calloc(BATCH_MAX, sizeof(*tr.batch));
+	if (!tr.batch) {
+		fprintf(stderr, "thptrace: out of memory\n");
+		rc = EXIT_ENV;
+		goto out;
+	}
 	if (o->pid && (rc = target_check_pid(o->pid, err, sizeof(err)))) {
 		fprintf(stderr, "thptrace: %s\n", err);
 		goto out;
@@ -622,7 +711,8 @@ int trace_run(const struct trace_opts *o)
 		tr.tgt.pid = o->pid;
 	}
 	map_fd = bpf_map__fd(tr.skel->maps.targets);
-	if (tr.tgt.pid && bpf_map_update_elem(map_fd, &tr.tgt.pid, &one, BPF_ANY) < 0) {
+	state = tr.tgt.spawned ? TARGET_PENDING_EXEC : TARGET_ACTIVE;
+	if (tr.tgt.pid && bpf_map_update_elem(map_fd, &tr.tgt.pid, &state, BPF_ANY) < 0) {
 		fprintf(stderr, "thptrace: cannot register the target: %s\n", strerror(errno));
 		rc = EXIT_BPF;
 		goto out;

@@ -626,7 +626,8 @@ static void print_environment(const char *exe, const struct stat *st)
 		       "it will not be collapsed\n", exe);
 	else if (!strcmp(fstype, "tmpfs") && strcmp(huge, "advise") && strcmp(huge, "always") &&
 		 strcmp(huge, "within_size"))
-		printf("thp_demo: note: tmpfs mounted with huge=%s; expect no collapse\n", huge);
+		printf("thp_demo: note: tmpfs mounted with huge=%s: khugepaged will not collapse "
+		       "it (MADV_COLLAPSE still may)\n", huge);
 	if (!strcmp(enabled, "never"))
 		printf("thp_demo: note: THP enabled=never; khugepaged may not run\n");
 }
