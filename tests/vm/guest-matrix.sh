@@ -1,0 +1,85 @@
+#!/bin/sh
+# The guest script of `make vmtest` (runs as /guest-script under guest-init,
+# busybox sh, cwd /out).  Sends back with `send`:
+#   env.txt           kernel facts: probe points, tracepoints, kprobe PMU, THP
+#   probes.txt        thptrace --list-probes
+#   out-BACKEND.jsonl thptrace --json --backend BACKEND -- /thp/thp_demo
+#   log-BACKEND.txt   its stdout/stderr (the demo's lines, with its region)
+#   status.txt        "NAME rc=N" per command run
+# Without /usr/local/bin/thptrace it runs the bpftool fallback (btf-funcs.txt,
+# events.txt) and the demo alone (demo.txt), and writes thptrace-missing.
+# Per-command timeouts keep the whole run well inside boot's timeout.
+T=/sys/kernel/tracing
+FUNCS="collapse_file|retract_page_tables|pmdp_collapse_flush|do_set_pmd|filemap_map_pages"
+RUN_TIMEOUT=${RUN_TIMEOUT:-150}
+
+status() { echo "$1 rc=$2" >>status.txt; }
+
+# A fresh copy of the demo for each run: its page cache (maybe already a THP
+# from the previous run) goes away with the old inode.
+fresh_demo() {
+	rm -f /thp/thp_demo
+	cp /usr/local/bin/thp_demo /thp/thp_demo && chmod 755 /thp/thp_demo
+}
+
+{
+	echo "release $(uname -r)"
+	for p in $T/events/exceptions/page_fault_user \
+		/sys/bus/event_source/devices/kprobe/type \
+		$T/events/huge_memory/mm_khugepaged_collapse_file \
+		$T/events/huge_memory/mm_khugepaged_scan_file \
+		$T/events/filemap/mm_filemap_map_pages \
+		$T/events/syscalls/sys_enter_madvise \
+		/sys/kernel/btf/vmlinux; do
+		if [ -e "$p" ]; then echo "exists $p"; else echo "missing $p"; fi
+	done
+	echo "kprobe_pmu_type $(cat /sys/bus/event_source/devices/kprobe/type 2>/dev/null || echo none)"
+	echo "thp_enabled $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+	echo "thp_shmem_enabled $(cat /sys/kernel/mm/transparent_hugepage/shmem_enabled)"
+	echo "khugepaged_scan_sleep_ms $(cat /sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs)"
+	echo "thp_mount $(grep ' /thp ' /proc/mounts)"
+	echo "lockdown $(cat /sys/kernel/security/lockdown 2>/dev/null || echo n/a)"
+	for f in $(echo "$FUNCS" | tr '|' ' '); do
+		if grep -qE "^[0-9a-f]+ [tT] $f\$" /proc/kallsyms; then echo "kallsyms $f"; else echo "kallsyms-missing $f"; fi
+	done
+} >env.txt 2>&1
+send env.txt
+
+if [ -x /usr/local/bin/thptrace ]; then
+	thptrace --list-probes >probes.txt 2>&1
+	status list-probes $?
+	send probes.txt
+	for b in fentry kprobe auto; do
+		[ -x /usr/local/bin/thp_demo ] && fresh_demo
+		timeout "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "out-$b.jsonl" -- /thp/thp_demo >"log-$b.txt" 2>&1
+		rc=$?
+		status "thptrace-$b" "$rc"
+		echo "== thptrace --backend $b: exit $rc"
+		tail -n 5 "log-$b.txt"
+		[ -f "out-$b.jsonl" ] && send "out-$b.jsonl"
+		send "log-$b.txt"
+	done
+else
+	echo "thptrace is not in the initramfs" >thptrace-missing
+	send thptrace-missing
+	# bpftool fallback: which of the functions have BTF, which tracepoints exist.
+	if command -v bpftool >/dev/null; then
+		bpftool btf dump file /sys/kernel/btf/vmlinux format raw |
+			grep -E "FUNC '($FUNCS)'" >btf-funcs.txt 2>&1
+		status bpftool-btf $?
+		send btf-funcs.txt
+	fi
+	ls $T/events/huge_memory $T/events/filemap >events.txt 2>&1
+	status ls-events $?
+	send events.txt
+	if [ -x /usr/local/bin/thp_demo ]; then
+		fresh_demo
+		timeout "$RUN_TIMEOUT" /thp/thp_demo >demo.txt 2>&1
+		status thp_demo $?
+		cat demo.txt
+		send demo.txt
+	fi
+fi
+send status.txt
+# The guest script "fails" only on missing results; vmtest judges them.
+exit 0
