@@ -30,6 +30,7 @@
 #define LABEL_MAX 34		/* longer labels do not widen a section's column */
 #define MAX_ROWS 48
 #define MAX_TMPFS 64
+#define NB "\x01"		/* a space the text wrapper does not break at */
 
 /* The five kernel functions the tool is about, in the order of the story. */
 static const char *const funcs[] = {
@@ -77,7 +78,9 @@ static void print_wrapped(FILE *out, int col, int indent, const char *text)
 			if (brk)
 				len = (int)(brk - p);
 		}
-		fprintf(out, "%.*s\n", len, p);
+		for (int i = 0; i < len; i++)
+			fputc(p[i] == NB[0] ? ' ' : p[i], out);
+		fputc('\n', out);
 		p += len;
 		while (*p == ' ' || *p == '\n')
 			p++;
@@ -497,8 +500,8 @@ static void sec_kconfig(struct doc *d, struct facts *f)
 	if (f->config_src)
 		sec_begin(d, "kconfig", "kernel config (from %s)", f->config_src);
 	else
-		sec_begin(d, "kconfig", "kernel config (no config file: /proc/config.gz and "
-			  "/boot/config-%s are absent)", f->uts.release);
+		sec_begin(d, "kconfig", "kernel config (no config file: neither /proc/config.gz nor "
+			  "/boot/config-%s is readable)", f->uts.release);
 	jcheck_str(d, "config_source", f->config_src ? f->config_src : "none");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		int v = f->config_src ? sysinfo_kconfig(names[i]) : -1;
@@ -817,24 +820,26 @@ static void sec_verdict(struct doc *d, struct facts *f)
 
 		cat(how, sizeof(how), "To get it: ");
 		if (deny)
-			cat(how, sizeof(how), "echo advise > %s/shmem_enabled (deny overrides every "
-			    "mount); ", THP_SYSFS);
+			cat(how, sizeof(how), "echo" NB "advise" NB ">" NB "%s/shmem_enabled "
+			    "(deny overrides every mount); ", THP_SYSFS);
 		if (nhuge)
 			cat(how, sizeof(how), "put the file on %s", nhuge == 1 ? list : "one of those mounts");
 		else
-			cat(how, sizeof(how), "mount -t tmpfs -o huge=advise,size=256m thp /mnt/thp and "
-			    "put the file there");
-		cat(how, sizeof(how), ", map 2 MiB-aligned at a 2 MiB-aligned file offset; then "
+			cat(how, sizeof(how), "mount" NB "-t" NB "tmpfs" NB "-o" NB
+			    "huge=advise,size=256m" NB "thp" NB "/mnt/thp and put the file there");
+		cat(how, sizeof(how), ", map it at a 2" NB "MiB-aligned address and file offset; then "
 		    "madvise(MADV_COLLAPSE) to collapse it at once, or madvise(MADV_HUGEPAGE) it and "
 		    "also an anonymous region, so that khugepaged scans the process (a file-only "
 		    "MADV_HUGEPAGE process may never be scanned)");
 		if (strcmp(f->enabled, "never") == 0)
-			cat(how, sizeof(how), " - which needs echo madvise > %s/enabled", THP_SYSFS);
+			cat(how, sizeof(how), " - which needs echo" NB "madvise" NB ">" NB "%s/enabled",
+			    THP_SYSFS);
 		if (f->scan_sleep_ms > 1000)
 			cat(how, sizeof(how), "; khugepaged wakes every %.3g s: lower "
 			    "khugepaged/scan_sleep_millisecs to see it sooner", f->scan_sleep_ms / 1000.0);
 		if (!memfd)
-			cat(how, sizeof(how), ". For memfd: echo advise > %s/shmem_enabled", THP_SYSFS);
+			cat(how, sizeof(how), ". For memfd: echo" NB "advise" NB ">" NB "%s/shmem_enabled",
+			    THP_SYSFS);
 		cat(how, sizeof(how), ".");
 	}
 
@@ -887,6 +892,8 @@ static void sec_verdict(struct doc *d, struct facts *f)
 		cat(mechs, sizeof(mechs), "}");
 		jsonw_raw(w, "mechanisms", mechs);
 	}
+	for (char *p = how; (p = strchr(p, NB[0]));)
+		*p = ' ';
 	jsonw_str(w, "verdict", what);
 	jsonw_str(w, "how", how);
 	jsonw_str(w, "tracing", tracing);
