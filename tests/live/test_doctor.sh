@@ -1,0 +1,147 @@
+#!/bin/sh
+# shellcheck disable=SC2016 # the sh -c scripts below take their arguments as $1, $2
+# test_doctor.sh - live test of `thptrace doctor` (root; exits 77 to skip otherwise).
+#
+#   THPTRACE=./thptrace tests/live/test_doctor.sh
+#
+# As root: text and --json output; every JSON line parses; every probe of the
+# story (collapse_file ... filemap_map_pages) is named; the kernel release is
+# `uname -r`; the doctor_verdict line comes last; lines stay under 100
+# columns; --help and a bad option behave.  Then as nobody (setpriv): doctor
+# still exits 0 and says that probe trials need root.
+# Prints one PASS/FAIL/SKIP line per check; exits 1 if any check failed.
+
+T=${THPTRACE:-./thptrace}
+PROBES="collapse_file retract_page_tables pmdp_collapse_flush do_set_pmd filemap_map_pages"
+pass=0 fail=0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP test_doctor: needs root (probe trials and setpriv)"
+	exit 77
+fi
+if ! command -v python3 >/dev/null 2>&1; then
+	echo "SKIP test_doctor: python3 is needed to parse the JSON output"
+	exit 77
+fi
+if [ ! -x "$T" ]; then
+	echo "FAIL test_doctor: no executable $T (run make, or set THPTRACE)"
+	exit 1
+fi
+
+tmp=$(mktemp -d /tmp/test_doctor.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM HUP
+
+ok() { pass=$((pass + 1)); echo "PASS $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1"; }
+check() {	# check NAME COMMAND...: PASS if COMMAND succeeds
+	name=$1
+	shift
+	if "$@"; then ok "$name"; else ko "$name"; fi
+}
+
+release=$(uname -r)
+
+# ---- text, as root ----
+"$T" doctor >"$tmp/text" 2>"$tmp/text.err"
+rc=$?
+check "doctor exits 0 as root (rc=$rc)" [ "$rc" -eq 0 ]
+check "doctor writes nothing to stderr" [ ! -s "$tmp/text.err" ]
+check "text shows kernel release $release" \
+	grep -Eq "^ *kernel release: +$(printf '%s' "$release" | sed 's/[.[\*^$]/\\&/g')( |$)" "$tmp/text"
+for p in $PROBES; do
+	check "text names probe $p" grep -q "^ *$p " "$tmp/text"
+done
+for s in "^system" "^kernel config" "^THP settings" "^tmpfs mounts" "^probes" "^verdict"; do
+	check "text has heading '$s'" grep -q "$s" "$tmp/text"
+done
+check "text has the file THP verdict" grep -Eq "^  file THP: (yes|no)" "$tmp/text"
+check "text mentions CONFIG_READ_ONLY_THP_FOR_FS" grep -q "CONFIG_READ_ONLY_THP_FOR_FS" "$tmp/text"
+check "text shows khugepaged/max_ptes_none" grep -q "khugepaged/max_ptes_none:" "$tmp/text"
+long=$(awk 'length > 99' "$tmp/text" | wc -l)
+check "text lines are shorter than 100 columns ($long longer)" [ "$long" -eq 0 ]
+
+# ---- JSON, as root ----
+"$T" doctor --json >"$tmp/json" 2>"$tmp/json.err"
+rc=$?
+check "doctor --json exits 0 as root (rc=$rc)" [ "$rc" -eq 0 ]
+# shellcheck disable=SC2086 # one argument per probe name
+python3 - "$tmp/json" "$release" $PROBES >"$tmp/json.check" 2>&1 <<'EOF'
+import json, sys
+path, release, probes = sys.argv[1], sys.argv[2], sys.argv[3:]
+lines = open(path, encoding="utf-8").read().splitlines()
+objs, bad = [], 0
+for n, l in enumerate(lines, 1):
+    try:
+        objs.append(json.loads(l))
+    except ValueError as e:
+        bad += 1
+        print(f"FAIL json line {n} does not parse: {e}: {l[:80]}")
+def res(ok, what):
+    print(("PASS " if ok else "FAIL ") + what)
+res(bad == 0 and len(lines) > 0, f"every JSON line parses ({len(lines)} lines, {bad} bad)")
+res(all(isinstance(o, dict) and "event" in o for o in objs), "every JSON line is an object with event")
+rel = [o.get("value") for o in objs if o.get("event") == "doctor" and o.get("check") == "kernel_release"]
+res(rel == [release], f"json kernel_release is {release} (got {rel})")
+names = {o.get("probe") for o in objs if o.get("event") == "probe"}
+for p in probes:
+    res(p in names, f"json has a probe line for {p}")
+for c in ("btf", "lockdown", "CONFIG_KPROBES", "CONFIG_READ_ONLY_THP_FOR_FS", "shmem_enabled",
+          "khugepaged/scan_sleep_millisecs"):
+    res(any(o.get("check") == c for o in objs), f"json has check {c}")
+v = [o for o in objs if o.get("event") == "doctor_verdict"]
+res(len(v) == 1 and objs and objs[-1] is v[0], "json ends with exactly one doctor_verdict line")
+res(bool(v) and isinstance(v[0].get("file_thp"), bool) and v[0].get("probes_tried") is True,
+    "json verdict has file_thp and probes_tried=true")
+EOF
+while IFS= read -r line; do
+	case $line in
+	PASS*) ok "${line#PASS }" ;;
+	FAIL*) ko "${line#FAIL }" ;;
+	*) ko "json check: $line" ;;
+	esac
+done <"$tmp/json.check"
+
+# ---- usage ----
+"$T" doctor --help >"$tmp/help" 2>&1
+rc=$?
+check "doctor --help exits 0 (rc=$rc)" [ "$rc" -eq 0 ]
+check "doctor --help shows an example" grep -q "thptrace doctor --json" "$tmp/help"
+check "doctor --help documents the non-root behaviour" grep -q "need root" "$tmp/help"
+"$T" doctor --no-such-option >"$tmp/bad" 2>"$tmp/bad.err"
+rc=$?
+check "unknown option exits 2 (rc=$rc)" [ "$rc" -eq 2 ]
+check "unknown option: one line on stderr, none on stdout" \
+	sh -c '[ "$(wc -l <"$1")" -eq 1 ] && [ ! -s "$2" ]' sh "$tmp/bad.err" "$tmp/bad"
+
+# ---- as nobody ----
+if command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+	grp=$(id -gn nobody 2>/dev/null)
+	getent group nogroup >/dev/null 2>&1 && grp=nogroup
+	# A copy that nobody can reach, whatever the work tree's permissions.
+	cp "$T" "$tmp/thptrace" && chmod 755 "$tmp" "$tmp/thptrace"
+	asnobody() { (cd / && setpriv --reuid=nobody --regid="$grp" --clear-groups "$@"); }
+	asnobody "$tmp/thptrace" doctor >"$tmp/nr.text" 2>"$tmp/nr.err"
+	rc=$?
+	check "doctor exits 0 as nobody (rc=$rc)" [ "$rc" -eq 0 ]
+	check "doctor as nobody says probe trials need root" \
+		grep -q "probe trials need root" "$tmp/nr.text"
+	check "doctor as nobody still shows kernel release and verdict" \
+		sh -c 'grep -q "kernel release: *$2" "$1" && grep -q "^  file THP: " "$1"' \
+		sh "$tmp/nr.text" "$release"
+	asnobody "$tmp/thptrace" doctor --json >"$tmp/nr.json" 2>>"$tmp/nr.err"
+	rc=$?
+	check "doctor --json exits 0 as nobody (rc=$rc)" [ "$rc" -eq 0 ]
+	check "doctor --json as nobody parses, says probe trials need root, ends with the verdict" \
+		python3 -c '
+import json, sys
+objs = [json.loads(l) for l in open(sys.argv[1])]
+assert objs[-1]["event"] == "doctor_verdict" and objs[-1]["probes_tried"] is False
+assert any(o.get("reason") == "probe trials need root" for o in objs)
+' "$tmp/nr.json"
+else
+	echo "SKIP non-root checks: setpriv or user nobody missing"
+fi
+
+echo "test_doctor: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
