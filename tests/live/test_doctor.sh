@@ -2,7 +2,8 @@
 # shellcheck disable=SC2016 # the sh -c scripts below take their arguments as $1, $2
 # test_doctor.sh - live test of `thptrace doctor` (root; exits 77 to skip otherwise).
 #
-#   THPTRACE=./thptrace tests/live/test_doctor.sh
+#   tests/live/test_doctor.sh           (THPTRACE=path/to/thptrace to choose the binary;
+#                                        default: the work tree's ./thptrace)
 #
 # As root: text and --json output; every JSON line parses; every probe of the
 # story (collapse_file ... filemap_map_pages) is named; the kernel release is
@@ -11,20 +12,28 @@
 # still exits 0 and says that probe trials need root.
 # Prints one PASS/FAIL/SKIP line per check; exits 1 if any check failed.
 
-T=${THPTRACE:-./thptrace}
+# The binary, made absolute before moving to the work tree's root.
+T=${THPTRACE:-}
+case $T in
+"") ;;
+/*) ;;
+*) T=$PWD/$T ;;
+esac
+cd "$(dirname "$0")/../.." || exit 1
+T=${T:-$PWD/thptrace}
 PROBES="collapse_file retract_page_tables pmdp_collapse_flush do_set_pmd filemap_map_pages"
 pass=0 fail=0
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP test_doctor: needs root (probe trials and setpriv)"
+	echo "SKIP: test_doctor needs root (probe trials, setpriv)"
 	exit 77
 fi
 if ! command -v python3 >/dev/null 2>&1; then
-	echo "SKIP test_doctor: python3 is needed to parse the JSON output"
+	echo "SKIP: test_doctor needs python3 to parse the JSON output"
 	exit 77
 fi
 if [ ! -x "$T" ]; then
-	echo "FAIL test_doctor: no executable $T (run make, or set THPTRACE)"
+	echo "FAIL: no executable $T (run make, or set THPTRACE)"
 	exit 1
 fi
 
@@ -32,8 +41,8 @@ tmp=$(mktemp -d /tmp/test_doctor.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM HUP
 
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-ko() { fail=$((fail + 1)); echo "FAIL $1"; }
+ok() { pass=$((pass + 1)); echo "PASS: $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL: $1"; }
 check() {	# check NAME COMMAND...: PASS if COMMAND succeeds
 	name=$1
 	shift
@@ -140,7 +149,7 @@ assert objs[-1]["event"] == "doctor_verdict" and objs[-1]["probes_tried"] is Fal
 assert any(o.get("reason") == "probe trials need root" for o in objs)
 ' "$tmp/nr.json"
 else
-	echo "SKIP non-root checks: setpriv or user nobody missing"
+	echo "SKIP: non-root checks (setpriv or user nobody missing)"
 fi
 
 echo "test_doctor: $pass passed, $fail failed"
