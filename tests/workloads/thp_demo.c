@@ -166,7 +166,7 @@ static double now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void sleep_seconds(double s)
@@ -176,7 +176,7 @@ static void sleep_seconds(double s)
 	if (s <= 0)
 		return;
 	ts.tv_sec = (time_t)s;
-	ts.tv_nsec = (long)((s - ts.tv_sec) * 1e9);
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
@@ -526,10 +526,12 @@ static int check_region(struct ctx *c, struct region_state *rs)
 			return -1;
 		}
 	}
-	if (read_pagemap(c, ents) == 0)
+	/* pagemap entries: the fallback's data, and the PFNs for kpageflags. */
+	if (!c->use_scan || c->kpf_fd >= 0) {
+		if (read_pagemap(c, ents))
+			return -1;
 		have_ents = true;
-	else if (!c->use_scan)
-		return -1;
+	}
 	if (!c->use_scan)
 		check_fallback(c, rs, ents);
 
@@ -640,7 +642,7 @@ int main(int argc, char **argv)
 	struct stat st;
 	ssize_t n;
 	long scans0, collapsed0;
-	bool collapsed = false;
+	bool collapsed = false, pre_huge;
 	const char *result, *expected;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -714,9 +716,11 @@ int main(int argc, char **argv)
 	if (check_region(&c, &rs))
 		return 2;
 	print_state(&c, &rs, "start");
-	if (looks_collapsed(&rs))
+	pre_huge = looks_collapsed(&rs);
+	if (pre_huge)
 		printf("thp_demo: note: the region is already backed by a huge folio before any "
-		       "collapse (page cache of a reused copy?); copy the binary afresh\n");
+		       "collapse (tmpfs keeps it in the page cache of a reused copy); copy the "
+		       "binary afresh\n");
 
 	scans0 = read_long(THP_SYSFS "/khugepaged/full_scans");
 	collapsed0 = read_long(THP_SYSFS "/khugepaged/pages_collapsed");
@@ -735,6 +739,9 @@ int main(int argc, char **argv)
 		if (check_region(&c, &rs))
 			return 2;
 		print_state(&c, &rs, "after-collapse");
+	} else if (pre_huge) {
+		printf("thp_demo: nothing to wait for: the region is already huge\n");
+		collapsed = true;
 	} else {
 		double t = now(), waited;
 
