@@ -21,7 +21,9 @@ struct region_sample {
 struct page_sampler;
 
 /* Open the sampler for pid: keeps /proc/PID/pagemap (and /proc/kpageflags
- * when readable) open.  Returns NULL with errno set on failure. */
+ * when readable) open.  Returns NULL with errno set on failure.
+ * THPTRACE_NO_PAGEMAP_SCAN=1 in the environment (read here) makes this
+ * sampler use plain pagemap entries even where PAGEMAP_SCAN works. */
 struct page_sampler *page_sampler_open(pid_t pid);
 void page_sampler_close(struct page_sampler *s);
 
