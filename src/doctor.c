@@ -28,8 +28,9 @@
 
 #define WIDTH 99		/* text lines stay shorter than 100 columns */
 #define LABEL_MAX 34		/* longer labels do not widen a section's column */
-#define MAX_ROWS 48
-#define MAX_TMPFS 64
+#define MAX_ROWS 80
+#define MAX_TMPFS 256
+#define TMPFS_ROWS 64		/* text shows this many tmpfs mounts, JSON all */
 #define NB "\x01"		/* a space the text wrapper does not break at */
 
 /* The five kernel functions the tool is about, in the order of the story. */
@@ -42,7 +43,7 @@ static const char *const funcs[] = {
 /* ---- output: aligned text sections, or one JSON object per check ---- */
 
 struct row {
-	char label[128];
+	char label[1024];
 	char value[1024];
 };
 
@@ -53,12 +54,12 @@ struct doc {
 	char title[256];
 	struct row rows[MAX_ROWS];
 	size_t nrows;
-	char jbuf[4096];
+	char jbuf[32768];
 	struct jsonw w;
 };
 
-/* Greedy word wrap: first line after `first` (already `col` columns wide),
- * continuation lines indented by `indent` spaces. */
+/* Greedy word wrap at spaces (not at NB): the cursor is at column col now,
+ * continuation lines are indented by `indent` spaces. */
 static void print_wrapped(FILE *out, int col, int indent, const char *text)
 {
 	const char *p = text;
@@ -233,7 +234,7 @@ static int libbpf_silent(enum libbpf_print_level lvl, const char *fmt, va_list a
 /* ---- facts ---- */
 
 struct tmpfs_mount {
-	char point[4096];
+	char point[1024];
 	char huge[32];		/* "never" when the mount has no huge= option */
 };
 
@@ -373,6 +374,8 @@ static void read_mounts(struct facts *f)
 		if (!dash || sscanf(dash + 3, "%63s %*s %4095s", fstype, opts) != 2)
 			continue;
 		unescape(point);
+		if (strlen(point) >= sizeof(f->tmpfs[0].point))
+			continue;
 		if (strcmp(fstype, "tracefs") == 0 && !f->tracefs[0])
 			snprintf(f->tracefs, sizeof(f->tracefs), "%s", point);
 		if (strcmp(fstype, "tmpfs") != 0)
@@ -652,7 +655,11 @@ static void sec_tmpfs(struct doc *d, struct facts *f)
 			note = " (shmem_enabled=force makes it huge anyway)";
 		else if (strcmp(f->shmem_enabled, "deny") == 0 && huge_mode_on(t->huge))
 			note = " (but shmem_enabled=deny overrides it)";
-		trow(d, t->point, "%s%s", t->huge, note);
+		if (i < TMPFS_ROWS)
+			trow(d, t->point, "%s%s", t->huge, note);
+		else if (i == TMPFS_ROWS)
+			trow(d, "", "... and %zu more (thptrace doctor --json lists them all)",
+			     f->ntmpfs - TMPFS_ROWS);
 		w = jbegin(d, "tmpfs");
 		jsonw_str(w, "value", t->huge);
 		jsonw_str(w, "mount", t->point);
@@ -764,7 +771,7 @@ static void cat(char *buf, size_t n, const char *fmt, ...)
 
 static void sec_verdict(struct doc *d, struct facts *f)
 {
-	char what[2048] = "", how[2048] = "", tracing[1024] = "", list[1024] = "", jlist[4096] = "[";
+	char what[2048] = "", how[2048] = "", tracing[1024] = "", list[1024] = "", jlist[16384] = "[";
 	bool per_size = f->shmem_pmd[0] && strcmp(f->shmem_pmd, "inherit") != 0;
 	const char *memfd_mode = per_size ? f->shmem_pmd : f->shmem_enabled;
 	bool deny = strcmp(f->shmem_enabled, "deny") == 0, force = strcmp(f->shmem_enabled, "force") == 0;
@@ -777,18 +784,23 @@ static void sec_verdict(struct doc *d, struct facts *f)
 	/* tmpfs mounts where huge pages can back files */
 	for (size_t i = 0; thp && !deny && i < f->ntmpfs; i++) {
 		const struct tmpfs_mount *t = &f->tmpfs[i];
-		char esc[1100];
+		char esc[6 * sizeof(t->point) + 3];
 
 		if (!force && !huge_mode_on(t->huge))
 			continue;
-		cat(list, sizeof(list), "%s%s", nhuge ? ", " : "", t->point);
+		if (nhuge < 4 && strlen(list) + strlen(t->point) + 3 < sizeof(list))
+			cat(list, sizeof(list), "%s%s", nhuge ? ", " : "", t->point);
 		if (!strstr(modes, t->huge))
 			cat(modes, sizeof(modes), "%s%s", modes[0] ? "/" : "", t->huge);
-		json_escape(esc, sizeof(esc), t->point, strlen(t->point));
-		cat(jlist, sizeof(jlist), "%s%s", nhuge ? "," : "", esc);
+		/* only whole strings: jlist must stay valid JSON */
+		if (json_escape(esc, sizeof(esc), t->point, strlen(t->point)) < sizeof(esc) &&
+		    strlen(jlist) + strlen(esc) + 2 < sizeof(jlist))
+			cat(jlist, sizeof(jlist), "%s%s", jlist[1] ? "," : "", esc);
 		nhuge++;
 	}
 	cat(jlist, sizeof(jlist), "]");
+	if (nhuge > 4)
+		cat(list, sizeof(list), " and %zu more", nhuge - 4);
 	file_thp = nhuge || memfd || (thp && f->ro_thp == 1);
 
 	if (!thp) {
