@@ -141,7 +141,16 @@ int ranges_overlap(const struct addr_range *r, size_t n, uint64_t start, uint64_
 		return 1;
 	if (!r)
 		return 0;
-	/* Half-open intervals: an empty [start, start) overlaps nothing. */
+	/* Forgiving with what callers build from event fields: an empty
+	 * [a, a) (an event without a length) asks about the address a, and an
+	 * end that wrapped past 2^64 means "to the top". */
+	if (end == start) {
+		if (start == UINT64_MAX)
+			return 0;	/* no range can contain it */
+		end = start + 1;
+	} else if (end < start) {
+		end = UINT64_MAX;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (r[i].start < end && start < r[i].end)
 			return 1;
