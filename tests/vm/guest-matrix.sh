@@ -11,9 +11,42 @@
 # Per-command timeouts keep the whole run well inside boot's timeout.
 T=/sys/kernel/tracing
 FUNCS="collapse_file|retract_page_tables|pmdp_collapse_flush|do_set_pmd|filemap_map_pages"
-RUN_TIMEOUT=${RUN_TIMEOUT:-150}
+RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 
 status() { echo "$1 rc=$2" >>status.txt; }
+
+# run_limited SECS CMD...: CMD's status, or 124 if it was still running after
+# SECS s (then SIGTERM, and SIGKILL 5 s later).  busybox's timeout passes on
+# the child's status, which hides a tool that exits 0 on SIGTERM.
+run_limited() {
+	_secs=$1
+	shift
+	rm -f /tmp/timed-out
+	"$@" &
+	_pid=$!
+	(
+		_n=0
+		while [ "$_n" -lt "$_secs" ] && kill -0 "$_pid" 2>/dev/null; do
+			sleep 1
+			_n=$((_n + 1))
+		done
+		if kill -0 "$_pid" 2>/dev/null; then
+			: >/tmp/timed-out
+			kill -TERM "$_pid" 2>/dev/null
+			sleep 5
+			kill -KILL "$_pid" 2>/dev/null
+		fi
+	) </dev/null >/dev/null 2>&1 &
+	_wd=$!
+	wait "$_pid"
+	_rc=$?
+	wait "$_wd"
+	if [ -e /tmp/timed-out ]; then
+		rm -f /tmp/timed-out
+		return 124
+	fi
+	return "$_rc"
+}
 
 # A fresh copy of the demo for each run: its page cache (maybe already a THP
 # from the previous run) goes away with the old inode.
@@ -46,15 +79,15 @@ fresh_demo() {
 send env.txt
 
 if [ -x /usr/local/bin/thptrace ]; then
-	thptrace --list-probes >probes.txt 2>&1
+	run_limited "$RUN_TIMEOUT" thptrace --list-probes >probes.txt 2>&1
 	status list-probes $?
 	send probes.txt
 	for b in fentry kprobe auto; do
 		[ -x /usr/local/bin/thp_demo ] && fresh_demo
-		timeout "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "out-$b.jsonl" -- /thp/thp_demo >"log-$b.txt" 2>&1
+		run_limited "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "out-$b.jsonl" -- /thp/thp_demo >"log-$b.txt" 2>&1
 		rc=$?
 		status "thptrace-$b" "$rc"
-		echo "== thptrace --backend $b: exit $rc"
+		echo "== thptrace --backend $b: exit $rc$([ "$rc" = 124 ] && echo " (killed after $RUN_TIMEOUT s)")"
 		tail -n 5 "log-$b.txt"
 		[ -f "out-$b.jsonl" ] && send "out-$b.jsonl"
 		send "log-$b.txt"
@@ -74,7 +107,7 @@ else
 	send events.txt
 	if [ -x /usr/local/bin/thp_demo ]; then
 		fresh_demo
-		timeout "$RUN_TIMEOUT" /thp/thp_demo >demo.txt 2>&1
+		run_limited "$RUN_TIMEOUT" /thp/thp_demo >demo.txt 2>&1
 		status thp_demo $?
 		cat demo.txt
 		send demo.txt
