@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "elfsegs.h"
 
@@ -50,6 +51,7 @@ int elfsegs_read(const char *path, struct elf_segs *out, char *err, size_t errle
 	struct elf_segs segs;
 	Elf *elf = NULL;
 	GElf_Ehdr ehdr;
+	struct stat st;
 	size_t nph = 0;
 	int fd = -1, ret = -1;
 
@@ -63,9 +65,19 @@ int elfsegs_read(const char *path, struct elf_segs *out, char *err, size_t errle
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return fail(err, errlen, "libelf: %s", elf_msg());
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		fail(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(err, errlen, "%s: %s", path,
+		     S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
+		goto out;
+	}
 	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf) {
 		fail(err, errlen, "%s: %s", path, elf_msg());
@@ -88,6 +100,16 @@ int elfsegs_read(const char *path, struct elf_segs *out, char *err, size_t errle
 	}
 	if (elf_getphdrnum(elf, &nph) != 0) {
 		fail(err, errlen, "%s: bad program headers: %s", path, elf_msg());
+		goto out;
+	}
+	/* libelf reports no headers rather than an error when they lie
+	 * beyond the end of the file. */
+	if ((ehdr.e_phnum != 0 && nph == 0) ||
+	    (nph && (ehdr.e_phoff > (uint64_t)st.st_size ||
+		     (ehdr.e_phentsize &&
+		      nph > ((uint64_t)st.st_size - ehdr.e_phoff) / ehdr.e_phentsize)))) {
+		fail(err, errlen, "%s: program headers lie beyond the end of the file (truncated?)",
+		     path);
 		goto out;
 	}
 	for (size_t i = 0; i < nph; i++) {
