@@ -69,9 +69,12 @@ _Static_assert(sizeof(struct thp_pm_scan_arg) == 96, "pm_scan_arg layout");
 #define KPF_THP_BIT	22
 
 /* Output entries per ioctl.  Ranges of equal categories merge, so a region
- * gives one or two ranges in practice; 16 leaves room for patchy regions,
- * and a full vector just means another call from walk_end. */
-#define SCAN_VEC 16
+ * gives one or two ranges in practice; a full vector just means another
+ * call from walk_end.  The worst case (every other page present) is 256
+ * ranges: 4 calls with 64 entries (~11 us here, against ~30 us with 16),
+ * while 64 costs the common cases nothing measurable (1.5 KiB of stack and
+ * of kernel bounce buffer). */
+#define SCAN_VEC 64
 
 /* PAGEMAP_SCAN support, probed once per process: 0 unknown, 1 yes, -1 no. */
 static int scan_support;
