@@ -242,7 +242,8 @@ static void write_elf(const char *path, int type, const Elf64_Phdr *ph, unsigned
 	eh->e_ehsize = sizeof(Elf64_Ehdr);
 	eh->e_phentsize = sizeof(Elf64_Phdr);
 	eh->e_phnum = (Elf64_Half)nph;
-	memcpy(buf + sizeof(Elf64_Ehdr), ph, nph * sizeof(Elf64_Phdr));
+	if (nph)
+		memcpy(buf + sizeof(Elf64_Ehdr), ph, nph * sizeof(Elf64_Phdr));
 	write_file(path, buf, n);
 	free(buf);
 }
