@@ -100,6 +100,10 @@ int scan_result_outcome(const char *name)
 
 	if (!name || !name[0])
 		return 0;
+	/* Without BTF names the decoder passes the number; only SCAN_FAIL (0)
+	 * and SCAN_SUCCEED (1) have kept their numbers across versions. */
+	if (name[strspn(name, "0123456789")] == 0)
+		return strcmp(name, "1") == 0 ? 1 : -1;
 	if (i < 0)
 		return -1;
 	if (!strcmp(results[i].name, "SCAN_SUCCEED") || !strcmp(results[i].name, "SCAN_PTE_MAPPED_HUGEPAGE"))

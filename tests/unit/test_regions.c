@@ -133,10 +133,11 @@ static struct region *set_pmd(struct regions *rs, double t, uint64_t addr, int r
 	return regions_feed(rs, &e);
 }
 
+/* sched_process_exit of the group leader: no mm any more, only the pid. */
 static struct region *exit_ev(struct regions *rs, double t)
 {
 	return regions_feed(rs, &(struct thp_event){ .kind = EV_EXIT, .t = t, .pid = PID, .tgid = PID,
-						     .target_pid = PID, .mm_id = MM });
+						     .target_pid = PID, .fields = EVF_RET });
 }
 
 static struct thp_context ctx_default(void)
@@ -219,12 +220,14 @@ static void test_huge_khugepaged(void **st)
 	assert_non_null(r);
 	tmpfs_info(r, "advise");
 	assert_ptr_equal(state(&rs, 0.2, R0, PS_PTE, false), r);
-	e = ev(EV_RETRACT, 1.2);
-	e.fields = EVF_FILE;		/* retract_page_tables(mapping, pgoff): no mm, no address */
-	e.mm_id = 0;
-	snprintf(e.file, sizeof(e.file), "data.bin");
+	e = ev(EV_RETRACT, 1.2);	/* inside collapse_file: its mm and address */
+	e.fields = EVF_ADDR | EVF_PGOFF | EVF_INODE | EVF_IN_COLLAPSE;
+	e.addr = R0;
 	as_khugepaged(&e);
 	assert_ptr_equal(regions_feed(&rs, &e), r);
+	e.fields = EVF_PGOFF | EVF_INODE;	/* outside it: only the inode, nothing to match */
+	e.mm_id = 0;
+	assert_null(regions_feed(&rs, &e));
 	assert_ptr_equal(at(&rs, EV_PMDP_COLLAPSE_FLUSH, 1.2001, R0), r);
 	assert_ptr_equal(collapse(&rs, 1.2003, R0, "SCAN_SUCCEED", true), r);
 	assert_ptr_equal(scan(&rs, 1.2004, MM, "data.bin", "SCAN_SUCCEED", true), r);
@@ -637,6 +640,10 @@ static void test_scan_result_meaning(void **st)
 	assert_int_equal(scan_result_outcome(NULL), 0);
 	assert_int_equal(scan_result_outcome("SCAN_PAGE_LRU"), -1);
 	assert_int_equal(scan_result_outcome("SCAN_FROM_THE_FUTURE"), -1);
+	assert_int_equal(scan_result_outcome("1"), 1);		/* no BTF: numbers */
+	assert_int_equal(scan_result_outcome("0"), -1);
+	assert_int_equal(scan_result_outcome("15"), -1);
+	assert_ptr_equal(scan_result_meaning("15"), unknown);
 	for (int i = 0; i < VR_MAX; i++)
 		assert_int_equal(verdict_reason_from_name(verdict_reason_name((enum verdict_reason)i)), i);
 	assert_string_equal(verdict_reason_name(VR_COLLAPSED_NOT_REFAULTED), "collapsed_not_refaulted");
