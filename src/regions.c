@@ -10,9 +10,10 @@
 /* Enough to hold what one MADV_COLLAPSE emits before its madvise exit
  * event (collapse, scan, PMD clear and set) even with some other traffic. */
 #define ORPHAN_MAX 32
-/* A madvise over more than 8 GiB is an arena, not a file mapping anyone
- * wants explained region by region; tracking all of it only costs memory. */
-#define MADVISE_MAX_REGIONS 4096
+/* A madvise over more than 2 GiB is an arena, not a file mapping anyone
+ * wants explained region by region; tracking all of it (about 10 KiB per
+ * region, each sampled by pagemap) only costs memory and time. */
+#define MADVISE_MAX_REGIONS 1024
 /* The BPF record cuts file names to 63 bytes (THP_FILE_LEN - 1). */
 #define REC_FILE_MAX 63
 

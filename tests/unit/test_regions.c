@@ -782,7 +782,8 @@ static void test_events_outside_regions(void **st)
 	assert_int_equal(rs.v[0].start, UINT64_MAX & THP_REGION_MASK);
 	/* an arena of 1 TiB is capped, not tracked in full */
 	assert_non_null(madvise(&rs, 0.1, 0x100000000000ULL, 1ULL << 40, 14, 0));
-	assert_int_equal(rs.n, 1 + 4096);
+	assert_int_equal(rs.n, 1 + 1024);
+	assert_int_equal(rs.v[1024].start, 0x100000000000ULL + 1023 * MB2);
 	regions_free(&rs);
 	regions_init(&rs);
 
@@ -914,6 +915,75 @@ static void test_milestone_overflow(void **st)
 	regions_free(&rs);
 }
 
+static uint64_t rnd(void)
+{
+	static uint64_t seed = 0x9e3779b97f4a7c15ULL;	/* xorshift: the same streams every run */
+
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed;
+}
+
+/* Random streams over a few regions: no crash (run under ASan/UBSan), and
+ * what finish promises holds whatever came in. */
+static void test_random_streams(void **st)
+{
+	static const char *const results[] = { "SCAN_SUCCEED", "SCAN_PAGE_LRU", "pte_mapped_hugepage",
+					       "SCAN_PMD_MAPPED", "", "1", "17", "SCAN_WHAT" };
+	static const char *const comms[] = { "khugepaged", "thp_demo", "" };
+	(void)st;
+
+	for (int round = 0; round < 40; round++) {
+		struct regions rs;
+		struct thp_context ctx = ctx_default();
+		double t = 0;
+
+		regions_init(&rs);
+		for (int i = 0; i < 2000; i++) {
+			struct thp_event e = ev((enum ev_kind)(rnd() % (EV_KIND_MAX + 1)), t += 0.001);
+			e.fields = (uint32_t)rnd();
+			e.addr = R0 + (rnd() % 8) * MB2 + (rnd() % 3 ? 0 : rnd() % MB2);
+			if (rnd() % 16 == 0)
+				e.addr = rnd();
+			e.len = (rnd() % 4) * MB2 + rnd() % 3;
+			e.behavior = (int)(rnd() % 4 ? 14 + rnd() % 2 : 25);
+			e.ret = rnd() % 5 ? 0 : -22;
+			e.region = rnd() % 2 ? e.addr : 0;
+			e.state = (enum page_state)(rnd() % 4);
+			e.thp = rnd() % 2;
+			e.mm_id = (uint32_t)(rnd() % 3);
+			e.pid = e.tgid = e.target_pid = PID + (uint32_t)(rnd() % 2);
+			snprintf(e.comm, sizeof(e.comm), "%s", comms[rnd() % 3]);
+			snprintf(e.result_name, sizeof(e.result_name), "%s", results[rnd() % 8]);
+			snprintf(e.file, sizeof(e.file), "%s", rnd() % 2 ? "data.bin" : "");
+			if (rnd() % 50 == 0)
+				t -= 0.01;	/* a little disorder */
+			regions_feed(&rs, &e);
+		}
+		if (round % 2)
+			for (size_t i = 0; i < rs.n; i++)
+				tmpfs_info(&rs.v[i], round % 4 == 1 ? "never" : "advise");
+		regions_finish(&rs, round % 3 ? &ctx : NULL);
+		for (size_t i = 0; i < rs.n; i++) {
+			const struct region *r = &rs.v[i];
+			assert_true(r->n_milestones <= REGION_MAX_MILESTONES);
+			assert_true((unsigned)r->reason < VR_MAX);
+			assert_non_null(memchr(r->why, 0, sizeof(r->why)));
+			assert_true(r->why[0] != 0);
+			assert_int_equal(r->start & ~THP_REGION_MASK, 0);
+			for (size_t k = 1; k < r->n_milestones; k++)
+				assert_true(r->ms[k - 1].t <= r->ms[k].t);
+			if (r->final_state == PS_PMD)
+				assert_int_equal(r->reason, VR_HUGE);
+			if (r->collapsed && r->final_state == PS_NONE)
+				assert_int_equal(r->reason, VR_COLLAPSED_NOT_REFAULTED);
+			assert_true(r->madvise_to_pmd_s < 0 || r->t_madvise >= 0);
+		}
+		regions_free(&rs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -931,6 +1001,7 @@ int main(void)
 		cmocka_unit_test(test_attribution_by_file),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_milestone_overflow),
+		cmocka_unit_test(test_random_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
