@@ -1016,8 +1016,9 @@ static void draw_lane(FILE *f, struct draw *d, struct lane *l, size_t i, double 
 	char a[32], b[32], file[EV_FILE_LEN + 8];
 	const char *fname = r->file[0] ? r->file : "[anonymous]";
 
-	fprintf(f, "<g class=\"lane\" id=\"lane-%zu\" data-region=\"0x%" PRIx64 "\" data-mm=\"%u\" data-y=\"%s\" data-h=\"%d\">\n",
-		i, r->start, r->mm_id, num(a, y0), LANE_H);
+	/* data-*: the lane's box and its plot's x range, for tests and tools */
+	fprintf(f, "<g class=\"lane\" id=\"lane-%zu\" data-region=\"0x%" PRIx64 "\" data-mm=\"%u\" data-y=\"%s\" data-h=\"%d\" data-x0=\"%d\" data-x1=\"%d\" data-w=\"%d\">\n",
+		i, r->start, r->mm_id, num(a, y0), LANE_H, PLOT_X0, PLOT_X1, SVG_W);
 	/* label: address range, then the file (its tail when long) */
 	fprintf(f, "<text class=\"lane-addr\" x=\"%d\" y=\"%s\" font-family=\"monospace\" font-size=\"10\">0x%" PRIx64 "-0x%" PRIx64 "<title>",
 		LABEL_X, num(b, y0 + 12), r->start, (uint64_t)(r->start + THP_REGION_SIZE));
