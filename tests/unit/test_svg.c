@@ -401,7 +401,7 @@ static void test_fifty_regions_hour(void **state)
 
 	(void)state;
 	for (int r = 0; r < 50; r++) {
-		char file[64];
+		char file[96];
 
 		snprintf(file, sizeof(file), "/usr/lib/x86_64-linux-gnu/libvery-long-name-number-%02d.so.1.2.3", r);
 		add_region(&rs, R0 + (uint64_t)r * MB2, 1, file, (enum verdict_reason)(1 + r % 7),
