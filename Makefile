@@ -1,9 +1,11 @@
 # thptrace build.  Outputs go under $(BUILD); the tool itself is ./thptrace.
-#   make              build ./thptrace
-#   make test         unit tests, then (as root) live tests and the QEMU matrix
+#   make              build ./thptrace and the demo workload
+#   sudo make demo    install what is missing, build, run the demo under thptrace
+#   sudo make test    everything: unit, live (root), fuzz, ASan/UBSan, QEMU matrix
 #   make unit         unit tests only (no root needed)
-#   make demo         (root) run the bundled demo under thptrace
-#   make SAN=1 test   the same tests under ASan+UBSan (objects in build/san)
+#   sudo make live    the live tests on this kernel
+#   make SAN=1 unit   unit tests under ASan+UBSan (objects in build/san)
+#   sudo make vmtest  the QEMU kernel matrix
 #   make V=1          show full commands
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -63,7 +65,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
 DEMO := build/thp_demo
 
-.PHONY: all clean install test unit live vmtest demo fuzz bench
+.PHONY: all clean install test unit live vmtest demo fuzz bench deps
 .DELETE_ON_ERROR:
 
 all: $(BIN) $(DEMO)
@@ -121,9 +123,16 @@ build/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) | build/fuzz
 fuzz: $(FUZZ_BINS)
 	$(Q)tests/run-fuzz $(FUZZ_BINS)
 
-test: unit live
+# Each stage prints "STAGE: N passed, N failed"; tests/run-all adds them up.
+test: deps
+	$(Q)tests/run-all
 
-demo: $(BIN) $(DEMO)
+deps:
+	$(Q)tests/install-deps
+
+# A fresh machine may lack the compilers: install them before building.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory $(BIN) $(DEMO)
 	$(Q)tests/demo
 
 bench: thptrace $(DEMO)

@@ -579,7 +579,9 @@ static int run_loop(struct tracer *tr)
 			why = "duration";
 			break;
 		}
-		if (!o->all && (tr->target_gone || target_poll_exit(&tr->tgt)))
+		/* A spawned child is reaped by handle_child() alone: a stray
+		 * waitpid() would swallow its ptrace stops. */
+		if (!o->all && (tr->target_gone || (!tr->tgt.spawned && target_poll_exit(&tr->tgt))))
 			break;
 		if (o->ranges.file && !o->all && now >= next_refresh) {
 			char err[256];
