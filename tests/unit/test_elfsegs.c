@@ -406,7 +406,7 @@ static void test_bias_synthetic(void **state)
 {
 	struct elf_segs pie = { .is_pie = 1, .n = 2, .seg = {
 		{ .vaddr = 0, .memsz = 0x1800, .offset = 0, .filesz = 0x1800, .flags = PF_R },
-		{ .vaddr = 0x2000, .memsz = 0x3000, .offset = 0x2000, .filesz = 0x3000,
+		{ .vaddr = 0x2e10, .memsz = 0x3000, .offset = 0x1e10, .filesz = 0x3000,
 		  .flags = PF_R | PF_X },
 	} };
 	struct elf_segs fixed = { .is_pie = 0, .n = 1, .seg = {
@@ -419,7 +419,7 @@ static void test_bias_synthetic(void **state)
 	(void)state;
 	/* A later mmap of the same file (higher) and a look-alike name. */
 	add_map(&l, 0x7f0000000000, 0x7f0000002000, 0, "/usr/bin/demo");
-	add_map(&l, 0x555555556000, 0x555555559000, 0x2000, "/usr/bin/demo");
+	add_map(&l, 0x555555556000, 0x555555559000, 0x1000, "/usr/bin/demo");
 	add_map(&l, 0x555555554000, 0x555555556000, 0, "/usr/bin/demo");
 	add_map(&l, 0x100000, 0x101000, 0, "/usr/bin/demo2");
 	add_map(&l, 0x400000, 0x401000, 0, "/usr/bin/old (deleted)");
@@ -442,14 +442,23 @@ static void test_bias_synthetic(void **state)
 	assert_int_equal(elfsegs_bias(&pie, NULL, "/usr/bin/demo", &bias), -1);
 	assert_int_equal(bias, 77);
 
-	/* Without the offset-0 mapping, a later segment's mapping gives it. */
+	/* The offset-0 mapping wins over another segment's, even one lower
+	 * in memory and earlier in the list. */
 	map_list_free(&l);
-	add_map(&l, 0x555555556000, 0x555555559000, 0x2000, "/usr/bin/demo");
+	add_map(&l, 0x200000, 0x203000, 0x1000, "/usr/bin/demo");
+	add_map(&l, 0x555555554000, 0x555555556000, 0, "/usr/bin/demo");
+	assert_int_equal(elfsegs_bias(&pie, &l, "/usr/bin/demo", &bias), 0);
+	assert_int_equal(bias, 0x555555554000ULL);
+
+	/* Without the offset-0 mapping, a later segment's mapping gives it:
+	 * the page of its offset maps the page of its address. */
+	map_list_free(&l);
+	add_map(&l, 0x555555556000, 0x555555559000, 0x1000, "/usr/bin/demo");
 	assert_int_equal(elfsegs_bias(&pie, &l, "/usr/bin/demo", &bias), 0);
 	assert_int_equal(bias, 0x555555554000ULL);
 	/* A mapping at an offset where no segment starts says nothing. */
 	map_list_free(&l);
-	add_map(&l, 0x555555555000, 0x555555556000, 0x1000, "/usr/bin/demo");
+	add_map(&l, 0x555555555000, 0x555555556000, 0x3000, "/usr/bin/demo");
 	assert_int_equal(elfsegs_bias(&pie, &l, "/usr/bin/demo", &bias), -1);
 	map_list_free(&l);
 	assert_int_equal(elfsegs_bias(&pie, &l, "/usr/bin/demo", &bias), -1);
@@ -459,7 +468,7 @@ static void test_ranges(void **state)
 {
 	struct elf_segs s = { .is_pie = 1, .n = 4, .seg = {
 		{ .vaddr = 0x1234, .memsz = 0x10, .flags = PF_R },
-		{ .vaddr = 0x3000, .memsz = 0x0, .flags = PF_R },	/* empty: skipped */
+		{ .vaddr = 0x3010, .memsz = 0x0, .flags = PF_R },	/* empty: skipped */
 		{ .vaddr = 0x5000, .memsz = 0x2001, .flags = PF_R | PF_X },
 		{ .vaddr = 0x9ff0, .memsz = 0x20, .flags = PF_R | PF_W },
 	} };
