@@ -143,7 +143,7 @@ static int list_grow(struct map_list *l)
 
 	if (l->n < l->cap)
 		return 0;
-	cap = l->cap ? l->cap * 2 : 64;
+	cap = l->cap ? l->cap * 2 : 16;
 	if (cap < l->cap || cap > SIZE_MAX / sizeof(*v))
 		return -1;
 	v = realloc(l->v, cap * sizeof(*v));
