@@ -1,0 +1,39 @@
+#!/bin/sh
+# Per-region verdicts on this machine (issue 3): each scenario of the demo
+# must end with the right reason and final state for the demo's region.
+. "$(dirname "$0")/lib.sh"
+need_root "the verdict scenarios"
+
+# scenario NAME HUGE_MODE EXPECT_REASON EXPECT_FINAL DEMO_OPTIONS...
+scenario() {
+	name=$1 mode=$2 reason=$3 final=$4
+	shift 4
+	live_env_setup "$mode"
+	"$THPTRACE" --json -o "$out/$name.jsonl" -- "$demo" "$@" > "$out/$name.stdout" 2>&1
+	rc=$?
+	region=$(sed -n 's/^thp_demo: pid [0-9]* region \(0x[0-9a-f]*\)-.*/\1/p' "$out/$name.stdout")
+	if [ -z "$region" ]; then
+		cat "$out/$name.stdout"
+		check "$name: the demo printed its region" false
+		return
+	fi
+	check "$name: JSON parses (thptrace exit $rc)" python3 tests/live/check_jsonl.py "$out/$name.jsonl" parses
+	if ! python3 tests/live/check_jsonl.py "$out/$name.jsonl" verdict "$region" "$reason" "$final"; then
+		cat "$out/$name.stdout"
+		grep -v '"event":"\(fault\|filemap_map_pages\)"' "$out/$name.jsonl"
+		check "$name: verdict $reason, final $final" false
+	else
+		check "$name: verdict $reason, final $final" true
+	fi
+	thp_env_restore
+}
+
+scenario huge advise huge pmd
+scenario madv_collapse advise huge pmd --collapse
+scenario collapsed_not_refaulted advise collapsed_not_refaulted none --no-touch
+scenario refaulted_as_pte advise refaulted_as_pte pte --nohuge-before-touch
+# A file-only MADV_HUGEPAGE process: khugepaged never registers it on 6.18.
+scenario not_scanned advise not_scanned pte --no-anon --timeout 3
+# tmpfs mounted huge=never: khugepaged will not collapse its files.
+scenario not_eligible never not_eligible pte --timeout 3
+finish
