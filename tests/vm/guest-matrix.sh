@@ -6,6 +6,7 @@
 #   out-BACKEND.jsonl thptrace --json --backend BACKEND -- /thp/thp_demo
 #   log-BACKEND.txt   its stdout/stderr (the demo's lines, with its region)
 #   status.txt        "NAME rc=N" per command run
+#   hang-BACKEND.txt  ps and kernel stacks when a run had to be killed
 # Without /usr/local/bin/thptrace it runs the bpftool fallback (btf-funcs.txt,
 # events.txt) and the demo alone (demo.txt), and writes thptrace-missing.
 # Per-command timeouts keep the whole run well inside boot's timeout.
@@ -14,6 +15,18 @@ FUNCS="collapse_file|retract_page_tables|pmdp_collapse_flush|do_set_pmd|filemap_
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 
 status() { echo "$1 rc=$2" >>status.txt; }
+
+# What every task is doing, for a command that did not finish in time.
+hang_report() {
+	echo "uptime $(cut -d' ' -f1 /proc/uptime)"
+	ps
+	for d in /proc/[0-9]*; do
+		c=$(cat "$d/comm" 2>/dev/null) || continue
+		case "$c" in thp* | khugepaged) ;; *) continue ;; esac
+		echo "== ${d#/proc/} $c $(grep -E '^State' "$d/status" | tr -s '\t' ' ') wchan=$(cat "$d/wchan" 2>/dev/null)"
+		cat "$d/stack" 2>/dev/null
+	done
+}
 
 # run_limited SECS CMD...: CMD's status, or 124 if it was still running after
 # SECS s (then SIGTERM, and SIGKILL 5 s later).  busybox's timeout passes on
@@ -32,6 +45,7 @@ run_limited() {
 		done
 		if kill -0 "$_pid" 2>/dev/null; then
 			: >/tmp/timed-out
+			hang_report >/tmp/hang.txt 2>&1
 			kill -TERM "$_pid" 2>/dev/null
 			sleep 5
 			kill -KILL "$_pid" 2>/dev/null
@@ -43,6 +57,7 @@ run_limited() {
 	wait "$_wd"
 	if [ -e /tmp/timed-out ]; then
 		rm -f /tmp/timed-out
+		[ ! -f /tmp/hang.txt ] || mv /tmp/hang.txt "hang-${RUN_NAME:-run}.txt"
 		return 124
 	fi
 	return "$_rc"
@@ -84,13 +99,14 @@ if [ -x /usr/local/bin/thptrace ]; then
 	send probes.txt
 	for b in fentry kprobe auto; do
 		[ -x /usr/local/bin/thp_demo ] && fresh_demo
-		run_limited "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "out-$b.jsonl" -- /thp/thp_demo >"log-$b.txt" 2>&1
+		RUN_NAME=$b run_limited "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "out-$b.jsonl" -- /thp/thp_demo >"log-$b.txt" 2>&1
 		rc=$?
 		status "thptrace-$b" "$rc"
 		echo "== thptrace --backend $b: exit $rc$([ "$rc" = 124 ] && echo " (killed after $RUN_TIMEOUT s)")"
 		tail -n 5 "log-$b.txt"
 		[ -f "out-$b.jsonl" ] && send "out-$b.jsonl"
 		send "log-$b.txt"
+		[ ! -f "hang-$b.txt" ] || send "hang-$b.txt"
 	done
 else
 	echo "thptrace is not in the initramfs" >thptrace-missing
