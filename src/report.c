@@ -10,8 +10,10 @@
  *   "summary"           its counts, lost, exit_status and stopped are printed
  *                       as the live run printed them; without one, they are
  *                       counted from the events ("stopped: end of input")
- *   "context"           machine facts for the verdicts (struct thp_context);
- *                       each line sets the keys it has, later lines win
+ *   "context"           machine facts for the verdicts (struct thp_context),
+ *                       and start_ns, the clock at the start, from which each
+ *                       event's exact t is ts_ns - start_ns (JSON "t" has
+ *                       only 6 decimals); each line sets the keys it has
  *   "region_file"       one region's backing-file facts (struct
  *                       region_file_info), looked up live from /proc
  * Without context lines every machine fact is unknown (-1 or ""). */
@@ -51,6 +53,8 @@ struct replay {
 	struct svg_trace *svg;
 	struct thp_context ctx;
 	bool ctx_duration;		/* a context line gave duration_s */
+	uint64_t start_ns;		/* the context's start_ns: CLOCK_MONOTONIC at trace start */
+	bool have_start;
 	struct run_summary sum;		/* the summary line's, when have_summary */
 	bool have_summary;
 	struct run_summary counted;	/* built from the events */
@@ -291,7 +295,8 @@ static void get_fail(struct getter *g, const char *fmt, ...)
 /* Rebuild an event from the keys json_event (out_json.c) writes.  Each
  * EVF_* bit is set exactly when its key is present, so the event renders
  * again as the same text and the same JSON line. */
-static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev, char *err, size_t errlen)
+static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev, const uint64_t *start_ns,
+		       char *err, size_t errlen)
 {
 	struct getter g = { j, err, errlen, 0 };
 	char name[EV_NAME_LEN];
@@ -302,7 +307,18 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 	ev->kind = kind;
 	if (!get_double(&g, "t", &ev->t) && !g.failed)
 		get_fail(&g, "no \"t\" (seconds since the start)");
-	get_u64(&g, "ts_ns", &ev->ts_ns);
+	if (get_u64(&g, "ts_ns", &ev->ts_ns) && start_ns && !g.failed) {
+		/* "t" has 6 decimals; the live run computed with all of them
+		 * (decoder_t).  From the exact clock, times and the durations
+		 * between them come out bit for bit as live; unless the file was
+		 * edited and the two disagree, then "t" is what was shown. */
+		double t = ev->ts_ns >= *start_ns ? (double)(ev->ts_ns - *start_ns) / 1e9
+						  : -(double)(*start_ns - ev->ts_ns) / 1e9;
+		double diff = t - ev->t;
+
+		if (diff < 0.6e-6 && diff > -0.6e-6)
+			ev->t = t;
+	}
 	get_u32(&g, "pid", &ev->pid);
 	get_u32(&g, "tgid", &ev->tgid);
 	get_str(&g, "comm", ev->comm, sizeof(ev->comm));
@@ -431,6 +447,8 @@ static int parse_context(struct replay *rp, char *err, size_t errlen)
 {
 	struct getter g = { rp->j, err, errlen, 0 };
 	struct thp_context c = rp->ctx;
+	uint64_t start;
+	bool have_start;
 	int32_t ro;
 	int64_t v;
 
@@ -449,9 +467,14 @@ static int parse_context(struct replay *rp, char *err, size_t errlen)
 		c.read_only_thp_for_fs = ro;
 	if (get_double(&g, "duration_s", &c.duration_s))
 		rp->ctx_duration = true;
+	have_start = get_u64(&g, "start_ns", &start);
 	if (g.failed)
 		return -1;
 	rp->ctx = c;
+	if (have_start) {
+		rp->start_ns = start;
+		rp->have_start = true;
+	}
 	return 0;
 }
 
@@ -601,7 +624,7 @@ static void handle_line(struct replay *rp, const char *line, size_t len, bool co
 		line_error(rp, "unknown event \"%s\"", kind_name);
 		return;
 	}
-	if (parse_event(rp->j, kind, &ev, err, sizeof(err)) < 0) {
+	if (parse_event(rp->j, kind, &ev, rp->have_start ? &rp->start_ns : NULL, err, sizeof(err)) < 0) {
 		line_error(rp, "%s: %s", kind_name, err);
 		return;
 	}

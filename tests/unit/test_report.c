@@ -388,6 +388,65 @@ static void test_round_trip_exact(void **state)
 	assert_same_file(path("live.jsonl"), path("replay2.jsonl"));
 }
 
+/* JSON "t" has 6 decimals; with the context's start_ns the replay gets
+ * the live run's exact times back from ts_ns, so durations computed from
+ * them (madvise_to_pmd_s, the why text) are the live run's too. */
+static void test_exact_times_from_start_ns(void **state)
+{
+	const uint64_t start = 1000000000123ULL;
+	struct thp_event v[3];
+	struct run_summary sum;
+	char *live, *replay, *ctx_live;
+	FILE *f;
+
+	(void)state;
+	v[0] = ev(EV_MADVISE, 0);
+	v[0].ts_ns = start + 10523499;
+	v[0].addr = R0;
+	v[0].len = 2 << 20;
+	v[0].behavior = 14;
+	v[0].fields = EVF_ADDR | EVF_LEN | EVF_BEHAVIOR | EVF_RET;
+	v[1] = ev(EV_STATE, 0);
+	v[1].ts_ns = start + 1503207501;
+	v[1].via = VIA_ID_PAGEMAP;
+	v[1].region = R0;
+	v[1].state = PS_PMD;
+	v[1].thp = true;
+	v[1].present = 512;
+	v[1].fields = EVF_STATE;
+	for (int k = 0; k < 2; k++)	/* as decoder_t computes it */
+		v[k].t = (double)(v[k].ts_ns - start) / 1e9;
+	sum = summary_of(v, 2);
+	live_render(v, 2, &sum, true, path("exact.jsonl"));
+	live = slurp(path("exact.jsonl"));
+	if (!strstr(live, "\"madvise_to_pmd_s\":1.492684}"))
+		fail_msg("%s", live);
+	ctx_live = malloc(strlen(live) + 128);
+	sprintf(ctx_live, "{\"event\":\"context\",\"start_ns\":%llu}\n%s", (unsigned long long)start, live);
+	spit(path("exact-ctx.jsonl"), ctx_live);
+	assert_int_equal(run(4, "--json", "-o", path("exact.out"), path("exact-ctx.jsonl")), 0);
+	replay = slurp(path("exact.out"));
+	assert_string_equal(replay, ctx_live);
+	free(replay);
+	/* without it: the 6-decimal times are all there is */
+	assert_int_equal(run(4, "--json", "-o", path("exact.out"), path("exact.jsonl")), 0);
+	replay = slurp(path("exact.out"));
+	assert_non_null(strstr(replay, "\"madvise_to_pmd_s\":1.492685}"));
+	free(replay);
+	/* an edited ts_ns that disagrees with t: t wins */
+	f = fopen(path("edited.jsonl"), "w");
+	fprintf(f, "{\"event\":\"context\",\"start_ns\":%llu}\n", (unsigned long long)start);
+	fprintf(f, "{\"event\":\"exec\",\"t\":0.5,\"ts_ns\":%llu,\"pid\":1,\"tgid\":1,\"comm\":\"x\",\"via\":\"tracepoint\"}\n",
+		(unsigned long long)start + 7000000000ULL);
+	fclose(f);
+	assert_int_equal(run(3, "-o", path("edited.txt"), path("edited.jsonl")), 0);
+	replay = slurp(path("edited.txt"));
+	assert_non_null(strstr(replay, "  0.500000 exec "));
+	free(replay);
+	free(ctx_live);
+	free(live);
+}
+
 static void test_without_summary(void **state)
 {
 	struct thp_event v[32];
@@ -633,6 +692,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_exact),
+		cmocka_unit_test(test_exact_times_from_start_ns),
 		cmocka_unit_test(test_without_summary),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_message_cap_and_long_lines),
