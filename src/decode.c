@@ -87,7 +87,8 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 	case REC_EXEC:
 		break;
 	case REC_EXIT:
-		ev->ret = r->ret;
+		/* task->exit_code is a wait status: report it like a shell. */
+		ev->ret = (r->ret & 0x7f) ? 128 + (r->ret & 0x7f) : (r->ret >> 8) & 0xff;
 		ev->fields |= EVF_RET;
 		break;
 	case REC_MADVISE:

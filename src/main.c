@@ -58,6 +58,7 @@ enum {
 	OPT_BACKEND,
 	OPT_LIST,
 	OPT_SVG,
+	OPT_ALL_FAULTS,
 };
 
 static const struct argp_option options[] = {
@@ -75,6 +76,9 @@ static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0, "JSON Lines, one object per event (schema in README.md)", 3 },
 	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 3 },
 	{ "svg", OPT_SVG, "FILE", 0, "Also draw the timeline as an SVG picture into FILE", 3 },
+	{ "all-faults", OPT_ALL_FAULTS, NULL, 0,
+	  "Text: print every fault and filemap_map_pages line (default: the first of each per"
+	  " region, then a count; JSON always has every event)", 3 },
 	{ "duration", OPT_DURATION, "SEC", 0,
 	  "Stop after SEC seconds (e.g. --duration 2.5); default: when the target ends", 3 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's own messages (verifier logs)", 3 },
@@ -146,6 +150,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case OPT_SVG:
 		c->o.svg_path = arg;
+		break;
+	case OPT_ALL_FAULTS:
+		c->o.all_faults = true;
 		break;
 	case OPT_DURATION:
 		errno = 0;

@@ -18,16 +18,32 @@ struct run_summary {
 	char stop_reason[32];		/* "target exited", "duration", "signal", "end of input" */
 };
 
+/* Text output folds the hundreds of faults a region takes into its first
+ * fault and map_pages line plus one count line: a person reads the story,
+ * JSON keeps every event. */
+struct fault_group {
+	bool open;
+	uint32_t pid;
+	uint64_t region;
+	uint64_t more_faults, more_map_pages;
+	bool seen_fault, seen_map_pages;
+	double last_t;
+};
+
 struct output {
 	FILE *f;
 	bool json;
 	bool color;
+	bool all_faults;		/* text: print every fault, no folding */
 	bool header_done;
+	struct fault_group group;
 	int err;			/* errno of the first failed write (EPIPE...) */
 };
 
 void output_init(struct output *o, FILE *f, bool json, bool color);
 void output_event(struct output *o, const struct thp_event *ev);
+/* Print what text folding still holds (called before verdicts and summary). */
+void output_flush_group(struct output *o);
 void output_verdicts(struct output *o, const struct regions *rs);
 void output_summary(struct output *o, const struct run_summary *s);
 

@@ -681,6 +681,7 @@ int trace_run(const struct trace_opts *o)
 		goto out;
 	}
 	output_init(&tr.out, tr.outf, o->json, !o->out_path && isatty(fileno(stdout)));
+	tr.out.all_faults = o->all_faults;
 	if (o->svg_path)
 		tr.svg = svg_trace_new();
 	regions_init(&tr.rs);

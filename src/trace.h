@@ -12,6 +12,7 @@ struct trace_opts {
 	bool json;
 	bool verbose;
 	bool all;			/* -a */
+	bool all_faults;		/* text: every fault line, no folding */
 	pid_t pid;			/* -p */
 	char **cmd;			/* -- CMD ARGS */
 	const char *user;		/* -u */

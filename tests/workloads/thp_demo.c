@@ -726,9 +726,18 @@ int main(int argc, char **argv)
 	collapsed0 = read_long(THP_SYSFS "/khugepaged/pages_collapsed");
 	if (c.o.mode == MODE_COLLAPSE) {
 		double t = now();
-		int rc = madvise((void *)c.start, c.len, MADV_COLLAPSE);
-		int err = errno;
+		int rc, err, tries = 0;
 
+		/* EAGAIN is transient (pages just faulted in are still on a per-CPU
+		 * LRU batch, SCAN_PAGE_LRU): the man page says to retry. */
+		do {
+			if (tries)
+				usleep(50000);
+			rc = madvise((void *)c.start, c.len, MADV_COLLAPSE);
+			err = errno;
+		} while (rc && err == EAGAIN && ++tries < 10);
+		if (tries)
+			printf("thp_demo: madvise(MADV_COLLAPSE) returned EAGAIN %d time(s)\n", tries);
 		if (rc) {
 			printf("thp_demo: madvise(MADV_COLLAPSE) failed after %.3f s: %s\n",
 			       now() - t, strerror(err));
