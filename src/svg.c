@@ -1109,11 +1109,26 @@ static void draw_legend(FILE *f, double y)
 	fputs("</g>\n", f);
 }
 
+struct by_time {
+	double t;
+	size_t i;
+};
+
+static int by_time_cmp(const void *a, const void *b)
+{
+	const struct by_time *x = a, *y = b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 int svg_trace_write(struct svg_trace *s, const struct regions *rs, const char *path, char *err,
 		    size_t errlen)
 {
 	struct svg_trace empty = { 0 };
 	struct draw d = { 0 };
+	struct by_time *order = NULL;
 	size_t shown;
 	double y_lanes = HEADER_H, y_end, height;
 	char a[32], b[32], t[32];
@@ -1131,7 +1146,8 @@ int svg_trace_write(struct svg_trace *s, const struct regions *rs, const char *p
 		shown = SVG_MAX_LANES;
 	d.s = s;
 	d.n = shown;
-	d.T = s->t_max >= 0.001 ? s->t_max : 0.001;
+	/* 2% room after the last event, so that a state it starts shows */
+	d.T = (s->t_max >= 0.001 ? s->t_max : 0.001) * 1.02;
 	d.lanes = calloc(shown ? shown : 1, sizeof(*d.lanes));
 	d.keys = calloc(shown ? shown : 1, sizeof(*d.keys));
 	if (!d.lanes || !d.keys) {
@@ -1146,8 +1162,19 @@ int svg_trace_write(struct svg_trace *s, const struct regions *rs, const char *p
 		d.keys[i] = (struct key){ rs->v[i].start, rs->v[i].mm_id, (uint32_t)i };
 	}
 	qsort(d.keys, shown, sizeof(*d.keys), key_cmp);
+	/* Events arrive in batches (ring buffer, then pagemap samples): draw
+	 * them in time order, keeping arrival order among equal times. */
+	order = malloc((s->n ? s->n : 1) * sizeof(*order));
+	if (!order) {
+		snprintf(err, errlen, "SVG: out of memory");
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		order[i] = (struct by_time){ s->ev[i].t, i };
+	qsort(order, s->n, sizeof(*order), by_time_cmp);
 	for (size_t i = 0; i < s->n && shown; i++)
-		dispatch(&d, &s->ev[i]);
+		dispatch(&d, &s->ev[order[i].i]);
 
 	f = fopen(path, "w");
 	if (!f) {
@@ -1209,5 +1236,6 @@ out:
 	}
 	free(d.lanes);
 	free(d.keys);
+	free(order);
 	return rc;
 }
