@@ -691,6 +691,15 @@ int main(int argc, char **argv)
 	}
 	c.kpf_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 
+	/* Map every small page first, so that a collapse shows as a change; and
+	 * before the madvise, so that khugepaged cannot collapse the region
+	 * while this read is still faulting it in. */
+	printf("thp_demo: pre-touch read %u pages (sum %u, array at +0x%lx)\n", c.npages,
+	       touch_region(&c), (unsigned long)((uintptr_t)demo_blob - c.start));
+	if (check_region(&c, &rs))
+		return 2;
+	print_state(&c, &rs, "start");
+
 	if (madvise((void *)c.start, c.len, MADV_HUGEPAGE)) {
 		fprintf(stderr, "thp_demo: error: madvise(0x%lx, 2 MiB, MADV_HUGEPAGE): %s\n",
 			(unsigned long)c.start, strerror(errno));
@@ -710,12 +719,6 @@ int main(int argc, char **argv)
 		       (unsigned long)anon, (unsigned long)anon + ANON_SIZE);
 	}
 
-	/* Map every small page first, so that a collapse shows as a change. */
-	printf("thp_demo: pre-touch read %u pages (sum %u, array at +0x%lx)\n", c.npages,
-	       touch_region(&c), (unsigned long)((uintptr_t)demo_blob - c.start));
-	if (check_region(&c, &rs))
-		return 2;
-	print_state(&c, &rs, "start");
 	pre_huge = looks_collapsed(&rs);
 	if (pre_huge)
 		printf("thp_demo: note: the region is already backed by a huge folio before any "
