@@ -38,6 +38,7 @@
 #define MAX_DIRTY 256
 #define BATCH_MAX 4096
 #define PENDING_MAX 64
+#define PENDING_STATES 256
 #define DEAD_MAX 64
 
 struct sampler_slot {
@@ -70,6 +71,10 @@ struct tracer {
 	size_t n_dirty;
 	struct thp_event *batch;	/* one drain's events, put in time order */
 	size_t n_batch;
+	/* State samples wait for the next drain: records still in the ring
+	 * buffer may be older than the sample, and must come out before it. */
+	struct thp_event pending[PENDING_STATES];
+	size_t n_pending;
 	uint64_t lost_seen;
 	uint32_t dead[DEAD_MAX];	/* recently exited target pids: sample them no more */
 	size_t n_dead;
@@ -162,35 +167,51 @@ static struct page_sampler *sampler_for(struct tracer *tr, pid_t pid)
 
 static void emit(struct tracer *tr, struct thp_event *ev);
 
+static void process_batch(struct tracer *tr);
+
+/* The region's last known state, counting samples not yet processed. */
+static bool state_known(struct tracer *tr, uint32_t mm_id, uint64_t start,
+			const struct region_sample *rs)
+{
+	const struct region *r;
+
+	for (size_t i = tr->n_pending; i-- > 0;) {
+		const struct thp_event *p = &tr->pending[i];
+
+		if (p->mm_id == mm_id && p->region == start)
+			return p->state == rs->state && p->thp == rs->thp;
+	}
+	r = regions_find(&tr->rs, mm_id, start);
+	return r && r->state == rs->state && r->thp == rs->thp;
+}
+
 static void sample_region(struct tracer *tr, uint32_t mm_id, uint32_t pid, uint64_t start)
 {
 	struct region_sample rs;
 	struct page_sampler *s;
-	struct thp_event ev;
-	struct region *r;
+	struct thp_event *ev;
 	uint64_t ts;
 
 	if (!pid || !(s = sampler_for(tr, pid)))
 		return;
-	if (page_sampler_read(s, start, &rs) < 0)
+	if (page_sampler_read(s, start, &rs) < 0 || state_known(tr, mm_id, start, &rs))
 		return;
-	r = regions_find(&tr->rs, mm_id, start);
-	if (r && r->state == rs.state && r->thp == rs.thp)
-		return;
+	if (tr->n_pending == PENDING_STATES)
+		process_batch(tr);
 	ts = now_ns();
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_STATE;
-	ev.via = VIA_ID_PAGEMAP;
-	ev.ts_ns = ts;
-	ev.t = decoder_t(&tr->dec, ts);
-	ev.pid = ev.tgid = ev.target_pid = pid;
-	ev.mm_id = mm_id;
-	ev.region = start;
-	ev.state = rs.state;
-	ev.thp = rs.thp;
-	ev.present = (int32_t)rs.present;
-	ev.fields = EVF_STATE;
-	emit(tr, &ev);
+	ev = &tr->pending[tr->n_pending++];
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_STATE;
+	ev->via = VIA_ID_PAGEMAP;
+	ev->ts_ns = ts;
+	ev->t = decoder_t(&tr->dec, ts);
+	ev->pid = ev->tgid = ev->target_pid = pid;
+	ev->mm_id = mm_id;
+	ev->region = start;
+	ev->state = rs.state;
+	ev->thp = rs.thp;
+	ev->present = (int32_t)rs.present;
+	ev->fields = EVF_STATE;
 }
 
 static void mark_dirty(struct tracer *tr, const struct region *r)
@@ -359,11 +380,13 @@ static int by_time(const void *a, const void *b)
  * order: sort each drain before anything sees it. */
 static void process_batch(struct tracer *tr)
 {
+	memcpy(tr->batch + tr->n_batch, tr->pending, tr->n_pending * sizeof(tr->pending[0]));
+	tr->n_batch += tr->n_pending;
+	tr->n_pending = 0;
 	qsort(tr->batch, tr->n_batch, sizeof(tr->batch[0]), by_time);
 	for (size_t i = 0; i < tr->n_batch; i++)
 		process(tr, &tr->batch[i]);
 	tr->n_batch = 0;
-	sample_dirty(tr);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -380,20 +403,22 @@ static int on_record(void *ctx, void *data, size_t size)
 static void check_lost(struct tracer *tr)
 {
 	uint64_t lost = tr->skel->bss->lost_records;
-	struct thp_event ev;
+	struct thp_event *ev;
 	uint64_t ts;
 
 	if (lost == tr->lost_seen)
 		return;
+	if (tr->n_pending == PENDING_STATES)
+		process_batch(tr);
 	ts = now_ns();
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = EV_LOST;
-	ev.ts_ns = ts;
-	ev.t = decoder_t(&tr->dec, ts);
-	ev.count = lost - tr->lost_seen;
+	ev = &tr->pending[tr->n_pending++];
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = EV_LOST;
+	ev->ts_ns = ts;
+	ev->t = decoder_t(&tr->dec, ts);
+	ev->count = lost - tr->lost_seen;
 	tr->lost_seen = lost;
 	tr->sum.lost = lost;
-	emit(tr, &ev);
 }
 
 static int drain(struct tracer *tr)
@@ -401,6 +426,7 @@ static int drain(struct tracer *tr)
 	int rc = ring_buffer__consume(tr->rb);
 
 	process_batch(tr);
+	sample_dirty(tr);
 	check_lost(tr);
 	return rc;
 }
@@ -593,6 +619,7 @@ static int run_loop(struct tracer *tr)
 	}
 	close(ep);
 	drain(tr);
+	process_batch(tr);	/* the last samples */
 	fill_summary_end(tr, why);
 	return 0;
 }
@@ -686,7 +713,7 @@ int trace_run(const struct trace_opts *o)
 		tr.svg = svg_trace_new();
 	regions_init(&tr.rs);
 	sysinfo_context(&tr.ctx);
-	tr.batch = calloc(BATCH_MAX, sizeof(*tr.batch));
+	tr.batch = calloc(BATCH_MAX + PENDING_STATES, sizeof(*tr.batch));
 	if (!tr.batch) {
 		fprintf(stderr, "thptrace: out of memory\n");
 		rc = EXIT_ENV;
