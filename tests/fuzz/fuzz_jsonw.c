@@ -262,15 +262,14 @@ static int json_value(const unsigned char *s, size_t n, size_t *i, int depth)
  * does not start a well-formed sequence replaced by U+FFFD. */
 static size_t expected(const unsigned char *in, size_t n, unsigned char *out)
 {
-	size_t d = 0;
+	size_t d = 0, end = 0;
 
-	for (size_t i = 0; i < n && in[i];) {
+	while (end < n && in[end])
+		end++;
+	for (size_t i = 0; i < end;) {
 		unsigned cp;
-		size_t end = i, k;
+		size_t k = get_utf8(in + i, end - i, &cp);
 
-		while (end < n && in[end])
-			end++;
-		k = get_utf8(in + i, end - i, &cp);
 		if (k) {
 			memcpy(out + d, in + i, k);
 			d += k;
