@@ -17,8 +17,9 @@
  * Everything inside a lane is drawn inside it by construction: times are
  * clamped to the plot, markers are clamped so that their whole shape stays
  * in the plot, state changes in the same pixel column collapse to the last
- * one, and same-kind markers closer than BUCKET_PX merge into one marker
- * with a count (the tooltip lists what was merged).  Output is a function
+ * one, events of one kind in the same pixel column are one marker, and
+ * markers of one kind that would overlap (shape or count) merge into one
+ * marker with a count (the tooltip lists what was merged).  Output is a function
  * of the events alone: same events, same bytes. */
 #include <errno.h>
 #include <inttypes.h>
@@ -37,8 +38,8 @@
 #define LANE_H 28
 #define AXIS_H 40
 #define LEGEND_H 70
-#define BUCKET_PX 6
 #define MARK_HALF 5		/* no marker reaches further than this from its x */
+#define DIGIT_W 5		/* width of a count digit at font-size 8, at most */
 
 #define SVG_MAX_EVENTS 1000000
 #define SVG_MAX_LANES 400
@@ -468,7 +469,7 @@ static void flush_mark(struct draw *d, struct lane *l, int kind)
 static void add_mark(struct draw *d, struct lane *l, int kind, double t, const char *detail)
 {
 	double x = px(d, t);
-	long bucket = (long)((x - PLOT_X0) / BUCKET_PX);	/* x >= PLOT_X0 */
+	long bucket = (long)(x - PLOT_X0);	/* its pixel column: x >= PLOT_X0 */
 	uint32_t id = intern(&d->s->pool, detail);
 	struct mark *m = &l->open[kind];
 	int k;
@@ -947,6 +948,71 @@ static int mark_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* Half the width of each kind's shape. */
+static const double shape_half[MK_MAX] = {
+	[MK_CLEAR] = 1.5, [MK_EXIT] = 1, [MK_MADVISE] = 4, [MK_SCAN] = 2.5,
+	[MK_REFAULT] = 4, [MK_COLLAPSE_OK] = 5, [MK_COLLAPSE_FAIL] = 4,
+};
+
+static int digits(uint32_t n)
+{
+	int k = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		k++;
+	}
+	return k;
+}
+
+/* Fold b into a: counts, time span, details (the first MARK_DETAILS
+ * distinct ones are named, the rest counted). */
+static void merge_mark(struct mark *a, const struct mark *b)
+{
+	a->count += b->count;
+	if (b->t0 < a->t0)
+		a->t0 = b->t0;
+	if (b->t1 > a->t1)
+		a->t1 = b->t1;
+	a->det_other += b->det_other;
+	for (int k = 0; k < MARK_DETAILS && b->det_n[k]; k++) {
+		int j;
+
+		for (j = 0; j < MARK_DETAILS && a->det_n[j]; j++)
+			if (a->det[j] == b->det[k])
+				break;
+		if (j == MARK_DETAILS) {
+			a->det_other += b->det_n[k];
+			continue;
+		}
+		a->det[j] = b->det[k];
+		a->det_n[j] += b->det_n[k];
+	}
+}
+
+/* Marks sorted by kind, then time: from left to right, a marker takes in
+ * the following ones of its kind that would touch its shape or its count. */
+static size_t coalesce(struct mark *m, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < n;) {
+		struct mark c = m[i++];
+
+		while (i < n && m[i].kind == c.kind) {
+			double gap = 2 * shape_half[c.kind] + 1;
+
+			if (c.count + m[i].count > 1)
+				gap += 1 + DIGIT_W * digits(c.count + m[i].count);
+			if (m[i].x >= c.x + gap)
+				break;
+			merge_mark(&c, &m[i++]);
+		}
+		m[out++] = c;
+	}
+	return out;
+}
+
 static void draw_mark(FILE *f, struct draw *d, const struct mark *m, double y0)
 {
 	static const double label_dy[MK_MAX] = {
@@ -979,8 +1045,7 @@ static void draw_mark(FILE *f, struct draw *d, const struct mark *m, double y0)
 		m->kind == MK_SCAN ? "circle" : m->kind == MK_CLEAR || m->kind == MK_EXIT ? "rect" : "polygon");
 	if (m->count > 1) {
 		char cnt[16];
-		int digits = snprintf(cnt, sizeof(cnt), "%u", m->count);
-		double w = digits * 5.0;
+		double w = DIGIT_W * snprintf(cnt, sizeof(cnt), "%u", m->count);
 		bool right = x + MARK_HALF + 1 + w <= PLOT_X1;
 
 		fprintf(f, "<text class=\"mk-count\" x=\"%s\" y=\"%s\" font-size=\"8\" text-anchor=\"%s\" fill=\"#000000\">%s</text>\n",
@@ -1036,6 +1101,7 @@ static void draw_lane(FILE *f, struct draw *d, struct lane *l, size_t i, double 
 	for (int k = 0; k < MK_MAX; k++)
 		flush_mark(d, l, k);
 	qsort(l->marks, l->n_marks, sizeof(*l->marks), mark_cmp);
+	l->n_marks = coalesce(l->marks, l->n_marks);
 	for (size_t k = 0; k < l->n_marks; k++)
 		draw_mark(f, d, &l->marks[k], y0);
 
@@ -1104,8 +1170,8 @@ static void draw_legend(FILE *f, double y)
 		fprintf(f, "<text x=\"%s\" y=\"%s\">%s</text>\n", num(a, x + 14), num(b, y + 38), label);
 		x += 30 + 6.2 * (double)strlen(label);
 	}
-	fprintf(f, "<text x=\"%d\" y=\"%s\" fill=\"#555555\">A number beside a marker: that many events merged into it (closer than %d px). Hover over anything for details. Each lane ends with its verdict.</text>\n",
-		LABEL_X, num(b, y + 60), BUCKET_PX);
+	fprintf(f, "<text x=\"%d\" y=\"%s\" fill=\"#555555\">A number beside a marker: that many events of its kind merged into it (too close to draw apart). Hover over anything for details. Each lane ends with its verdict.</text>\n",
+		LABEL_X, num(b, y + 60));
 	fputs("</g>\n", f);
 }
 
