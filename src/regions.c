@@ -189,6 +189,20 @@ static void apply_scan(struct region *r, const struct thp_event *ev)
 		snprintf(r->last_result, sizeof(r->last_result), "%s", ev->result_name);
 }
 
+/* pagemap saw the range go empty before the collapse event came: now we
+ * know that was the collapse clearing the PMD. */
+static void relabel_unmapped(struct region *r)
+{
+	for (size_t i = r->n_milestones; i-- > 0;) {
+		struct milestone *m = &r->ms[i];
+		if (m->t == r->t_cleared && !strcmp(m->what, "unmapped")) {
+			snprintf(m->what, sizeof(m->what), "pmd_cleared");
+			snprintf(m->detail, sizeof(m->detail), "pagemap: not present (the collapse cleared it)");
+			return;
+		}
+	}
+}
+
 static void apply_collapse(struct region *r, const struct thp_event *ev)
 {
 	const char *name = ev->result_name[0] ? ev->result_name : "no result";
@@ -212,6 +226,8 @@ static void apply_collapse(struct region *r, const struct thp_event *ev)
 		 * something else: a collapse takes well under a second. */
 		r->cleared_after_collapse = awaiting_refault(r) ||
 			(r->t_cleared > r->t_collapse && ev->t - r->t_cleared < 1.0);
+		if (r->cleared_after_collapse)
+			relabel_unmapped(r);
 		r->collapsed = true;
 		r->t_collapse = ev->t;
 		if (!r->cleared_after_collapse && r->state == PS_NONE)
@@ -288,21 +304,17 @@ static enum how how_to_match(const struct thp_event *ev)
 	case EV_PMDP_COLLAPSE_FLUSH:
 		return (ev->fields & EVF_ADDR) ? BY_ADDR : BY_NONE;
 	case EV_COLLAPSE_FILE:
-		/* Unfixed kernels swapped addr and is_shmem: 0, 1 or garbage. */
-		if ((ev->fields & EVF_ADDR) && ev->addr && !(ev->addr & ~THP_REGION_MASK))
-			return BY_ADDR;
-		return ev->file[0] ? BY_FILE_ONE : BY_NONE;
 	case EV_RETRACT:
-		if (ev->fields & EVF_ADDR)
+		/* Unfixed kernels swapped collapse_file's addr and is_shmem. */
+		if ((ev->fields & EVF_ADDR) && (ev->kind == EV_RETRACT ||
+						(ev->addr && !(ev->addr & ~THP_REGION_MASK))))
 			return BY_ADDR;
 		return ev->file[0] ? BY_FILE_ONE : BY_NONE;
 	case EV_SCAN_FILE:
 		return ev->file[0] ? BY_FILE : BY_NONE;
 	case EV_EXIT:
 		/* a thread's exit is not the process's */
-		if (ev->pid && ev->tgid && ev->pid != ev->tgid)
-			return BY_NONE;
-		return BY_PROCESS;
+		return ev->pid && ev->tgid && ev->pid != ev->tgid ? BY_NONE : BY_PROCESS;
 	default:
 		return BY_NONE;
 	}
@@ -339,29 +351,16 @@ static struct region *dispatch(struct regions *rs, const struct thp_event *ev, s
 	enum how how = how_to_match(ev);
 	struct region *first = NULL;
 
-	if (how == BY_ADDR) {
-		uint64_t start = ev->addr & THP_REGION_MASK;
-		for (size_t i = from; i < rs->n; i++) {
-			struct region *r = &rs->v[i];
-			if (r->start != start || (ev->mm_id && r->mm_id != ev->mm_id))
-				continue;
-			apply(r, ev);
-			if (!first)
-				first = r;
-		}
-		return first;
-	}
 	if (how == BY_FILE_ONE) {
-		first = pick_by_file(rs, ev, from);
-		if (first)
+		if ((first = pick_by_file(rs, ev, from)))
 			apply(first, ev);
 		return first;
 	}
-	if (how == BY_NONE)
-		return NULL;
-	for (size_t i = from; i < rs->n; i++) {
+	for (size_t i = from; how != BY_NONE && i < rs->n; i++) {
 		struct region *r = &rs->v[i];
-		bool hit = how == BY_FILE ? file_match(r, ev, false)
+		bool hit = how == BY_ADDR ? r->start == (ev->addr & THP_REGION_MASK) &&
+						    (!ev->mm_id || r->mm_id == ev->mm_id)
+			 : how == BY_FILE ? file_match(r, ev, false)
 			 : ev->mm_id ? r->mm_id == ev->mm_id
 			 : r->pid && r->pid == ev_target(ev);
 		if (!hit)
@@ -435,7 +434,7 @@ static void state_change(struct region *r, const struct thp_event *ev)
 		refault(r, ev->t, "seen by pagemap (sample time)");
 		if (prev == PS_PMD)
 			add_ms(r, ev->t, "pte_mapped", "the PMD mapping was split into small pages");
-		else if (r->collapsed)
+		else if (r->collapsed && (prev == PS_NONE || ev->thp))
 			add_ms(r, ev->t, "pte_mapped", "refault mapped small pages%s",
 			       ev->thp ? " of the huge page" : "");
 		else if (prev == PS_NONE)

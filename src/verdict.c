@@ -238,7 +238,8 @@ static void why_not_scanned(struct region *r, const struct thp_context *ctx)
 	if (ctx->pages_to_scan >= 0)
 		app(w, n, "%s%ld pages per pass", sep, ctx->pages_to_scan), sep = ", ";
 	if (full >= 0)
-		app(w, n, "%s%ld full scans passed while the process ran, none reached this process", sep, full), sep = ", ";
+		app(w, n, "%s%ld full scan%s passed while the process ran, none reached this process", sep, full,
+		    full == 1 ? "" : "s"), sep = ", ";
 	if (*sep)
 		app(w, n, ". ");
 	if (ctx->duration_s >= 0 && ctx->scan_sleep_ms > 0 && ctx->duration_s * 1000.0 < ctx->scan_sleep_ms && full <= 0)

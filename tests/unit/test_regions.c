@@ -415,10 +415,11 @@ static void test_huge_tracepoints_only(void **st)
 	assert_true(r->cleared_after_collapse);
 	assert_near(r->unmapped_s, 0.05);
 	{
-		const char *w[] = { "madvised", "unmapped", "refault", "pmd_mapped", "scanned", "collapse" };
+		const char *w[] = { "madvised", "pmd_cleared", "refault", "pmd_mapped", "scanned", "collapse" };
 		const double t[] = { 0.1, 1.25, 1.3, 1.305, 1.31, 1.31 };
 		expect_ms(r, w, t, 6);
 	}
+	assert_string_equal(r->ms[1].detail, "pagemap: not present (the collapse cleared it)");
 	assert_contains(r->why, "khugepaged cleared the old page table at 1.250 s while building the huge page (reported done at 1.310 s); the refault at 1.300 s");
 	assert_contains(r->why, "unmapped for 50 ms");
 	regions_free(&rs);
@@ -468,6 +469,18 @@ static void test_not_scanned(void **st)
 	assert_contains(r->why, "scan period 10000 ms, 0 full scans passed");
 	assert_lacks(r->why, "pages per pass");
 	assert_contains(r->why, "less than one scan period");
+	regions_free(&rs);
+
+	/* One full scan (counted in words), and nothing known about timing. */
+	ctx.full_scans_end = 4;
+	ctx.scan_sleep_ms = -1;
+	ctx.duration_s = -1;
+	regions_init(&rs);
+	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
+	finish(&rs, &ctx);
+	assert_int_equal(r->reason, VR_NOT_SCANNED);
+	assert_contains(r->why, "Evidence: 1 full scan passed while the process ran, none reached");
+	assert_contains(r->why, "never registered with khugepaged");
 	regions_free(&rs);
 }
 
