@@ -422,7 +422,12 @@ static void state_change(struct region *r, const struct thp_event *ev)
 	case PS_NONE:
 		if (awaiting_refault(r))
 			break;	/* the clear was already seen */
-		if (prev == PS_PMD || (r->collapsed && !r->cleared_after_collapse))
+		if (r->collapsed && !r->cleared_after_collapse && r->t_collapse > r->t_pmd &&
+		    r->t_collapse > r->t_refault)
+			/* collapse_file cleared it before its event: not later
+			 * than that, whenever pagemap got to look */
+			cleared(r, r->t_collapse, "pagemap: not present after the collapse");
+		else if (prev == PS_PMD || (r->collapsed && !r->cleared_after_collapse))
 			cleared(r, ev->t, "pagemap: not present");
 		else if (prev == PS_PTE) {
 			/* maybe a clear whose collapse event is still to come */
