@@ -364,8 +364,8 @@ static void choose_one(struct probe_status *s, enum backend b)
 		return;
 	if (s->chosen == MECH_NONE)
 		snprintf(s->note, sizeof(s->note),
-			 "%s: no mechanism attaches here; its effect is rebuilt from pagemap",
-			 d->name);
+			 "%s: not probeable here (fentry: %s; kprobe: %s); pagemap sampling stands in",
+			 d->name, s->why[MECH_FENTRY], s->why[MECH_KPROBE]);
 	else if (want != MECH_NONE && s->chosen != want)
 		snprintf(s->note, sizeof(s->note), "%s: %s unavailable (%s); using %s", d->name,
 			 mech_name(want), s->why[want], mech_name(s->chosen));

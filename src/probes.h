@@ -23,7 +23,7 @@ struct probe_status {
 	bool tried[MECH_MAX];
 	bool ok[MECH_MAX];		/* the trial loaded and attached */
 	char why[MECH_MAX][160];	/* per mechanism: "ok" or why not */
-	char note[240];			/* fallback or absence, said once */
+	char note[400];			/* fallback or absence, said once */
 	struct bpf_link *links[2];
 };
 
