@@ -123,15 +123,23 @@ static const struct bpf_insn ret0[] = {
 	{ .code = 0x95, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0 },
 };
 
+/* The verifier's reason is its last line, except for the statistics it
+ * appends ("processed 0 insns ...", "verification time ..."). */
 static void last_log_line(const char *log, char *out, size_t outlen)
 {
 	const char *end = log + strlen(log), *start;
 
-	while (end > log && (end[-1] == '\n' || end[-1] == ' '))
-		end--;
-	start = end;
-	while (start > log && start[-1] != '\n')
-		start--;
+	for (;;) {
+		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		start = end;
+		while (start > log && start[-1] != '\n')
+			start--;
+		if (start == log || (strncmp(start, "processed ", 10) != 0 &&
+				     strncmp(start, "verification time", 17) != 0))
+			break;
+		end = start;
+	}
 	snprintf(out, outlen, "%.*s", (int)(end - start), start);
 }
 
@@ -219,7 +227,7 @@ static int perf_attach_trial(struct perf_event_attr *attr, enum bpf_prog_type ty
 static int trial_kprobe(const char *func, bool ret, char *why, size_t n)
 {
 	struct perf_event_attr attr;
-	int type, bit = 0;
+	int type, bit = 0, rc;
 
 	if (read_int_file("/sys/bus/event_source/devices/kprobe/type", &type) < 0) {
 		snprintf(why, n, "no kprobe PMU (kernel built without CONFIG_KPROBES)");
@@ -238,7 +246,10 @@ static int trial_kprobe(const char *func, bool ret, char *why, size_t n)
 	attr.type = type;
 	attr.config = ret ? 1ULL << bit : 0;
 	attr.config1 = (uint64_t)(uintptr_t)func;
-	return perf_attach_trial(&attr, BPF_PROG_TYPE_KPROBE, why, n);
+	rc = perf_attach_trial(&attr, BPF_PROG_TYPE_KPROBE, why, n);
+	if (rc == -ENOENT)
+		snprintf(why, n, "%s is not a kernel symbol here (inlined or not traceable)", func);
+	return rc;
 }
 
 static int trial_tracepoint(const char *event, char *why, size_t n)
