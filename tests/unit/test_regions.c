@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "jsonr.h"
 #include "regions.h"
 
 #define R0 0x7f0000000000ULL		/* a 2 MiB aligned region start */
@@ -999,6 +1000,158 @@ static void test_random_streams(void **st)
 	}
 }
 
+/* ---- recorded streams (tests/data/regions, see its README) ---- */
+
+/* One line of thptrace --json back into an event: just the members the
+ * region machine reads. */
+static void json_event(const char *line, struct thp_event *e)
+{
+	static struct jsonr j;
+	char err[160];
+	const char *str;
+	uint64_t u;
+	int64_t i;
+	bool b;
+
+	if (jsonr_parse(&j, line, strlen(line), err, sizeof(err)) != 0)
+		fail_msg("bad line (%s): %s", err, line);
+	memset(e, 0, sizeof(*e));
+	assert_int_equal(jsonr_str(&j, "event", &str, err, sizeof(err)), 1);
+	e->kind = ev_kind_from_name(str);
+	assert_int_equal(jsonr_double(&j, "t", &e->t, err, sizeof(err)), 1);
+	if (jsonr_str(&j, "comm", &str, err, sizeof(err)) == 1)
+		snprintf(e->comm, sizeof(e->comm), "%s", str);
+	if (jsonr_str(&j, "via", &str, err, sizeof(err)) == 1)
+		e->via = ev_via_from_name(str);
+#define U32(key, field) if (jsonr_u64(&j, key, &u, err, sizeof(err)) == 1) e->field = (uint32_t)u
+	U32("pid", pid);
+	U32("tgid", tgid);
+	U32("mm", mm_id);
+	U32("target_pid", target_pid);
+#undef U32
+	if (jsonr_hex(&j, "addr", &e->addr, err, sizeof(err)) == 1)
+		e->fields |= EVF_ADDR;
+	if (jsonr_u64(&j, "len", &e->len, err, sizeof(err)) == 1)
+		e->fields |= EVF_LEN;
+	if (jsonr_i64(&j, "advice", &i, err, sizeof(err)) == 1)
+		e->behavior = (int32_t)i, e->fields |= EVF_BEHAVIOR;
+	if (jsonr_i64(&j, "ret", &e->ret, err, sizeof(err)) == 1)
+		e->fields |= EVF_RET;
+	if (jsonr_str(&j, "file", &str, err, sizeof(err)) == 1)
+		snprintf(e->file, sizeof(e->file), "%s", str), e->fields |= EVF_FILE;
+	if (jsonr_str(&j, "result", &str, err, sizeof(err)) == 1)
+		snprintf(e->result_name, sizeof(e->result_name), "%s", str), e->fields |= EVF_RESULT;
+	if (jsonr_u64(&j, "pgoff", &e->pgoff, err, sizeof(err)) == 1)
+		e->fields |= EVF_PGOFF;
+	if (jsonr_u64(&j, "error_code", &e->errcode, err, sizeof(err)) == 1)
+		e->fields |= EVF_ERRCODE;
+	if (jsonr_i64(&j, "present", &i, err, sizeof(err)) == 1)
+		e->present = (int32_t)i, e->fields |= EVF_PRESENT;
+	if (jsonr_i64(&j, "swap", &i, err, sizeof(err)) == 1)
+		e->swap = (int32_t)i;
+	jsonr_hex(&j, "region", &e->region, err, sizeof(err));
+	if (jsonr_str(&j, "state", &str, err, sizeof(err)) == 1)
+		e->state = page_state_from_name(str), e->fields |= EVF_STATE;
+	if (jsonr_bool(&j, "thp", &b, err, sizeof(err)) == 1)
+		e->thp = b;
+}
+
+/* Replay one recording; returns its file-backed region (the demo's own
+ * first 2 MiB) and checks that the anonymous ones ended huge. */
+static struct region *replay(struct regions *rs, const char *name, const struct thp_context *ctx)
+{
+	char path[512], line[8192];
+	const char *slash = strrchr(__FILE__, '/');
+	struct region *file_region = NULL;
+	struct thp_event e;
+	FILE *f;
+	int n = 0;
+
+	/* __FILE__ is tests/unit/test_regions.c, relative to where make runs */
+	snprintf(path, sizeof(path), "%.*s/../data/regions/%s.jsonl",
+		 slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".", name);
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s (run from the repository root)", path);
+	regions_init(rs);
+	while (fgets(line, sizeof(line), f)) {
+		json_event(line, &e);
+		regions_feed(rs, &e);
+		n++;
+	}
+	fclose(f);
+	assert_true(n > 3);
+	finish(rs, ctx);
+	for (size_t i = 0; i < rs->n; i++) {
+		struct region *r = &rs->v[i];
+		if (strstr(r->file, name)) {
+			assert_null(file_region);
+			file_region = r;
+		} else {
+			assert_string_equal(r->file, "");
+			assert_int_equal(r->reason, VR_HUGE);	/* the anonymous helper region */
+		}
+	}
+	if (!file_region)
+		fail_msg("%s: no region of the demo's file", name);
+	return file_region;
+}
+
+/* Real 6.18 runs of tests/workloads/thp_demo (tmpfs huge=advise, khugepaged
+ * scan period 100 ms, tracepoints only), one per seed outcome. */
+static void test_recorded_streams(void **st)
+{
+	struct thp_context ctx = ctx_default();
+	struct regions rs;
+	struct region *r;
+	(void)st;
+
+	ctx.full_scans_start = ctx.full_scans_end = 0;
+	ctx.duration_s = -1;
+
+	r = replay(&rs, "khugepaged_huge", &ctx);
+	assert_int_equal(r->reason, VR_HUGE);
+	assert_true(r->collapsed && r->cleared_after_collapse);
+	assert_false(r->madv_collapse);
+	assert_near(r->t_collapse, 0.165609);
+	assert_near(r->t_cleared, 0.165609);	/* pagemap saw it at 0.172681 */
+	assert_near(r->t_refault, 0.180618);
+	assert_near(r->unmapped_s, 0.180618 - 0.165609);
+	assert_near(r->t_pmd, 0.184406);
+	assert_true(r->madvise_to_pmd_s > 0.1 && r->madvise_to_pmd_s < 0.12);
+	assert_contains(r->why, "khugepaged built the huge page at 0.166 s and cleared the old page table; the refault at 0.181 s mapped it as one huge page (unmapped for 15 ms)");
+	regions_free(&rs);
+
+	r = replay(&rs, "khugepaged_not_refaulted", &ctx);
+	assert_int_equal(r->reason, VR_COLLAPSED_NOT_REFAULTED);
+	assert_int_equal(r->final_state, PS_NONE);
+	assert_true(r->t_refault < 0 && r->unmapped_s < 0);
+	assert_contains(r->why, "not mapped at all when the process exited (pagemap: not present)");
+	regions_free(&rs);
+
+	r = replay(&rs, "nohugepage_refault", &ctx);
+	assert_int_equal(r->reason, VR_REFAULTED_AS_PTE);
+	assert_true(r->nohuge && r->thp);
+	assert_true(r->t_nohuge > r->t_collapse && r->t_refault > r->t_nohuge);
+	assert_contains(r->why, "after the collapse");
+	regions_free(&rs);
+
+	r = replay(&rs, "madv_collapse", &ctx);
+	assert_int_equal(r->reason, VR_HUGE);
+	assert_true(r->madv_collapse && r->collapsed);
+	assert_int_equal(r->collapse_attempts, 1);
+	assert_true(r->t_refault < 0);
+	assert_contains(r->why, "MADV_COLLAPSE built the huge page");
+	regions_free(&rs);
+
+	r = replay(&rs, "file_only_not_scanned", &ctx);
+	assert_int_equal(r->reason, VR_NOT_SCANNED);
+	assert_false(rs.mm_scanned[r->mm_id]);
+	assert_int_equal(r->final_state, PS_PTE);
+	assert_contains(r->why, "0 full scans passed");
+	regions_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1017,6 +1170,7 @@ int main(void)
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_milestone_overflow),
 		cmocka_unit_test(test_random_streams),
+		cmocka_unit_test(test_recorded_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
