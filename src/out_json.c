@@ -123,7 +123,9 @@ void json_verdict(FILE *f, const struct region *r)
 	jsonw_str(&w, "file", r->file);
 	jsonw_u64(&w, "target_pid", r->pid);
 	jsonw_u64(&w, "mm", r->mm_id);
-	jsonw_str(&w, "final", page_state_name(r->state));
+	jsonw_str(&w, "final", page_state_name(r->final_state));
+	if (r->final_inferred)
+		jsonw_bool(&w, "final_inferred", true);
 	jsonw_str(&w, "reason", verdict_reason_name(r->reason));
 	jsonw_str(&w, "why", r->why);
 	jsonw_raw(&w, "milestones", ms);

@@ -143,8 +143,8 @@ void text_verdicts(FILE *f, const struct regions *rs)
 		fprintf(f, "\n0x%" PRIx64 "-0x%" PRIx64 " %s (pid %u, mm %u)\n", r->start,
 			(uint64_t)(r->start + THP_REGION_SIZE), r->file[0] ? r->file : "[anonymous]", r->pid,
 			r->mm_id);
-		fprintf(f, "  final state: %s    reason: %s\n", page_state_name(r->state),
-			verdict_reason_name(r->reason));
+		fprintf(f, "  final state: %s%s    reason: %s\n", page_state_name(r->final_state),
+			r->final_inferred ? " (inferred)" : "", verdict_reason_name(r->reason));
 		for (size_t j = 0; j < r->n_milestones; j++)
 			fprintf(f, "  %10.6f  %-12s %s\n", r->ms[j].t, r->ms[j].what, r->ms[j].detail);
 		if (r->dropped_milestones)
