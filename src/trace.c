@@ -67,6 +67,8 @@ struct tracer {
 	struct run_summary sum;
 	struct thp_context ctx;
 	struct sampler_slot smp[MAX_SAMPLERS];
+	struct map_list maps;		/* last /proc/PID/maps read, of maps_pid */
+	pid_t maps_pid;
 	struct dirty dirty[MAX_DIRTY];
 	size_t n_dirty;
 	struct thp_event *batch;	/* one drain's events, put in time order */
@@ -289,26 +291,32 @@ static void emit(struct tracer *tr, struct thp_event *ev)
 
 static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, size_t n);
 
-/* The target's mapping that holds addr; false if none (or it is gone). */
-static bool mapping_of(pid_t pid, uint64_t addr, struct map_entry *out)
+/* The target's mapping that holds addr; false if none.  The last maps read
+ * is kept: a process that exits before its events are drained (-p gives no
+ * exit stop) is still described by what it had mapped. */
+static bool mapping_of(struct tracer *tr, pid_t pid, uint64_t addr, struct map_entry *out)
 {
 	struct map_list maps = { 0 };
 	const struct map_entry *m;
 
-	if (procmaps_read(pid, &maps) < 0)
+	if (procmaps_read(pid, &maps) == 0) {
+		map_list_free(&tr->maps);
+		tr->maps = maps;
+		tr->maps_pid = pid;
+	} else if (pid != tr->maps_pid) {
 		return false;
-	m = map_list_find(&maps, addr);
+	}
+	m = map_list_find(&tr->maps, addr);
 	if (m)
 		*out = *m;
-	map_list_free(&maps);
 	return m != NULL;
 }
 
-static void name_madvise_file(struct thp_event *ev)
+static void name_madvise_file(struct tracer *tr, struct thp_event *ev)
 {
 	static struct map_entry m;
 
-	if (mapping_of(ev->target_pid, ev->addr, &m) && m.path[0] == '/') {
+	if (mapping_of(tr, ev->target_pid, ev->addr, &m) && m.path[0] == '/') {
 		snprintf(ev->file, sizeof(ev->file), "%.*s", (int)sizeof(ev->file) - 1, m.path);
 		ev->fields |= EVF_FILE;
 	}
@@ -317,13 +325,13 @@ static void name_madvise_file(struct thp_event *ev)
 /* The collapse tracepoint's address was garbage on kernels before a 2024
  * fix (swapped with is_shmem), and its index is where the scan stopped, not
  * where the range starts: both are checked against the target's mappings. */
-static void fix_collapse_tp(struct thp_event *ev)
+static void fix_collapse_tp(struct tracer *tr, struct thp_event *ev)
 {
 	static struct map_entry m;
 
 	if (ev->via != VIA_ID_TRACEPOINT || !(ev->fields & EVF_ADDR))
 		return;
-	if (!mapping_of(ev->target_pid, ev->addr, &m)) {
+	if (!mapping_of(tr, ev->target_pid, ev->addr, &m)) {
 		ev->fields &= ~EVF_ADDR;
 		ev->addr = 0;
 		return;
@@ -348,10 +356,10 @@ static void process(struct tracer *tr, struct thp_event *ev)
 
 	switch (ev->kind) {
 	case EV_MADVISE:
-		name_madvise_file(ev);
+		name_madvise_file(tr, ev);
 		break;
 	case EV_COLLAPSE_FILE:
-		fix_collapse_tp(ev);
+		fix_collapse_tp(tr, ev);
 		break;
 	case EV_EXEC:
 		if (tr->o->ranges.text || tr->o->ranges.file)
@@ -455,8 +463,11 @@ static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, 
 static int resolve_initial(struct tracer *tr, pid_t pid)
 {
 	struct resolved_ranges rr;
+	struct map_entry m;
 	char err[512];
 	int rc = target_resolve(pid, &tr->o->ranges, true, &rr, err, sizeof(err));
+
+	mapping_of(tr, pid, 0, &m);	/* prime the maps cache */
 
 	if (rc) {
 		fprintf(stderr, "thptrace: %s\n", err);
@@ -652,6 +663,7 @@ static void cleanup(struct tracer *tr)
 	for (int i = 0; i < MAX_SAMPLERS; i++)
 		page_sampler_close(tr->smp[i].s);
 	regions_free(&tr->rs);
+	map_list_free(&tr->maps);
 	free(tr->batch);
 	svg_trace_free(tr->svg);
 	if (tr->outf && tr->outf != stdout)

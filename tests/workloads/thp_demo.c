@@ -130,6 +130,7 @@ struct opts {
 	bool force_fallback;
 	double timeout;
 	double hold;
+	double delay;
 };
 
 enum pstate { ST_NONE, ST_PARTIAL, ST_PTE, ST_PMD };
@@ -201,6 +202,8 @@ static void usage(FILE *f)
 "  -N, --nohuge-before-touch  madvise(MADV_NOHUGEPAGE) between collapse and touch\n"
 "  -t, --timeout SEC          how long to wait for khugepaged (default 30)\n"
 "  -H, --hold SEC             sleep SEC seconds before exiting (default 0)\n"
+"  -D, --delay SEC            sleep SEC seconds before the madvise (default 0), e.g.\n"
+"                             to attach a tracer with -p first\n"
 "  -F, --no-pagemap-scan      check with pagemap+kpageflags even if the\n"
 "                             PAGEMAP_SCAN ioctl works\n"
 "  -h, --help                 show this help\n"
@@ -241,6 +244,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "nohuge-before-touch", no_argument, NULL, 'N' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "hold", required_argument, NULL, 'H' },
+		{ "delay", required_argument, NULL, 'D' },
 		{ "no-pagemap-scan", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -249,7 +253,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	*o = (struct opts){ .mode = MODE_WAIT, .anon = true, .touch = true, .timeout = 30 };
-	while ((c = getopt_long(argc, argv, "wcAnNt:H:Fh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "wcAnNt:H:D:Fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w': seen_wait = true; o->mode = MODE_WAIT; break;
 		case 'c': seen_collapse = true; o->mode = MODE_COLLAPSE; break;
@@ -262,6 +266,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'H':
 			if (parse_seconds("--hold", optarg, &o->hold, true))
+				return -1;
+			break;
+		case 'D':
+			if (parse_seconds("--delay", optarg, &o->delay, true))
 				return -1;
 			break;
 		case 'F': o->force_fallback = true; break;
@@ -691,6 +699,11 @@ int main(int argc, char **argv)
 	}
 	c.kpf_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 
+	if (c.o.delay > 0) {
+		printf("thp_demo: waiting %g s before the madvise\n", c.o.delay);
+		fflush(stdout);
+		sleep_seconds(c.o.delay);
+	}
 	/* Map every small page first, so that a collapse shows as a change; and
 	 * before the madvise, so that khugepaged cannot collapse the region
 	 * while this read is still faulting it in. */
