@@ -159,3 +159,49 @@ void json_summary(FILE *f, const struct run_summary *s)
 	jsonw_end(&w);
 	put_line(f, &w);
 }
+
+void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, bool at_end)
+{
+	char buf[LINE_MAX_BYTES];
+	struct jsonw w;
+
+	jsonw_init(&w, buf, sizeof(buf));
+	jsonw_begin(&w);
+	jsonw_str(&w, "event", "context");
+	if (!at_end) {
+		jsonw_u64(&w, "start_ns", start_ns);
+		jsonw_str(&w, "thp_enabled", ctx->thp_enabled);
+		jsonw_str(&w, "shmem_enabled", ctx->shmem_enabled);
+		jsonw_str(&w, "defrag", ctx->defrag);
+		jsonw_i64(&w, "scan_sleep_ms", ctx->scan_sleep_ms);
+		jsonw_i64(&w, "pages_to_scan", ctx->pages_to_scan);
+		jsonw_i64(&w, "full_scans_start", ctx->full_scans_start);
+		jsonw_i64(&w, "read_only_thp_for_fs", ctx->read_only_thp_for_fs);
+	} else {
+		jsonw_i64(&w, "full_scans_end", ctx->full_scans_end);
+		jsonw_double(&w, "duration_s", ctx->duration_s, 6);
+	}
+	jsonw_end(&w);
+	put_line(f, &w);
+}
+
+void json_region_file(FILE *f, const struct region *r)
+{
+	const struct region_file_info *fi = &r->finfo;
+	char buf[LINE_MAX_BYTES];
+	struct jsonw w;
+
+	jsonw_init(&w, buf, sizeof(buf));
+	jsonw_begin(&w);
+	jsonw_str(&w, "event", "region_file");
+	jsonw_u64(&w, "mm", r->mm_id);
+	jsonw_hex(&w, "region", r->start);
+	jsonw_str(&w, "file", r->file);
+	jsonw_str(&w, "tmpfs_huge", fi->tmpfs_huge);
+	jsonw_i64(&w, "is_shmem", fi->is_shmem);
+	jsonw_i64(&w, "open_for_write", fi->open_for_write);
+	jsonw_i64(&w, "fully_mapped", fi->fully_mapped);
+	jsonw_i64(&w, "file_aligned", fi->file_aligned);
+	jsonw_end(&w);
+	put_line(f, &w);
+}

@@ -108,3 +108,20 @@ void output_summary(struct output *o, const struct run_summary *s)
 		text_summary(o->f, s);
 	check(o);
 }
+
+void output_context(struct output *o, const struct thp_context *ctx, uint64_t start_ns,
+		    bool at_end)
+{
+	if (o->err || !o->json)
+		return;
+	json_context(o->f, ctx, start_ns, at_end);
+	check(o);
+}
+
+void output_region_file(struct output *o, const struct region *r)
+{
+	if (o->err || !o->json)
+		return;
+	json_region_file(o->f, r);
+	check(o);
+}

@@ -47,6 +47,12 @@ void output_flush_group(struct output *o);
 void output_verdicts(struct output *o, const struct regions *rs);
 void output_summary(struct output *o, const struct run_summary *s);
 
+/* JSON only: the machine facts and per-region file facts the verdicts
+ * used, so that `report` can rebuild the same verdicts elsewhere. */
+void output_context(struct output *o, const struct thp_context *ctx, uint64_t start_ns,
+		    bool at_end);
+void output_region_file(struct output *o, const struct region *r);
+
 /* Text sink */
 void text_header(FILE *f);
 void text_event(FILE *f, const struct thp_event *ev, bool color);
@@ -57,5 +63,7 @@ void text_summary(FILE *f, const struct run_summary *s);
 void json_event(FILE *f, const struct thp_event *ev);
 void json_verdict(FILE *f, const struct region *r);
 void json_summary(FILE *f, const struct run_summary *s);
+void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, bool at_end);
+void json_region_file(FILE *f, const struct region *r);
 
 #endif

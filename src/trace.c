@@ -278,6 +278,7 @@ static void emit(struct tracer *tr, struct thp_event *ev)
 		sysinfo_region_file(r->pid, r->start, &r->finfo, r->file[0] ? NULL : r->file,
 				    sizeof(r->file));
 		r->have_finfo = true;
+		output_region_file(&tr->out, r);
 	}
 	tr->sum.counts[ev->kind]++;
 	output_event(&tr->out, ev);
@@ -641,6 +642,7 @@ static void finish(struct tracer *tr)
 		return;
 	tr->ctx.full_scans_end = sysinfo_long(THP_SYSFS "/khugepaged/full_scans");
 	tr->ctx.duration_s = tr->sum.t;
+	output_context(&tr->out, &tr->ctx, tr->start_ns, true);
 	regions_finish(&tr->rs, &tr->ctx);
 	output_verdicts(&tr->out, &tr->rs);
 	output_summary(&tr->out, &tr->sum);
@@ -769,6 +771,7 @@ int trace_run(const struct trace_opts *o)
 	}
 	tr.start_ns = now_ns();
 	decoder_init(&tr.dec, tr.start_ns, result_name, tr.btf);
+	output_context(&tr.out, &tr.ctx, tr.start_ns, false);
 	if ((rc = start_target(&tr)))
 		goto out;
 	if (o->pid && target_check_pid(o->pid, err, sizeof(err))) {
