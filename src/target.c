@@ -42,6 +42,54 @@ static int lookup_user(const char *user, uid_t *uid, gid_t *gid, char *err, size
 	return 0;
 }
 
+/* What the child reports on its error pipe before it could exec. */
+struct spawn_err {
+	int stage;	/* SPAWN_* */
+	int err;	/* errno */
+};
+
+enum { SPAWN_USER = 1, SPAWN_PTRACE, SPAWN_EXEC };
+
+static void child_fail(int fd, int stage, int code)
+{
+	struct spawn_err e = { stage, errno };
+
+	if (write(fd, &e, sizeof(e)) < 0)
+		_exit(code);
+	_exit(code);
+}
+
+/* The dispositions thptrace found at start, restored in the child: CMD runs
+ * as it would without thptrace (a signal ignored by the caller stays
+ * ignored), with no signal blocked (thptrace blocks SIGCHLD for itself). */
+static const int kept_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+static struct sigaction orig_sa[sizeof(kept_signals) / sizeof(kept_signals[0])];
+static bool orig_saved;
+static const char *spawn_user;	/* -u, for target_release's messages */
+
+/* Before main(): nothing has installed a handler yet. */
+__attribute__((constructor)) static void save_signals(void)
+{
+	for (size_t i = 0; i < sizeof(kept_signals) / sizeof(kept_signals[0]); i++)
+		sigaction(kept_signals[i], NULL, &orig_sa[i]);
+	orig_saved = true;
+}
+
+static void child_signals(void)
+{
+	sigset_t none;
+
+	for (size_t i = 0; i < sizeof(kept_signals) / sizeof(kept_signals[0]); i++) {
+		struct sigaction sa = { .sa_handler = SIG_DFL };
+
+		if (orig_saved && orig_sa[i].sa_handler == SIG_IGN)
+			sa.sa_handler = SIG_IGN;
+		sigaction(kept_signals[i], &sa, NULL);
+	}
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int target_spawn(struct target *t, char *const argv[], const char *user, char *err, size_t n)
 {
 	int go[2], ep[2];
@@ -53,41 +101,46 @@ int target_spawn(struct target *t, char *const argv[], const char *user, char *e
 	t->go_fd = t->err_fd = -1;
 	if (user && lookup_user(user, &uid, &gid, err, n) < 0)
 		return EXIT_USAGE;
-	if (pipe2(go, O_CLOEXEC) < 0 || pipe2(ep, O_CLOEXEC) < 0) {
+	if (pipe2(go, O_CLOEXEC) < 0) {
 		snprintf(err, n, "cannot create pipes: %s", strerror(errno));
+		return EXIT_TARGET;
+	}
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		snprintf(err, n, "cannot create pipes: %s", strerror(errno));
+		close(go[0]);
+		close(go[1]);
 		return EXIT_TARGET;
 	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
 		snprintf(err, n, "cannot fork: %s", strerror(errno));
+		close(go[0]);
+		close(go[1]);
+		close(ep[0]);
+		close(ep[1]);
 		return EXIT_TARGET;
 	}
 	if (pid == 0) {
 		char c;
-		int e;
 
 		close(go[1]);
 		close(ep[0]);
-		signal(SIGPIPE, SIG_DFL);
+		child_signals();
 		if (user) {
 			struct passwd *pw = getpwuid(uid);
 
 			if ((pw && initgroups(pw->pw_name, gid) < 0) || setgid(gid) < 0 ||
-			    setuid(uid) < 0) {
-				e = errno;
-				if (write(ep[1], &e, sizeof(e)) < 0)
-					_exit(EXIT_NOEXEC);
-				_exit(EXIT_NOEXEC);
-			}
+			    setuid(uid) < 0)
+				child_fail(ep[1], SPAWN_USER, EXIT_NOEXEC);
 		}
-		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0 || read(go[0], &c, 1) != 1)
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0)
+			child_fail(ep[1], SPAWN_PTRACE, EXIT_NOEXEC);
+		/* Held here until every probe is attached; EOF: thptrace gave up. */
+		if (read(go[0], &c, 1) != 1)
 			_exit(EXIT_NOEXEC);
 		execvp(argv[0], argv);
-		e = errno;
-		if (write(ep[1], &e, sizeof(e)) < 0)
-			_exit(EXIT_NOTFOUND);
-		_exit(e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+		child_fail(ep[1], SPAWN_EXEC, errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
 	}
 	close(go[0]);
 	close(ep[1]);
@@ -95,6 +148,7 @@ int target_spawn(struct target *t, char *const argv[], const char *user, char *e
 	t->spawned = true;
 	t->go_fd = go[1];
 	t->err_fd = ep[0];
+	spawn_user = user;
 	return 0;
 }
 
@@ -109,8 +163,9 @@ static int shell_status(int st)
 
 int target_release(struct target *t, char *err, size_t n)
 {
+	struct spawn_err e = { 0, 0 };
 	ssize_t got;
-	int e = 0, st;
+	int st;
 
 	if (write(t->go_fd, "g", 1) != 1) {
 		snprintf(err, n, "cannot start the command: %s", strerror(errno));
@@ -124,11 +179,23 @@ int target_release(struct target *t, char *err, size_t n)
 	close(t->err_fd);
 	t->err_fd = -1;
 	if (got == sizeof(e)) {
-		waitpid(t->pid, &st, 0);
+		while (waitpid(t->pid, &st, 0) < 0 && errno == EINTR)
+			;
 		t->exited = true;
 		t->exit_status = shell_status(st);
-		snprintf(err, n, "%s", strerror(e));
-		return e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+		switch (e.stage) {
+		case SPAWN_USER:
+			snprintf(err, n, "-u %s: cannot switch the command to that user: %s",
+				 spawn_user ? spawn_user : "?", strerror(e.err));
+			return EXIT_TARGET;
+		case SPAWN_PTRACE:
+			snprintf(err, n, "cannot hold the command before exec (ptrace): %s",
+				 strerror(e.err));
+			return EXIT_TARGET;
+		default:
+			snprintf(err, n, "%s", strerror(e.err));
+			return e.err == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+		}
 	}
 	while (waitpid(t->pid, &st, 0) < 0) {
 		if (errno != EINTR) {
@@ -167,9 +234,40 @@ void target_abort(struct target *t)
 	t->go_fd = t->err_fd = -1;
 }
 
+#define PF_KTHREAD_FLAG 0x00200000	/* PF_KTHREAD in include/linux/sched.h */
+
+/* State letter and flags from /proc/PID/stat; comm into name.  -1 if gone. */
+static int proc_stat(pid_t pid, char *state, unsigned long *flags, char *name, size_t namelen)
+{
+	char path[64], buf[1024], *open_paren, *close_paren;
+	ssize_t got;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	got = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (got <= 0)
+		return -1;
+	buf[got] = 0;
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -1;
+	if (name && namelen)
+		snprintf(name, namelen, "%.*s", (int)(close_paren - open_paren - 1), open_paren + 1);
+	/* ") S ppid pgrp session tty_nr tpgid flags" */
+	if (sscanf(close_paren + 1, " %c %*d %*d %*d %*d %*d %lu", state, flags) != 2)
+		return -1;
+	return 0;
+}
+
 int target_check_pid(pid_t pid, char *err, size_t n)
 {
-	char path[64], buf[8];
+	char path[64], buf[8], state = '?', name[64] = "";
+	unsigned long flags = 0;
 	ssize_t got;
 	int fd;
 
@@ -177,22 +275,36 @@ int target_check_pid(pid_t pid, char *err, size_t n)
 		snprintf(err, n, "-p %d: not a valid process id", (int)pid);
 		return EXIT_USAGE;
 	}
-	if (kill(pid, 0) < 0 && errno == ESRCH) {
+	if (pid == getpid()) {
+		snprintf(err, n, "-p %d: that is thptrace itself", (int)pid);
+		return EXIT_TARGET;
+	}
+	if ((kill(pid, 0) < 0 && errno == ESRCH) ||
+	    proc_stat(pid, &state, &flags, name, sizeof(name)) < 0) {
 		snprintf(err, n, "-p %d: no such process", (int)pid);
 		return EXIT_TARGET;
 	}
-	/* Kernel threads have no address space: their maps are empty. */
+	if (flags & PF_KTHREAD_FLAG) {
+		snprintf(err, n, "-p %d: is a kernel thread (%s): it has no user memory to trace",
+			 (int)pid, name);
+		return EXIT_TARGET;
+	}
+	if (state == 'Z' || state == 'X') {
+		snprintf(err, n, "-p %d: has exited (%s is a zombie)", (int)pid, name);
+		return EXIT_TARGET;
+	}
+	/* No address space at all: exiting right now. */
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, n, "-p %d: cannot read its mappings: %s", (int)pid,
-			 errno == ENOENT ? "no such process" : strerror(errno));
+			 errno == ENOENT || errno == ESRCH ? "no such process" : strerror(errno));
 		return EXIT_TARGET;
 	}
 	got = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (got <= 0) {
-		snprintf(err, n, "-p %d: is a kernel thread or has exited (no address space)", (int)pid);
+		snprintf(err, n, "-p %d: has exited (no address space left)", (int)pid);
 		return EXIT_TARGET;
 	}
 	return 0;
@@ -200,6 +312,8 @@ int target_check_pid(pid_t pid, char *err, size_t n)
 
 bool target_poll_exit(struct target *t)
 {
+	unsigned long flags;
+	char state;
 	int st;
 
 	if (t->exited)
@@ -211,7 +325,9 @@ bool target_poll_exit(struct target *t)
 			t->exited = true;
 			t->exit_status = shell_status(st);
 		}
-	} else if (t->pid > 0 && kill(t->pid, 0) < 0 && errno == ESRCH) {
+	} else if (t->pid > 0 && (proc_stat(t->pid, &state, &flags, NULL, 0) < 0 ||
+				  state == 'Z' || state == 'X')) {
+		/* A zombie no one reaps has ended for us too. */
 		t->exited = true;
 		t->exit_status = -1;
 	}
