@@ -72,9 +72,10 @@ struct report_opts {
 	const char *out_path;
 	const char *svg_path;
 	bool json;
+	bool all_faults;
 };
 
-enum { OPT_JSON = 256, OPT_SVG };
+enum { OPT_JSON = 256, OPT_SVG, OPT_ALL_FAULTS };
 
 static const char report_doc[] =
 "Replay a trace that thptrace saved as JSON Lines (thptrace --json -o F),\n"
@@ -112,6 +113,9 @@ static const struct argp_option report_options[] = {
 	{ "svg", OPT_SVG, "FILE", 0, "Also draw the timeline as an SVG picture into FILE (e.g. --svg run.svg)",
 	  0 },
 	{ "output", 'o', "FILE", 0, "Write the report to FILE instead of standard output", 0 },
+	{ "all-faults", OPT_ALL_FAULTS, NULL, 0,
+	  "Text: a line for every fault and filemap_map_pages, as a live run with --all-faults"
+	  " (default: each region's first ones and a count)", 0 },
 	{ 0 },
 };
 
@@ -122,6 +126,9 @@ static error_t report_parse_opt(int key, char *arg, struct argp_state *st)
 	switch (key) {
 	case OPT_JSON:
 		o->json = true;
+		break;
+	case OPT_ALL_FAULTS:
+		o->all_faults = true;
 		break;
 	case OPT_SVG:
 		if (!*arg)
@@ -745,6 +752,7 @@ int report_main(int argc, char **argv)
 	rp.counted.exit_status = -1;
 	snprintf(rp.counted.stop_reason, sizeof(rp.counted.stop_reason), "end of input");
 	output_init(&rp.out, outf, o.json, !o.out_path && isatty(fileno(stdout)));
+	rp.out.all_faults = o.all_faults;
 	rp.j = malloc(sizeof(*rp.j));
 	rp.sub = malloc(sizeof(*rp.sub));
 	buf = malloc(JSONR_MAX_LINE + 1);

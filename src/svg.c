@@ -334,8 +334,11 @@ static const char *secs(char *b, double v, int decimals)
 		decimals = 0;
 	if (decimals > 6)
 		decimals = 6;
-	if (!(v < 1e12 && v > -1e12))
-		v = 0;
+	if (!(v < 1e12 && v > -1e12)) {
+		/* no decimals, so no locale's decimal point either */
+		snprintf(b, NUMBUF, "%.0f", v == v ? v : 0.0);
+		return b;
+	}
 	scale = scale_of[decimals];
 	t = (long long)rnd(v * (double)scale);
 	ip = t / scale;
@@ -1100,8 +1103,10 @@ static void draw_lane(FILE *f, struct draw *d, struct lane *l, size_t i, double 
 	draw_bands(f, d, l, y0);
 	for (int k = 0; k < MK_MAX; k++)
 		flush_mark(d, l, k);
-	qsort(l->marks, l->n_marks, sizeof(*l->marks), mark_cmp);
-	l->n_marks = coalesce(l->marks, l->n_marks);
+	if (l->n_marks) {
+		qsort(l->marks, l->n_marks, sizeof(*l->marks), mark_cmp);
+		l->n_marks = coalesce(l->marks, l->n_marks);
+	}
 	for (size_t k = 0; k < l->n_marks; k++)
 		draw_mark(f, d, &l->marks[k], y0);
 

@@ -116,7 +116,7 @@ replay corrupted 1 huge 1
 check "corrupted: stderr names line 6" \
 	grep -q '^thptrace: report: line 6: not a JSON object: column [0-9]*: ' "$out/corrupted.err"
 check "corrupted: stderr counts 1 bad line" \
-	grep -q '^thptrace: report: 1 of 16 lines could not be parsed' "$out/corrupted.err"
+	grep -q '^thptrace: report: 1 of 17 lines could not be parsed' "$out/corrupted.err"
 check "corrupted: only line 6 is reported" [ "$(grep -c ': line ' "$out/corrupted.err")" -eq 1 ]
 check "corrupted: the summary line is still used" \
 	grep -q '^summary: 3.017 s traced, stopped: target exited, command exit status 0$' "$out/corrupted.txt"
