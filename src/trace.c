@@ -8,14 +8,18 @@
  * A spawned target stays ptraced with PTRACE_O_TRACEEXIT so that its last
  * page state can be read before its mm goes away. */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,18 +87,33 @@ struct tracer {
 	uint64_t start_ns;
 	bool target_gone;
 	bool ptraced;		/* spawned target still under PTRACE_O_TRACEEXIT */
+	bool cmd_running;	/* spawned target released past its exec */
+	uint64_t grace_end;	/* after a stop signal: wait for CMD until then */
+	bool svg_failed;
 	int sigfd;
 };
 
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t sigint_count;
+/* How long CMD may take to end after thptrace passed it a stop signal. */
+#define GRACE_NS (5 * 1000000000ull)
 
-static void on_signal(int sig)
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_from_tty;	/* the terminal sent it to CMD too */
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	/* A second Ctrl-C means "now": exiting closes every BPF link. */
-	if (sig == SIGINT && ++sigint_count > 1)
-		_exit(130);
+	(void)uc;
+	/* A second one means "now": exiting closes every BPF link, and the
+	 * kernel lets a ptraced command go. */
+	if (stop_signal)
+		_exit(128 + sig);
+	stop_from_tty = si && si->si_code == SI_KERNEL;
 	stop_signal = sig;
+}
+
+static const char *signal_label(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP"
+									: "signal";
 }
 
 static uint64_t now_ns(void)
@@ -119,18 +138,88 @@ static int libbpf_verbose(enum libbpf_print_level lvl, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* The effective capability set, from /proc/self/status (CapEff). */
+static bool cap_effective(uint64_t *caps)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	bool ok = false;
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %" SCNx64, caps) == 1) {
+			ok = true;
+			break;
+		}
+	fclose(f);
+	return ok;
+}
+
+#define CAP_BIT(n) (1ull << (n))
+#define CAP_SYS_ADMIN_NR 21
+#define CAP_PERFMON_NR 38
+#define CAP_BPF_NR 39
+
+/* Loading tracing programs needs CAP_BPF and CAP_PERFMON; CAP_SYS_ADMIN
+ * stands for both.  Name what is missing rather than "not root". */
+static int check_caps(void)
+{
+	uint64_t caps = 0;
+	bool admin, bpf, perfmon;
+
+	if (!cap_effective(&caps)) {
+		if (geteuid() == 0)
+			return 0;
+		fprintf(stderr, "thptrace: needs root (CAP_BPF and CAP_PERFMON): run it with sudo\n");
+		return EXIT_ENV;
+	}
+	admin = caps & CAP_BIT(CAP_SYS_ADMIN_NR);
+	bpf = admin || (caps & CAP_BIT(CAP_BPF_NR));
+	perfmon = admin || (caps & CAP_BIT(CAP_PERFMON_NR));
+	if (bpf && perfmon)
+		return 0;
+	fprintf(stderr, "thptrace: missing %s %s%s%s (or CAP_SYS_ADMIN) to load BPF tracing"
+		" programs: run it as root (sudo)\n", !bpf && !perfmon ? "capabilities" : "capability",
+		bpf ? "" : "CAP_BPF",
+		!bpf && !perfmon ? " and " : "", perfmon ? "" : "CAP_PERFMON");
+	return EXIT_ENV;
+}
+
+static bool tracefs_present(void)
+{
+	return access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	       access("/sys/kernel/debug/tracing/events", F_OK) == 0;
+}
+
+/* Tracepoints are found through tracefs: mount it where it belongs if no
+ * one has (as perf and bpftrace do), and say so. */
+static int ensure_tracefs(void)
+{
+	if (tracefs_present())
+		return 0;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 && tracefs_present()) {
+		fprintf(stderr, "thptrace: tracefs was not mounted: mounted it at /sys/kernel/tracing\n");
+		return 0;
+	}
+	fprintf(stderr, "thptrace: tracefs is not mounted and mounting it failed (%s): run"
+		" 'mount -t tracefs nodev /sys/kernel/tracing'\n", strerror(errno));
+	return EXIT_ENV;
+}
+
 int trace_preflight(struct btf **btf)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr,
-			"thptrace: needs root (or CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN): run it with sudo\n");
-		return EXIT_ENV;
-	}
+	int rc;
+
+	if ((rc = check_caps()))
+		return rc;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0 && !getenv("THPTRACE_BTF")) {
-		fprintf(stderr,
-			"thptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux missing): it needs CONFIG_DEBUG_INFO_BTF=y\n");
+		fprintf(stderr, "thptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s): it"
+			" needs CONFIG_DEBUG_INFO_BTF=y\n", strerror(errno));
 		return EXIT_ENV;
 	}
+	if ((rc = ensure_tracefs()))
+		return rc;
 	*btf = kbtf_load();
 	if (!*btf) {
 		fprintf(stderr, "thptrace: cannot read the kernel's BTF: %s\n", strerror(errno));
@@ -167,9 +256,20 @@ static struct page_sampler *sampler_for(struct tracer *tr, pid_t pid)
 	return free_slot->s;
 }
 
+static void sampler_drop(struct tracer *tr, pid_t pid)
+{
+	for (int i = 0; i < MAX_SAMPLERS; i++)
+		if (tr->smp[i].s && tr->smp[i].pid == pid) {
+			page_sampler_close(tr->smp[i].s);
+			tr->smp[i].s = NULL;
+		}
+}
+
 static void emit(struct tracer *tr, struct thp_event *ev);
 
 static void process_batch(struct tracer *tr);
+static bool pid_exited(const struct tracer *tr, uint32_t pid);
+static void proc_gone(struct tracer *tr, uint32_t pid);
 
 /* The region's last known state, counting samples not yet processed. */
 static bool state_known(struct tracer *tr, uint32_t mm_id, uint64_t start,
@@ -187,17 +287,12 @@ static bool state_known(struct tracer *tr, uint32_t mm_id, uint64_t start,
 	return r && r->state == rs->state && r->thp == rs->thp;
 }
 
-static void sample_region(struct tracer *tr, uint32_t mm_id, uint32_t pid, uint64_t start)
+static struct thp_event *state_event(struct tracer *tr, uint32_t mm_id, uint32_t pid,
+				     uint64_t start)
 {
-	struct region_sample rs;
-	struct page_sampler *s;
 	struct thp_event *ev;
 	uint64_t ts;
 
-	if (!pid || !(s = sampler_for(tr, pid)))
-		return;
-	if (page_sampler_read(s, start, &rs) < 0 || state_known(tr, mm_id, start, &rs))
-		return;
 	if (tr->n_pending == PENDING_STATES)
 		process_batch(tr);
 	ts = now_ns();
@@ -210,10 +305,48 @@ static void sample_region(struct tracer *tr, uint32_t mm_id, uint32_t pid, uint6
 	ev->pid = ev->tgid = ev->target_pid = pid;
 	ev->mm_id = mm_id;
 	ev->region = start;
+	ev->state = PS_UNKNOWN;
+	ev->present = -1;
+	ev->fields = EVF_STATE;
+	return ev;
+}
+
+/* The process can vanish between an event and its sample (/proc/PID gone,
+ * pagemap of a dead mm): that is no error, only the end of what can be seen. */
+static int sample_read(struct tracer *tr, pid_t pid, uint64_t start, struct region_sample *rs)
+{
+	struct page_sampler *s = sampler_for(tr, pid);
+	int rc;
+
+	if (!s)
+		return -(errno ? errno : ESRCH);
+	rc = page_sampler_read(s, start, rs);
+	if (rc == -ESRCH && kill(pid, 0) == 0) {
+		/* Same process, new mm (exec): open pagemap again. */
+		sampler_drop(tr, pid);
+		s = sampler_for(tr, pid);
+		rc = s ? page_sampler_read(s, start, rs) : -ESRCH;
+	}
+	return rc;
+}
+
+static void sample_region(struct tracer *tr, uint32_t mm_id, uint32_t pid, uint64_t start)
+{
+	struct region_sample rs;
+	struct thp_event *ev;
+
+	if (!pid || pid_exited(tr, pid))
+		return;
+	if (sample_read(tr, pid, start, &rs) < 0) {
+		proc_gone(tr, pid);
+		return;
+	}
+	if (state_known(tr, mm_id, start, &rs))
+		return;
+	ev = state_event(tr, mm_id, pid, start);
 	ev->state = rs.state;
 	ev->thp = rs.thp;
 	ev->present = (int32_t)rs.present;
-	ev->fields = EVF_STATE;
 }
 
 static void mark_dirty(struct tracer *tr, const struct region *r)
@@ -242,6 +375,23 @@ static bool pid_exited(const struct tracer *tr, uint32_t pid)
 		if (tr->dead[i] == pid)
 			return true;
 	return false;
+}
+
+/* pid's pagemap could not be read (it exited before its exit event was
+ * drained): each of its regions gets one state event "unknown" with
+ * present -1, the mark that it could no longer be sampled, and pid is
+ * sampled no more. */
+static void proc_gone(struct tracer *tr, uint32_t pid)
+{
+	size_t n = tr->rs.n;
+
+	if (pid_exited(tr, pid))
+		return;
+	tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
+	sampler_drop(tr, pid);
+	for (size_t i = 0; i < n; i++)
+		if (tr->rs.v[i].pid == pid)
+			state_event(tr, tr->rs.v[i].mm_id, pid, tr->rs.v[i].start);
 }
 
 static void sample_all(struct tracer *tr)
@@ -363,6 +513,8 @@ static void process(struct tracer *tr, struct thp_event *ev)
 		fix_collapse_tp(tr, ev);
 		break;
 	case EV_EXEC:
+		/* A new mm: pagemap must be opened again. */
+		sampler_drop(tr, ev->tgid);
 		if (tr->o->ranges.text || tr->o->ranges.file)
 			update_ranges(tr, ev->tgid, false, err, sizeof(err));
 		break;
@@ -371,7 +523,8 @@ static void process(struct tracer *tr, struct thp_event *ev)
 	}
 	emit(tr, ev);
 	if (ev->kind == EV_EXIT) {
-		tr->dead[tr->n_dead++ % DEAD_MAX] = ev->tgid;
+		if (!pid_exited(tr, ev->tgid))
+			tr->dead[tr->n_dead++ % DEAD_MAX] = ev->tgid;
 		forget_target(tr, ev->tgid);
 		if (!tr->o->all && (pid_t)ev->tgid == tr->tgt.pid)
 			tr->target_gone = true;
@@ -480,6 +633,58 @@ static int resolve_initial(struct tracer *tr, pid_t pid)
 
 /* ---- the spawned child under ptrace ---- */
 
+static int shell_status(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return 1;
+}
+
+static void child_ended(struct tracer *tr, int st)
+{
+	tr->tgt.exited = true;
+	tr->tgt.exit_status = shell_status(st);
+	tr->target_gone = true;
+	tr->ptraced = false;
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* One ptrace stop of the spawned command: resume it as if untraced. */
+static void child_stop(struct tracer *tr, int st)
+{
+	pid_t pid = tr->tgt.pid;
+	int sig = WSTOPSIG(st), event = st >> 16;
+	siginfo_t si;
+
+	if (event == PTRACE_EVENT_EXIT) {
+		/* Its mm is still there: record the final page states now. */
+		drain(tr);
+		sample_all(tr);
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		tr->ptraced = false;
+		return;
+	}
+	if (event) {		/* PTRACE_EVENT_EXEC: nothing to deliver */
+		ptrace(PTRACE_CONT, pid, NULL, NULL);
+		return;
+	}
+	if (is_stop_signal(sig) && ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0 &&
+	    errno == EINVAL) {
+		/* A group stop (Ctrl-Z, SIGSTOP): let it go, stopped, so that
+		 * SIGCONT resumes it as usual. */
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		tr->ptraced = false;
+		return;
+	}
+	ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+}
+
 static void handle_child(struct tracer *tr)
 {
 	struct signalfd_siginfo si;
@@ -495,25 +700,52 @@ static void handle_child(struct tracer *tr)
 		if (r <= 0)
 			return;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			tr->tgt.exited = true;
-			tr->tgt.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			tr->target_gone = true;
+			child_ended(tr, st);
 			return;
+		}
+		if (WIFSTOPPED(st) && tr->ptraced)
+			child_stop(tr, st);
+	}
+}
+
+/* Let the spawned command go wherever it is.  PTRACE_DETACH needs it in a
+ * ptrace stop: stop its main thread with a SIGSTOP of our own, which the
+ * detach then discards; other stops met on the way are passed on. */
+static void detach_target(struct tracer *tr)
+{
+	pid_t pid = tr->tgt.pid;
+	siginfo_t si;
+	int st;
+
+	if (!tr->ptraced)
+		return;
+	if (syscall(SYS_tgkill, pid, pid, SIGSTOP) < 0) {
+		tr->ptraced = false;
+		return;
+	}
+	while (tr->ptraced) {
+		pid_t r = waitpid(pid, &st, __WALL);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			tr->ptraced = false;
+			break;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			child_ended(tr, st);
+			break;
 		}
 		if (!WIFSTOPPED(st))
 			continue;
-		if (st >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8))) {
-			/* Its mm is still there: record the final page states now. */
-			drain(tr);
-			sample_all(tr);
-			ptrace(PTRACE_DETACH, tr->tgt.pid, NULL, NULL);
+		if (st >> 16 == 0 && WSTOPSIG(st) == SIGSTOP &&
+		    ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 && si.si_code == SI_TKILL &&
+		    si.si_pid == getpid()) {
+			ptrace(PTRACE_DETACH, pid, NULL, NULL);
 			tr->ptraced = false;
-		} else {
-			int sig = WSTOPSIG(st);
-
-			ptrace(PTRACE_CONT, tr->tgt.pid, NULL,
-			       (void *)(long)(sig == SIGTRAP ? 0 : sig));
+			break;
 		}
+		child_stop(tr, st);
 	}
 }
 
@@ -534,7 +766,7 @@ static FILE *open_output(const char *path)
 	return f;
 }
 
-static int setup_bpf(struct tracer *tr)
+static int setup_bpf(struct tracer *tr, unsigned long rb_bytes)
 {
 	const struct trace_opts *o = tr->o;
 	char err[512];
@@ -557,6 +789,12 @@ static int setup_bpf(struct tracer *tr)
 		return EXIT_BPF;
 	}
 	tr->skel->rodata->want_fault_addr = want_fault_addr;
+	if (rb_bytes) {
+		bpf_map__set_max_entries(tr->skel->maps.rb, (__u32)rb_bytes);
+		/* Wake the reader before a small buffer fills. */
+		if (rb_bytes / 4 < tr->skel->rodata->wake_bytes)
+			tr->skel->rodata->wake_bytes = rb_bytes / 4;
+	}
 	rc = thptrace_bpf__load(tr->skel);
 	if (rc) {
 		fprintf(stderr, "thptrace: failed to load BPF programs: %s%s\n", strerror(-rc),
@@ -568,18 +806,40 @@ static int setup_bpf(struct tracer *tr)
 
 static void fill_summary_end(struct tracer *tr, const char *why)
 {
-	int st;
-
 	tr->sum.t = decoder_t(&tr->dec, now_ns());
-	/* Its exit event came first: it is dying, reap it for the status. */
-	if (tr->tgt.spawned && !tr->tgt.exited && tr->target_gone && !tr->ptraced &&
-	    waitpid(tr->tgt.pid, &st, 0) == tr->tgt.pid) {
-		tr->tgt.exited = true;
-		tr->tgt.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	/* Its exit event came first: it is dying, reap it for the status (a
+	 * leader whose other threads still run may take a while: not forever). */
+	for (int i = 0; i < 200 && tr->tgt.spawned && !tr->tgt.exited && tr->target_gone &&
+			!tr->ptraced; i++) {
+		int st;
+
+		if (waitpid(tr->tgt.pid, &st, WNOHANG) == tr->tgt.pid)
+			child_ended(tr, st);
+		else
+			usleep(10000);
 	}
 	snprintf(tr->sum.stop_reason, sizeof(tr->sum.stop_reason), "%s", why);
 	tr->sum.exit_status = tr->tgt.spawned && tr->tgt.exited ? tr->tgt.exit_status : -1;
 	tr->sum.lost = tr->lost_seen;
+}
+
+/* A stop signal: with -p or -a, stop now.  A command thptrace started gets
+ * the signal too, unless the terminal already sent it to both (Ctrl-C), and
+ * is traced until it ends, for its final states and exit status, or until
+ * GRACE_NS have passed.  A second signal exits at once (on_signal). */
+static bool stop_requested(struct tracer *tr, uint64_t now, const char **why)
+{
+	if (!stop_signal)
+		return false;
+	if (!tr->grace_end) {
+		*why = signal_label(stop_signal);
+		if (!tr->tgt.spawned || tr->tgt.exited || !tr->cmd_running)
+			return true;
+		if (!stop_from_tty)
+			kill(tr->tgt.pid, stop_signal);
+		tr->grace_end = now + GRACE_NS;
+	}
+	return now >= tr->grace_end;
 }
 
 static int run_loop(struct tracer *tr)
@@ -606,14 +866,14 @@ static int run_loop(struct tracer *tr)
 		handle_child(tr);
 		drain(tr);
 		sample_pending(tr);
-		if (tr->out.err)
-			break;
-		if (stop_signal) {
-			why = stop_signal == SIGINT ? "SIGINT" : "SIGTERM";
+		if (tr->out.err) {
+			why = "output closed";
 			break;
 		}
 		now = now_ns();
-		if (deadline && now >= deadline) {
+		if (stop_requested(tr, now, &why))
+			break;
+		if (deadline && now >= deadline && !tr->grace_end) {
 			why = "duration";
 			break;
 		}
@@ -631,6 +891,9 @@ static int run_loop(struct tracer *tr)
 	}
 	close(ep);
 	drain(tr);
+	/* Stopped early (signal, duration, output closed): the command runs on
+	 * untraced, never left stopped. */
+	detach_target(tr);
 	process_batch(tr);	/* the last samples */
 	fill_summary_end(tr, why);
 	return 0;
@@ -649,16 +912,18 @@ static void finish(struct tracer *tr)
 	if (tr->svg) {
 		char err[256];
 
-		if (svg_trace_write(tr->svg, &tr->rs, tr->o->svg_path, err, sizeof(err)) < 0)
+		if (svg_trace_write(tr->svg, &tr->rs, tr->o->svg_path, err, sizeof(err)) < 0) {
 			fprintf(stderr, "thptrace: %s\n", err);
+			tr->svg_failed = true;
+		}
 	}
-	fflush(tr->out.f);
+	if ((fflush(tr->out.f) != 0 || ferror(tr->out.f)) && !tr->out.err)
+		tr->out.err = errno ? errno : EIO;
 }
 
 static void cleanup(struct tracer *tr)
 {
-	if (tr->ptraced)
-		ptrace(PTRACE_DETACH, tr->tgt.pid, NULL, NULL);
+	detach_target(tr);
 	probes_detach(&tr->ps);
 	ring_buffer__free(tr->rb);
 	thptrace_bpf__destroy(tr->skel);
@@ -695,24 +960,150 @@ static int start_target(struct tracer *tr)
 	rc = o->all ? 0 : resolve_initial(tr, tr->tgt.pid);
 	if (rc)
 		return rc;
-	if (ptrace(PTRACE_SETOPTIONS, tr->tgt.pid, NULL, (void *)(long)PTRACE_O_TRACEEXIT) == 0 &&
+	/* TRACEEXEC: a later exec stops as an event, so that every plain
+	 * SIGTRAP is the program's own and is delivered. */
+	if (ptrace(PTRACE_SETOPTIONS, tr->tgt.pid, NULL,
+		   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC)) == 0 &&
 	    ptrace(PTRACE_CONT, tr->tgt.pid, NULL, NULL) == 0)
 		tr->ptraced = true;
 	else
 		target_detach(&tr->tgt);
+	tr->cmd_running = true;
+	return 0;
+}
+
+/* THPTRACE_RINGBUF_BYTES: the ring buffer's size (default 4 MiB), a power
+ * of two of at least one page.  Small ones let tests see lost records. */
+static int ringbuf_size(unsigned long *bytes)
+{
+	const char *v = getenv("THPTRACE_RINGBUF_BYTES");
+	long page = sysconf(_SC_PAGESIZE);
+	char *end;
+
+	*bytes = 0;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	*bytes = strtoul(v, &end, 0);
+	if (errno || *end || *bytes < (unsigned long)page || (*bytes & (*bytes - 1)) ||
+	    *bytes > (1ul << 30)) {
+		fprintf(stderr, "thptrace: THPTRACE_RINGBUF_BYTES=%s: expected a power of two from"
+			" %ld to 1073741824\n", v, page);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* Find CMD as execvp would, so that a typo fails before any BPF is loaded.
+ * Only a sure "not found" counts: the exec itself has the last word. */
+static bool cmd_missing(const char *cmd)
+{
+	const char *path = getenv("PATH"), *p, *colon;
+	char buf[4096];
+
+	if (strchr(cmd, '/'))
+		return access(cmd, F_OK) < 0 && errno == ENOENT;
+	if (!*cmd)
+		return true;
+	for (p = path ? path : "/bin:/usr/bin"; ; p = colon + 1) {
+		colon = strchrnul(p, ':');
+		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(colon - p), p, colon == p ? "" : "/",
+			 cmd);
+		if (access(buf, F_OK) == 0 || errno != ENOENT)
+			return false;
+		if (!*colon)
+			return true;
+	}
+}
+
+/* Output and the other descriptors must be sound before anything opens a
+ * file: a closed 0/1/2 would be handed to the next open(). */
+static int check_fds(const struct trace_opts *o)
+{
+	bool out_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0;
+
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+			if (nfd >= 0 && nfd != fd) {
+				dup2(nfd, fd);
+				close(nfd);
+			}
+		}
+	if (out_closed && !o->out_path) {
+		fprintf(stderr, "thptrace: standard output is closed: give -o FILE\n");
+		return EXIT_OUTPUT;
+	}
+	if (o->svg_path) {
+		char dir[4096], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", o->svg_path);
+		slash = strrchr(dir, '/');
+		if (slash)
+			slash == dir ? (void)(dir[1] = 0) : (void)(*slash = 0);
+		else
+			snprintf(dir, sizeof(dir), ".");
+		if (access(dir, W_OK | X_OK) < 0) {
+			fprintf(stderr, "thptrace: cannot write '%s': %s\n", o->svg_path,
+				strerror(errno));
+			return EXIT_OUTPUT;
+		}
+	}
+	return 0;
+}
+
+/* The exit status once the trace ran (see --help, "Exit status"). */
+static int run_status(struct tracer *tr)
+{
+	if (tr->out.err && tr->out.err != EPIPE) {
+		fprintf(stderr, "thptrace: cannot write %s%s%s: %s\n",
+			tr->o->out_path ? "'" : "to standard output",
+			tr->o->out_path ? tr->o->out_path : "", tr->o->out_path ? "'" : "",
+			strerror(tr->out.err));
+		return EXIT_OUTPUT;
+	}
+	if (tr->tgt.spawned && tr->tgt.exited)
+		return tr->tgt.exit_status;
+	/* The reader went away (| head): quiet, and the command runs on. */
+	if (tr->out.err == EPIPE)
+		return 0;
+	if (tr->svg_failed)
+		return EXIT_OUTPUT;
+	if (tr->tgt.spawned && stop_signal) {
+		fprintf(stderr, "thptrace: '%s' (pid %d) is still running %llu s after %s: left it"
+			" running, untraced\n", tr->o->cmd[0], (int)tr->tgt.pid,
+			GRACE_NS / 1000000000ull, signal_label(stop_signal));
+		return 128 + stop_signal;
+	}
 	return 0;
 }
 
 int trace_run(const struct trace_opts *o)
 {
 	struct tracer tr = { .o = o, .sigfd = -1 };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
+	unsigned long rb_bytes;
 	sigset_t chld;
 	char err[512];
 	int rc, map_fd;
 	__u32 state;
 
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
+	if ((rc = check_fds(o)) || (rc = ringbuf_size(&rb_bytes)))
+		return rc;
+	if (o->cmd && cmd_missing(o->cmd[0])) {
+		fprintf(stderr, "thptrace: cannot run '%s': %s\n", o->cmd[0],
+			strchr(o->cmd[0], '/') ? strerror(ENOENT) : "command not found");
+		return EXIT_NOTFOUND;
+	}
+	/* Until the probes are attached, the default action is right: the
+	 * kernel closes what was loaded.  From here on, stop cleanly. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if ((rc = trace_preflight(&tr.btf)))
 		goto out;
 	tr.outf = open_output(o->out_path);
@@ -737,15 +1128,16 @@ int trace_run(const struct trace_opts *o)
 		fprintf(stderr, "thptrace: %s\n", err);
 		goto out;
 	}
-	if ((rc = setup_bpf(&tr)))
+	if ((rc = setup_bpf(&tr, rb_bytes)))
 		goto out;
+	if (stop_signal) {
+		rc = 128 + stop_signal;
+		goto out;
+	}
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	tr.sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (o->cmd && (rc = target_spawn(&tr.tgt, o->cmd, o->user, err, sizeof(err)))) {
 		fprintf(stderr, "thptrace: %s\n", err);
@@ -762,7 +1154,6 @@ int trace_run(const struct trace_opts *o)
 		goto out;
 	}
 	probes_attach(&tr.ps, tr.skel->obj, stderr);
-	probes_print_notes(&tr.ps, stderr);
 	tr.rb = ring_buffer__new(bpf_map__fd(tr.skel->maps.rb), on_record, &tr, NULL);
 	if (!tr.rb) {
 		fprintf(stderr, "thptrace: cannot open the ring buffer: %s\n", strerror(errno));
@@ -779,27 +1170,14 @@ int trace_run(const struct trace_opts *o)
 		rc = EXIT_TARGET;
 		goto out;
 	}
+	/* Only now, once the target is sure: a failed start says one line. */
+	probes_print_notes(&tr.ps, stderr);
 	run_loop(&tr);
 	finish(&tr);
-	rc = 0;
-	if (tr.ptraced) {
-		ptrace(PTRACE_DETACH, tr.tgt.pid, NULL, NULL);
-		tr.ptraced = false;
-	}
-	if (tr.tgt.spawned) {
-		/* Stopped early (signal, duration): the command keeps running. */
-		if (!tr.tgt.exited && stop_signal)
-			kill(tr.tgt.pid, stop_signal);
-		if (target_poll_exit(&tr.tgt) || stop_signal) {
-			int st;
-
-			if (!tr.tgt.exited && waitpid(tr.tgt.pid, &st, 0) == tr.tgt.pid)
-				tr.tgt.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-			rc = tr.tgt.exit_status;
-		}
-	}
+	rc = run_status(&tr);
 out:
-	if (rc && tr.tgt.spawned && !tr.tgt.exited && !tr.rb)
+	/* A command that never got past its exec must not run on its own. */
+	if (rc && tr.tgt.spawned && !tr.tgt.exited && !tr.cmd_running)
 		target_abort(&tr.tgt);
 	cleanup(&tr);
 	return rc;
