@@ -2,6 +2,7 @@
  * one of the subcommands (doctor, report). */
 #include <argp.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,15 @@ static const char doc[] =
 "tracepoint; what no probe can see is rebuilt by reading /proc/PID/pagemap\n"
 "after each event that can change a region ('state' events).\n"
 "\n"
-"Exit status: CMD's own status (128+N if killed by signal N), else 0; 2 bad\n"
-"usage, 3 target problem, 4 environment (root, BTF, tracefs), 5 BPF load or\n"
-"attach, 6 output file, 126 CMD not executable, 127 CMD not found.\n"
+"Stopping: SIGINT, SIGTERM or SIGHUP ends the trace with its report; CMD gets\n"
+"the signal too (Ctrl-C already sent it) and is waited for up to 5 s.  A\n"
+"second signal exits at once.  If the output's reader goes away (| head),\n"
+"thptrace exits quietly and CMD runs on, untraced.\n"
+"\n"
+"Exit status: CMD's own status (128+N if killed by signal N; 128+N also if it\n"
+"outlives the 5 s after signal N); else 0 (-p, -a, --duration, reader gone);\n"
+"2 bad usage, 3 target problem, 4 environment (capabilities, BTF, tracefs),\n"
+"5 BPF load or attach, 6 output, 126 CMD not executable, 127 CMD not found.\n"
 "\n"
 "OPTIONS:";
 
@@ -98,13 +105,82 @@ struct cli {
 	bool any_range;
 };
 
+/* Usage errors are one line on stderr.  argp and getopt write theirs (and a
+ * "Try ..." line) to stderr and exit: while parsing, stderr is a memory
+ * stream, and at exit its first line is printed in our own form. */
+static FILE *real_stderr;
+static FILE *parse_err;
+static char *parse_err_buf;
+static size_t parse_err_len;
+
+static void usage_line(const char *msg)
+{
+	fprintf(real_stderr ? real_stderr : stderr, "thptrace: %s (see thptrace --help)\n", msg);
+}
+
+static void parse_err_flush(void)
+{
+	char *msg, *nl, *colon;
+
+	if (!parse_err)
+		return;
+	fclose(parse_err);
+	parse_err = NULL;
+	stderr = real_stderr;
+	if (!parse_err_buf)
+		return;
+	msg = parse_err_buf;
+	if ((nl = strchr(msg, '\n')))
+		*nl = 0;
+	/* "./thptrace: unrecognized option '--x'": drop the program name. */
+	colon = strstr(msg, ": ");
+	if (colon && memmem(msg, (size_t)(colon - msg), "thptrace", 8))
+		msg = colon + 2;
+	if (*msg)
+		usage_line(msg);
+	free(parse_err_buf);
+	parse_err_buf = NULL;
+}
+
+static void parse_err_begin(void)
+{
+	real_stderr = stderr;
+	parse_err = open_memstream(&parse_err_buf, &parse_err_len);
+	if (!parse_err)
+		return;
+	stderr = parse_err;
+	atexit(parse_err_flush);
+}
+
 static int bad(struct argp_state *st, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "thptrace: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'thptrace --help' for more information.\n");
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
 	(void)st;
+	if (parse_err) {
+		fclose(parse_err);
+		parse_err = NULL;
+		stderr = real_stderr;
+		free(parse_err_buf);
+		parse_err_buf = NULL;
+	}
+	usage_line(msg);
 	exit(EXIT_USAGE);
+}
+
+static bool user_exists(const char *user)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*user)
+		return false;
+	if (getpwnam(user))
+		return true;
+	errno = 0;
+	v = strtoul(user, &end, 10);
+	return !errno && !*end && end != user && getpwuid((uid_t)v);
 }
 
 static error_t parse_opt(int key, char *arg, struct argp_state *st)
@@ -190,6 +266,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			bad(st, "%s", "no target: give -- CMD [ARGS], -p PID or -a");
 		if (c->o.user && !c->o.cmd)
 			bad(st, "%s", "-u applies only to a CMD that thptrace starts");
+		if (c->o.user && !user_exists(c->o.user))
+			bad(st, "-u %s: no such user", c->o.user);
+		if (c->o.cmd && !c->o.cmd[0][0])
+			bad(st, "%s", "CMD is an empty string");
 		if (c->o.all && (c->o.ranges.text || c->o.ranges.file))
 			bad(st, "%s", "--text and --file need one target process, not -a");
 		break;
@@ -215,8 +295,12 @@ int main(int argc, char **argv)
 		return report_main(argc - 1, argv + 1);
 	argp_err_exit_status = EXIT_USAGE;
 	(void)argp_usage_exit;
-	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &c))
+	parse_err_begin();
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &c)) {
+		parse_err_flush();
 		return EXIT_USAGE;
+	}
+	parse_err_flush();
 	if (c.list)
 		return trace_list_probes(&c.o);
 	return trace_run(&c.o);
