@@ -84,6 +84,7 @@ struct tracer {
 	uint64_t lost_seen;
 	uint32_t dead[DEAD_MAX];	/* recently exited target pids: sample them no more */
 	size_t n_dead;
+	uint64_t gone_mm[DECODE_MAX_MMS / 64 + 1];	/* mm ids whose process ended */
 	uint64_t start_ns;
 	bool target_gone;
 	bool ptraced;		/* spawned target still under PTRACE_O_TRACEEXIT */
@@ -271,6 +272,17 @@ static void process_batch(struct tracer *tr);
 static bool pid_exited(const struct tracer *tr, uint32_t pid);
 static void proc_gone(struct tracer *tr, uint32_t pid);
 
+static bool mm_gone(const struct tracer *tr, uint32_t mm_id)
+{
+	return mm_id && mm_id <= DECODE_MAX_MMS && (tr->gone_mm[mm_id / 64] >> (mm_id % 64)) & 1;
+}
+
+static void set_mm_gone(struct tracer *tr, uint32_t mm_id)
+{
+	if (mm_id && mm_id <= DECODE_MAX_MMS)
+		tr->gone_mm[mm_id / 64] |= 1ull << (mm_id % 64);
+}
+
 /* The region's last known state, counting samples not yet processed. */
 static bool state_known(struct tracer *tr, uint32_t mm_id, uint64_t start,
 			const struct region_sample *rs)
@@ -335,7 +347,7 @@ static void sample_region(struct tracer *tr, uint32_t mm_id, uint32_t pid, uint6
 	struct region_sample rs;
 	struct thp_event *ev;
 
-	if (!pid || pid_exited(tr, pid))
+	if (!pid || mm_gone(tr, mm_id) || pid_exited(tr, pid))
 		return;
 	if (sample_read(tr, pid, start, &rs) < 0) {
 		proc_gone(tr, pid);
@@ -360,10 +372,28 @@ static void mark_dirty(struct tracer *tr, const struct region *r)
 		sample_region(tr, r->mm_id, r->pid, r->start);
 }
 
+/* THPTRACE_TEST_SAMPLE_DELAY_US: fault injection for the live tests, a
+ * pause between a drain and its samples that lets a process vanish there. */
+static unsigned long sample_delay_us(void)
+{
+	static long v = -1;
+
+	if (v < 0) {
+		const char *e = getenv("THPTRACE_TEST_SAMPLE_DELAY_US");
+
+		v = e ? strtol(e, NULL, 10) : 0;
+		if (v < 0 || v > 10000000)
+			v = 0;
+	}
+	return (unsigned long)v;
+}
+
 static void sample_dirty(struct tracer *tr)
 {
 	size_t n = tr->n_dirty;
 
+	if (n && sample_delay_us())
+		usleep(sample_delay_us());
 	tr->n_dirty = 0;
 	for (size_t i = 0; i < n; i++)
 		sample_region(tr, tr->dirty[i].mm_id, tr->dirty[i].pid, tr->dirty[i].start);
@@ -379,19 +409,35 @@ static bool pid_exited(const struct tracer *tr, uint32_t pid)
 
 /* pid's pagemap could not be read (it exited before its exit event was
  * drained): each of its regions gets one state event "unknown" with
- * present -1, the mark that it could no longer be sampled, and pid is
- * sampled no more. */
+ * present -1, the mark that it could no longer be sampled, and is sampled
+ * no more. */
 static void proc_gone(struct tracer *tr, uint32_t pid)
 {
+	bool first = !pid_exited(tr, pid);
 	size_t n = tr->rs.n;
 
-	if (pid_exited(tr, pid))
-		return;
-	tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
+	if (first)
+		tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
 	sampler_drop(tr, pid);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		uint32_t mm_id = tr->rs.v[i].mm_id;
+
+		if (tr->rs.v[i].pid != pid || (mm_id ? mm_gone(tr, mm_id) : !first))
+			continue;
+		set_mm_gone(tr, mm_id);
+		state_event(tr, mm_id, pid, tr->rs.v[i].start);
+	}
+}
+
+/* An exit event: the process's regions are final, sample them no more. */
+static void proc_exited(struct tracer *tr, uint32_t pid)
+{
+	if (!pid_exited(tr, pid))
+		tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
+	sampler_drop(tr, pid);
+	for (size_t i = 0; i < tr->rs.n; i++)
 		if (tr->rs.v[i].pid == pid)
-			state_event(tr, tr->rs.v[i].mm_id, pid, tr->rs.v[i].start);
+			set_mm_gone(tr, tr->rs.v[i].mm_id);
 }
 
 static void sample_all(struct tracer *tr)
@@ -523,8 +569,7 @@ static void process(struct tracer *tr, struct thp_event *ev)
 	}
 	emit(tr, ev);
 	if (ev->kind == EV_EXIT) {
-		if (!pid_exited(tr, ev->tgid))
-			tr->dead[tr->n_dead++ % DEAD_MAX] = ev->tgid;
+		proc_exited(tr, ev->tgid);
 		forget_target(tr, ev->tgid);
 		if (!tr->o->all && (pid_t)ev->tgid == tr->tgt.pid)
 			tr->target_gone = true;
