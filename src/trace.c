@@ -669,7 +669,13 @@ static int resolve_initial(struct tracer *tr, pid_t pid)
 	mapping_of(tr, pid, 0, &m);	/* prime the maps cache */
 
 	if (rc) {
-		fprintf(stderr, "thptrace: %s\n", err);
+		char why[256];
+
+		/* /proc/PID/maps vanished: the process is gone, say that. */
+		if (tr->o->pid && target_check_pid(pid, why, sizeof(why)))
+			fprintf(stderr, "thptrace: -p %d exited while attaching\n", (int)pid);
+		else
+			fprintf(stderr, "thptrace: %s\n", err);
 		return rc;
 	}
 	update_ranges(tr, pid, false, err, sizeof(err));
@@ -1137,6 +1143,10 @@ int trace_run(const struct trace_opts *o)
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
 	if ((rc = check_fds(o)) || (rc = ringbuf_size(&rb_bytes)))
 		return rc;
+	if (o->ranges.file && access(o->ranges.file, F_OK) < 0) {
+		fprintf(stderr, "thptrace: --file %s: %s\n", o->ranges.file, strerror(errno));
+		return EXIT_TARGET;
+	}
 	if (o->cmd && cmd_missing(o->cmd[0])) {
 		fprintf(stderr, "thptrace: cannot run '%s': %s\n", o->cmd[0],
 			strchr(o->cmd[0], '/') ? strerror(ENOENT) : "command not found");
