@@ -131,6 +131,7 @@ struct opts {
 	double timeout;
 	double hold;
 	double delay;
+	double settle;
 };
 
 enum pstate { ST_NONE, ST_PARTIAL, ST_PTE, ST_PMD };
@@ -204,6 +205,9 @@ static void usage(FILE *f)
 "  -H, --hold SEC             sleep SEC seconds before exiting (default 0)\n"
 "  -D, --delay SEC            sleep SEC seconds before the madvise (default 0), e.g.\n"
 "                             to attach a tracer with -p first\n"
+"  -S, --settle SEC           after the collapse, wait SEC seconds before the next\n"
+"                             step (default 0.2), like the seed's sleep: the\n"
+"                             unmapped state lasts long enough to be seen\n"
 "  -F, --no-pagemap-scan      check with pagemap+kpageflags even if the\n"
 "                             PAGEMAP_SCAN ioctl works\n"
 "  -h, --help                 show this help\n"
@@ -245,6 +249,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "hold", required_argument, NULL, 'H' },
 		{ "delay", required_argument, NULL, 'D' },
+		{ "settle", required_argument, NULL, 'S' },
 		{ "no-pagemap-scan", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -252,8 +257,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	bool seen_wait = false, seen_collapse = false;
 	int c;
 
-	*o = (struct opts){ .mode = MODE_WAIT, .anon = true, .touch = true, .timeout = 30 };
-	while ((c = getopt_long(argc, argv, "wcAnNt:H:D:Fh", longopts, NULL)) != -1) {
+	*o = (struct opts){ .mode = MODE_WAIT, .anon = true, .touch = true, .timeout = 30,
+			    .settle = 0.2 };
+	while ((c = getopt_long(argc, argv, "wcAnNt:H:D:S:Fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w': seen_wait = true; o->mode = MODE_WAIT; break;
 		case 'c': seen_collapse = true; o->mode = MODE_COLLAPSE; break;
@@ -270,6 +276,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'D':
 			if (parse_seconds("--delay", optarg, &o->delay, true))
+				return -1;
+			break;
+		case 'S':
+			if (parse_seconds("--settle", optarg, &o->settle, true))
 				return -1;
 			break;
 		case 'F': o->force_fallback = true; break;
@@ -802,6 +812,11 @@ int main(int argc, char **argv)
 			       waited, state_names[rs.st],
 			       read_long(THP_SYSFS "/khugepaged/full_scans") - scans0,
 			       read_long(THP_SYSFS "/khugepaged/pages_collapsed") - collapsed0);
+		if (collapsed && c.o.settle > 0) {
+			printf("thp_demo: settling %g s before going on\n", c.o.settle);
+			fflush(stdout);
+			sleep_seconds(c.o.settle);
+		}
 	}
 
 	if (collapsed && c.o.nohuge_before_touch) {
