@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "jsonr.h"
+#include "utf8.h"
 
 struct p {
 	const unsigned char *s;
@@ -64,41 +65,6 @@ static int expected(struct p *p, const char *what)
 	char b[16];
 
 	return fail(p, "expected %s, found %s", what, what_here(p, b, sizeof(b)));
-}
-
-/* Length of the well-formed UTF-8 sequence at s (n bytes available), 0 if
- * none (no overlongs, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t k = 2; k < len; k++)
-		if (s[k] < 0x80 || s[k] > 0xbf)
-			return 0;
-	return len;
 }
 
 static int hex4(struct p *p, unsigned *out)
