@@ -9,11 +9,8 @@ need_root "the environment-fault tests (setpriv, unshare)"
 . tests/workloads/robust_lib.sh
 robust_init
 
-# thptrace run by other users must reach the binary: a private copy.
-chmod 0755 "$work"
-cp "$THPTRACE" "$work/thptrace"
-chmod 0755 "$work/thptrace"
-T=$work/thptrace
+# (robust_init made $THPTRACE a copy that other users can run)
+T=$THPTRACE
 
 # ---- capabilities: exit 4, naming what is missing ----
 setpriv --reuid nobody --regid nogroup --clear-groups --inh-caps -all \

@@ -1,8 +1,9 @@
 # shellcheck shell=sh
 # Shared by tests/live/test_robust_*.sh, sourced after tests/live/lib.sh (so
-# $THPTRACE, check and finish exist).  Sets $work (a private directory,
-# removed at exit unless the caller's traps replace ours: then call
-# robust_cleanup yourself) and $RL (tests/workloads/robust_load, built there).
+# $THPTRACE, check and finish exist).  robust_init sets $work (a private
+# directory, mode 0755, removed at exit unless the caller's traps replace
+# ours: then call robust_cleanup yourself), copies $THPTRACE there (and
+# points $THPTRACE at the copy) and builds $RL (tests/workloads/robust_load).
 #
 #   try NAME RC REGEX [--no-bpf-check] -- ARGS...
 #       Run thptrace ARGS (stdout to $work/out, stderr to $work/err) and check:
@@ -33,6 +34,11 @@ robust_init() {
 	for t in bpftool python3 setpriv unshare; do
 		command -v "$t" >/dev/null 2>&1 || { echo "SKIP: needs $t"; exit 77; }
 	done
+	# A private copy: a rebuild of the work tree's binary meanwhile (make
+	# in another shell) must not pull it from under a running test.
+	chmod 0755 "$work"
+	cp "$THPTRACE" "$work/thptrace" && chmod 0755 "$work/thptrace" || exit 1
+	THPTRACE=$work/thptrace
 	RL=$work/robust_load
 	${CC:-cc} -O2 -Wall -o "$RL" tests/workloads/robust_load.c || {
 		echo "FAIL: cannot build tests/workloads/robust_load.c"
