@@ -49,9 +49,7 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* Tracepoints name the file by its dentry only, possibly cut short by the
- * BPF record; a region's file is the mapping's path, maybe "(deleted)". */
-static bool same_file(const char *region_file, const char *ev_file)
+bool regions_same_file(const char *region_file, const char *ev_file)
 {
 	static const char del[] = " (deleted)";
 	const size_t dl = sizeof(del) - 1;
@@ -322,7 +320,7 @@ static enum how how_to_match(const struct thp_event *ev)
 
 static bool file_match(const struct region *r, const struct thp_event *ev, bool any_mm)
 {
-	return (r->mm_id == ev->mm_id || (any_mm && !ev->mm_id)) && same_file(r->file, ev->file);
+	return (r->mm_id == ev->mm_id || (any_mm && !ev->mm_id)) && regions_same_file(r->file, ev->file);
 }
 
 /* Without a usable address, one region of the file must be chosen: the

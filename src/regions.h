@@ -122,6 +122,11 @@ struct region *regions_feed(struct regions *rs, const struct thp_event *ev);
 /* The region for (mm_id, start), or NULL. */
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start);
 
+/* Does an event's file name the region's file?  Tracepoints name a file by
+ * its dentry only, possibly cut short by the BPF record; a region's file is
+ * the mapping's path, maybe ending in " (deleted)". */
+bool regions_same_file(const char *region_file, const char *ev_file);
+
 /* Compute every region's verdict. */
 void regions_finish(struct regions *rs, const struct thp_context *ctx);
 

@@ -45,7 +45,6 @@
 #define SVG_MAX_EVENTS 1000000
 #define SVG_MAX_LANES 400
 #define MADVISE_MAX_REGIONS 4096
-#define REC_FILE_MAX 63
 
 /* ---- recording ---- */
 
@@ -467,31 +466,6 @@ static void add_mark(struct draw *d, struct lane *l, int kind, double t, const c
 	m->det_n[k]++;
 }
 
-static const char *base_name(const char *p)
-{
-	const char *s = strrchr(p, '/');
-
-	return s ? s + 1 : p;
-}
-
-/* As regions.c: tracepoints name the file by its dentry, maybe cut short by
- * the BPF record; a region's file is the mapping's path, maybe "(deleted)". */
-static bool same_file(const char *region_file, const char *ev_file)
-{
-	static const char del[] = " (deleted)";
-	const size_t dl = sizeof(del) - 1;
-	const char *a = base_name(region_file), *b = base_name(ev_file);
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la >= dl && strcmp(a + la - dl, del) == 0)
-		la -= dl;
-	if (!la || !lb)
-		return false;
-	if (lb >= REC_FILE_MAX)
-		return la >= lb && strncmp(a, b, lb) == 0;
-	return la == lb && strncmp(a, b, la) == 0;
-}
-
 static int key_cmp(const void *a, const void *b)
 {
 	const struct key *x = a, *y = b;
@@ -531,7 +505,7 @@ static int at_addr(struct draw *d, uint64_t start, uint32_t mm, const struct sev
 static bool file_match(const struct draw *d, const struct lane *l, const struct sev *e, bool any_mm)
 {
 	return (l->r->mm_id == e->mm_id || (any_mm && !e->mm_id)) &&
-	       same_file(l->r->file, str_of(&d->s->pool, e->file));
+	       regions_same_file(l->r->file, str_of(&d->s->pool, e->file));
 }
 
 /* No usable address: the only lane of the file, else the first one not
