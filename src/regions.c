@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "thp_types.h"
+#include "thptrace.h"
 #include "regions.h"
 
 /* Enough to hold what one MADV_COLLAPSE emits before its madvise exit
@@ -14,8 +16,8 @@
  * wants explained region by region; tracking all of it (about 10 KiB per
  * region, each sampled by pagemap) only costs memory and time. */
 #define MADVISE_MAX_REGIONS 1024
-/* The BPF record cuts file names to 63 bytes (THP_FILE_LEN - 1). */
-#define REC_FILE_MAX 63
+/* The BPF record cuts file names to THP_FILE_LEN - 1 bytes. */
+#define REC_FILE_MAX (THP_FILE_LEN - 1)
 
 #define MADV_HUGEPAGE_NR 14
 #define MADV_NOHUGEPAGE_NR 15
