@@ -103,5 +103,10 @@ check "-u nobody: user name and groups are nobody's ($(tr '\n' ' ' <"$work/out")
 check "-u nobody: the trace saw the command" grep -q '"event":"exec"' "$work/u.jsonl"
 "$THPTRACE" --json -o "$work/u.jsonl" -u 65534 -- id -u >"$work/out" 2>"$work/err"
 check "-u 65534 (a uid): id -u prints 65534" [ "$(cat "$work/out")" = 65534 ]
+
+# ---- CMD starts as it would without thptrace: no signal blocked ----
+"$THPTRACE" --json -o "$work/sig.jsonl" -- grep '^SigBlk:' /proc/self/status >"$work/out" 2>"$work/err"
+check "CMD starts with no signal blocked ($(cat "$work/out"))" \
+	grep -Eq '^SigBlk:[[:space:]]+0+$' "$work/out"
 check "no BPF program left behind at the end" no_leftovers
 finish
