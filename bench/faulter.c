@@ -16,6 +16,10 @@
  *   faulter tick [-n COUNT] [-i MS] [-r FILE]
  *       One fault every MS (200) milliseconds, COUNT (10) times: for the
  *       latency of a live stream.
+ *   faulter madv -N COUNT [-r FILE]
+ *       Map 2 MiB of a tmpfs file and call madvise(MADV_HUGEPAGE) on it
+ *       COUNT times in a row: a storm of events that thptrace keeps and
+ *       names (file, region), each one cheap for the kernel.
  *   faulter quiet
  *       Print START-END of a 2 MiB range that is mapped from exec on (this
  *       binary's .bss; bench/run links it without PIE, so the address is
@@ -29,7 +33,8 @@
  * -r FILE gets one line "key=value ..." with the workload's own figures:
  * loop_s (seconds of the measured part), cpu_s (its user + system CPU
  * time), faults (minor faults during it, from getrusage), pages,
- * total_cpu_s (the whole process's CPU time until then).  Without -r the line goes to standard error. */
+ * total_cpu_s (the whole process's CPU time until then); in fault mode also
+ * iter_med_s and iter_min_s, the median and shortest of its iterations.  Without -r the line goes to standard error. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -78,9 +83,18 @@ static void die(const char *what)
 }
 
 static const char *after_cmd;
+static double iter_med = -1, iter_min = -1;	/* fault mode: per-iteration figures */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
 
 static void report(const char *path, double loop_s, double cpu, long faults, long pages)
 {
+
 	if (after_cmd) {
 		char ppid[16];
 
@@ -94,8 +108,12 @@ static void report(const char *path, double loop_s, double cpu, long faults, lon
 
 	if (!f)
 		die(path);
-	fprintf(f, "loop_s=%.6f cpu_s=%.6f faults=%ld pages=%ld total_cpu_s=%.6f\n", loop_s, cpu, faults,
+	fprintf(f, "loop_s=%.6f cpu_s=%.6f faults=%ld pages=%ld total_cpu_s=%.6f", loop_s, cpu, faults,
 		pages, cpu_s());
+	if (iter_med >= 0)
+		fprintf(f, " iter_med_s=%.6f iter_min_s=%.6f", iter_med, iter_min);
+
+	fputc('\n', f);
 	if (f != stderr)
 		fclose(f);
 }
@@ -106,7 +124,7 @@ static int fault_file(long mib, long iters, const char *out)
 	char name[64], *buf;
 	volatile unsigned long sum = 0;
 	long f0;
-	double t0, c0;
+	double t0, c0, *iter;
 	int fd;
 
 	/* tmpfs: the pages stay in the page cache, every fault is a minor one. */
@@ -123,11 +141,15 @@ static int fault_file(long mib, long iters, const char *out)
 		if (write(fd, buf, 1 << 20) != 1 << 20)
 			die("write");
 	free(buf);
+	iter = calloc((size_t)iters, sizeof(*iter));
+	if (!iter)
+		die("calloc");
 
 	f0 = minflt();
 	c0 = cpu_s();
 	t0 = now_s();
 	for (long it = 0; it < iters; it++) {
+		double ti = now_s();
 		const volatile char *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
 
 		if (p == MAP_FAILED)
@@ -135,7 +157,14 @@ static int fault_file(long mib, long iters, const char *out)
 		for (size_t off = 0; off < size; off += page)
 			sum += p[off];
 		munmap((void *)p, size);
+		iter[it] = now_s() - ti;
 	}
+	qsort(iter, (size_t)iters, sizeof(*iter), cmp_double);
+	iter_min = iter[0];
+	iter_med = iters % 2 ? iter[iters / 2] : (iter[iters / 2 - 1] + iter[iters / 2]) / 2;
+	if (getenv("FAULTER_ITERS"))
+		for (long it = 0; it < iters; it++)
+			fprintf(stderr, "%.4f%c", iter[it], it + 1 < iters ? ' ' : '\n');
 	report(out, now_s() - t0, cpu_s() - c0, minflt() - f0, (long)(size / page) * iters);
 	close(fd);
 	return 0;
@@ -193,6 +222,33 @@ static int burst(long pages, int stop_parent, const char *out)
 	return 0;
 }
 
+static int madv(long count, const char *out)
+{
+	size_t size = 2 << 20;
+	char name[64], *p;
+	long f0;
+	double t0, c0;
+	int fd;
+
+	snprintf(name, sizeof(name), "/dev/shm/thptrace-bench-%d", (int)getpid());
+	fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die(name);
+	unlink(name);
+	if (ftruncate(fd, (off_t)size) < 0)
+		die("ftruncate");
+	p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	f0 = minflt();
+	c0 = cpu_s();
+	t0 = now_s();
+	for (long i = 0; i < count; i++)
+		madvise(p, size, MADV_HUGEPAGE);
+	report(out, now_s() - t0, cpu_s() - c0, minflt() - f0, count);
+	return 0;
+}
+
 static int tick(long count, long ms, const char *out)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
@@ -219,6 +275,7 @@ static int tick(long count, long ms, const char *out)
 static void usage(void)
 {
 	fprintf(stderr, "usage: faulter fault [-m MIB] [-n ITERS] [-r FILE]\n"
+			"       faulter madv -N COUNT [-r FILE]\n"
 			"       faulter quiet\n"
 			"       faulter burst -N PAGES [-S] [-r FILE]\n"
 			"       faulter tick [-n COUNT] [-i MS] [-r FILE]\n");
@@ -251,6 +308,8 @@ int main(int argc, char **argv)
 		return fault_file(mib, n < 0 ? 30 : n, out);
 	if (strcmp(mode, "burst") == 0 && pages > 0)
 		return burst(pages, stop_parent, out);
+	if (strcmp(mode, "madv") == 0 && pages > 0)
+		return madv(pages, out);
 	if (strcmp(mode, "quiet") == 0) {
 		/* The 2 MiB-aligned 2 MiB inside the array, whatever its start. */
 		uintptr_t a = ((uintptr_t)quiet_range + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1);
