@@ -840,12 +840,10 @@ static int setup_bpf(struct tracer *tr, unsigned long rb_bytes)
 		return EXIT_BPF;
 	}
 	tr->skel->rodata->want_fault_addr = want_fault_addr;
-	if (rb_bytes) {
+	/* Only the size changes: the reader still wakes past wake_bytes or
+	 * every POLL_MS, so a small buffer overflows on a burst, as meant. */
+	if (rb_bytes)
 		bpf_map__set_max_entries(tr->skel->maps.rb, (__u32)rb_bytes);
-		/* Wake the reader before a small buffer fills. */
-		if (rb_bytes / 4 < tr->skel->rodata->wake_bytes)
-			tr->skel->rodata->wake_bytes = rb_bytes / 4;
-	}
 	rc = thptrace_bpf__load(tr->skel);
 	if (rc) {
 		fprintf(stderr, "thptrace: failed to load BPF programs: %s%s\n", strerror(-rc),
@@ -1024,7 +1022,7 @@ static int start_target(struct tracer *tr)
 }
 
 /* THPTRACE_RINGBUF_BYTES: the ring buffer's size (default 4 MiB), a power
- * of two of at least one page.  Small ones let tests see lost records. */
+ * of two of at least one page.  A test knob: small ones lose records. */
 static int ringbuf_size(unsigned long *bytes)
 {
 	const char *v = getenv("THPTRACE_RINGBUF_BYTES");
