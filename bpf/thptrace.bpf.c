@@ -180,23 +180,44 @@ static __always_inline struct mm_struct *current_mm(void)
 	return BPF_CORE_READ(task, mm);
 }
 
-static __always_inline struct thp_rec *rec_reserve(__u16 kind, __u8 via)
+static __always_inline void rec_init(struct thp_rec *r, __u16 kind, __u8 via)
 {
-	struct thp_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
-	__u64 id;
+	__u64 id = bpf_get_current_pid_tgid();
 
-	if (!r) {
-		__sync_fetch_and_add(&lost_records, 1);
-		return NULL;
-	}
-	__builtin_memset(r, 0, sizeof(*r));
-	id = bpf_get_current_pid_tgid();
 	r->ts_ns = bpf_ktime_get_ns();
 	r->pid = (__u32)id;
 	r->tgid = id >> 32;
 	r->kind = kind;
 	r->via = via;
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
+}
+
+static __always_inline struct thp_rec *rec_reserve(__u16 kind, __u8 via)
+{
+	struct thp_rec *r = bpf_ringbuf_reserve(&rb, sizeof(*r), 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&lost_records, 1);
+		return NULL;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	rec_init(r, kind, via);
+	return r;
+}
+
+/* Faults come by the hundred thousand and carry no file name: their
+ * records stop before it (THP_REC_SMALL bytes), so the ring buffer absorbs
+ * bigger bursts. */
+static __always_inline struct thp_rec *rec_reserve_small(__u16 kind, __u8 via)
+{
+	struct thp_rec *r = bpf_ringbuf_reserve(&rb, THP_REC_SMALL, 0);
+
+	if (!r) {
+		__sync_fetch_and_add(&lost_records, 1);
+		return NULL;
+	}
+	__builtin_memset(r, 0, THP_REC_SMALL);
+	rec_init(r, kind, via);
 	return r;
 }
 
@@ -591,16 +612,24 @@ SEC("?tracepoint/exceptions/page_fault_user")
 int page_fault_user_tp(struct page_fault_user_args *ctx)
 {
 	__u64 addr = ctx->address;
+	bool in = in_ranges(addr, addr + 1);
 	struct thp_rec *r;
 
-	if (!current_is_target() || !in_ranges(addr, addr + 1))
+	/* The range test is the cheap one: do it before any map lookup, unless
+	 * map_pages needs every fault address of the target (in range or not,
+	 * so that an out-of-range fault never lends it a stale address). */
+	if (!in && !want_fault_addr)
+		return 0;
+	if (!current_is_target())
 		return 0;
 	if (want_fault_addr) {
 		__u32 pid = (__u32)bpf_get_current_pid_tgid();
 
 		bpf_map_update_elem(&last_fault, &pid, &addr, BPF_ANY);
 	}
-	r = rec_reserve(REC_FAULT, VIA_TRACEPOINT);
+	if (!in)
+		return 0;
+	r = rec_reserve_small(REC_FAULT, VIA_TRACEPOINT);
 	if (!r)
 		return 0;
 	r->mm = (__u64)current_mm();

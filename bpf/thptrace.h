@@ -68,6 +68,9 @@ struct thp_rec {
 #define TARGET_ACTIVE 1
 #define TARGET_PENDING_EXEC 2
 
+/* Records of kinds without a file name (faults) end before file[]. */
+#define THP_REC_SMALL __builtin_offsetof(struct thp_rec, file)
+
 struct thp_range {
 	__u64 start;
 	__u64 end;		/* exclusive */

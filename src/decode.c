@@ -52,10 +52,17 @@ void decoder_forget_tgid(struct decoder *d, uint32_t tgid, uint64_t *keys, size_
 
 int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_event *ev)
 {
+	static struct thp_rec full;
 	const struct thp_rec *r = data;
 
-	if (size < sizeof(*r) || r->kind == REC_NONE || r->kind >= REC_KIND_MAX)
+	if (size < THP_REC_SMALL || r->kind == REC_NONE || r->kind >= REC_KIND_MAX)
 		return -1;
+	if (size < sizeof(*r)) {
+		/* A short record: what it lacks reads as empty. */
+		memset(&full, 0, sizeof(full));
+		memcpy(&full, data, size);
+		r = &full;
+	}
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = (enum ev_kind)r->kind;
 	ev->via = r->via < VIA_MAX ? (enum ev_via)r->via : VIA_ID_NONE;

@@ -73,6 +73,7 @@ struct tracer {
 	struct sampler_slot smp[MAX_SAMPLERS];
 	struct map_list maps;		/* last /proc/PID/maps read, of maps_pid */
 	pid_t maps_pid;
+	bool maps_fresh;		/* read during the current drain */
 	struct dirty dirty[MAX_DIRTY];
 	size_t n_dirty;
 	struct thp_event *batch;	/* one drain's events, put in time order */
@@ -496,12 +497,16 @@ static bool mapping_of(struct tracer *tr, pid_t pid, uint64_t addr, struct map_e
 	struct map_list maps = { 0 };
 	const struct map_entry *m;
 
-	if (procmaps_read(pid, &maps) == 0) {
-		map_list_free(&tr->maps);
-		tr->maps = maps;
-		tr->maps_pid = pid;
-	} else if (pid != tr->maps_pid) {
-		return false;
+	/* One read per drain: a madvise storm must not cost a read per call. */
+	if (!tr->maps_fresh || pid != tr->maps_pid) {
+		if (procmaps_read(pid, &maps) == 0) {
+			map_list_free(&tr->maps);
+			tr->maps = maps;
+			tr->maps_pid = pid;
+			tr->maps_fresh = true;
+		} else if (pid != tr->maps_pid) {
+			return false;
+		}
 	}
 	m = map_list_find(&tr->maps, addr);
 	if (m)
@@ -561,6 +566,7 @@ static void process(struct tracer *tr, struct thp_event *ev)
 	case EV_EXEC:
 		/* A new mm: pagemap must be opened again. */
 		sampler_drop(tr, ev->tgid);
+		tr->maps_fresh = false;
 		if (tr->o->ranges.text || tr->o->ranges.file)
 			update_ranges(tr, ev->tgid, false, err, sizeof(err));
 		break;
@@ -587,6 +593,7 @@ static int by_time(const void *a, const void *b)
  * order: sort each drain before anything sees it. */
 static void process_batch(struct tracer *tr)
 {
+	tr->maps_fresh = false;
 	memcpy(tr->batch + tr->n_batch, tr->pending, tr->n_pending * sizeof(tr->pending[0]));
 	tr->n_batch += tr->n_pending;
 	tr->n_pending = 0;
@@ -802,6 +809,8 @@ static void detach_target(struct tracer *tr)
 
 /* ---- setup and teardown ---- */
 
+static char out_buf[1 << 16];
+
 static FILE *open_output(const char *path)
 {
 	FILE *f = path ? fopen(path, "we") : stdout;
@@ -813,7 +822,8 @@ static FILE *open_output(const char *path)
 	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode))
 		setvbuf(f, NULL, _IOLBF, 0);
 	else
-		setvbuf(f, NULL, _IOFBF, 1 << 16);
+		/* glibc ignores the size without a buffer of ours: give it one. */
+		setvbuf(f, out_buf, _IOFBF, sizeof(out_buf));
 	return f;
 }
 
