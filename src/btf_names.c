@@ -48,6 +48,19 @@ const char *kbtf_scan_result_name(const struct btf *btf, int v)
 	return NULL;
 }
 
+int kbtf_scan_result_table(const struct btf *btf, char (*names)[48], int max)
+{
+	int n = 0;
+
+	for (int v = 0; v < max; v++) {
+		const char *name = kbtf_scan_result_name(btf, v);
+
+		snprintf(names[v], 48, "%s", name ? name : "");
+		n += name != NULL;
+	}
+	return n;
+}
+
 int kbtf_scan_result_value(const struct btf *btf, const char *name)
 {
 	const struct btf_type *t = scan_result_enum(btf);

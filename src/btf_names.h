@@ -18,6 +18,11 @@ void kbtf_free(struct btf *btf);
  * kernel has no such enum or value. */
 const char *kbtf_scan_result_name(const struct btf *btf, int v);
 
+/* Copy the names of enum scan_result values 0..max-1 into names (empty
+ * where the kernel has none), so the 5 MB BTF need not stay in memory.
+ * Returns how many values have a name. */
+int kbtf_scan_result_table(const struct btf *btf, char (*names)[48], int max);
+
 /* Value of a scan_result name, or -1. */
 int kbtf_scan_result_value(const struct btf *btf, const char *name);
 

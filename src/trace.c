@@ -230,9 +230,14 @@ int trace_preflight(struct btf **btf)
 	return 0;
 }
 
+#define SCAN_NAMES_MAX 64
+
+static char scan_names[SCAN_NAMES_MAX][48];
+
 static const char *result_name(void *ctx, int v)
 {
-	return kbtf_scan_result_name(ctx, v);
+	(void)ctx;
+	return v >= 0 && v < SCAN_NAMES_MAX && scan_names[v][0] ? scan_names[v] : NULL;
 }
 
 /* ---- page state ---- */
@@ -838,6 +843,10 @@ static int setup_bpf(struct tracer *tr, unsigned long rb_bytes)
 		fprintf(stderr, "thptrace: %s\n", err);
 		return EXIT_BPF;
 	}
+	/* Keep the few names we need; libbpf loads its own copy of the BTF. */
+	kbtf_scan_result_table(tr->btf, scan_names, SCAN_NAMES_MAX);
+	kbtf_free(tr->btf);
+	tr->btf = NULL;
 	tr->skel = thptrace_bpf__open();
 	if (!tr->skel) {
 		fprintf(stderr, "thptrace: cannot open the BPF object: %s\n", strerror(errno));
@@ -1224,7 +1233,7 @@ int trace_run(const struct trace_opts *o)
 		goto out;
 	}
 	tr.start_ns = now_ns();
-	decoder_init(&tr.dec, tr.start_ns, result_name, tr.btf);
+	decoder_init(&tr.dec, tr.start_ns, result_name, NULL);
 	output_context(&tr.out, &tr.ctx, tr.start_ns, false);
 	if ((rc = start_target(&tr)))
 		goto out;
