@@ -386,6 +386,11 @@ static void choose_one(struct probe_status *s, enum backend b)
 	else if (want != MECH_NONE && s->chosen != want)
 		snprintf(s->note, sizeof(s->note), "%s: %s unavailable (%s); using %s", d->name,
 			 mech_name(want), s->why[want], mech_name(s->chosen));
+	else if (want == MECH_NONE && s->chosen == MECH_TRACEPOINT &&
+		 strstr(s->why[MECH_FENTRY], "not in the kernel's BTF"))
+		/* Missing, not refused: worth saying once, the events differ. */
+		snprintf(s->note, sizeof(s->note), "%s: %s; using tracepoint %s", d->name,
+			 s->why[MECH_FENTRY], d->tp_event[0]);
 }
 
 int probes_choose(struct probe_set *ps, enum backend b, const struct btf *btf,

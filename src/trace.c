@@ -1235,6 +1235,7 @@ int trace_run(const struct trace_opts *o)
 	tr.start_ns = now_ns();
 	decoder_init(&tr.dec, tr.start_ns, result_name, NULL);
 	output_context(&tr.out, &tr.ctx, tr.start_ns, false);
+	fflush(tr.out.f);	/* a reader waiting for the start sees it */
 	if ((rc = start_target(&tr)))
 		goto out;
 	if (o->pid && target_check_pid(o->pid, err, sizeof(err))) {

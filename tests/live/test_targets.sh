@@ -60,9 +60,10 @@ done
 fresh
 # An attached process has no exit stop: it holds a while after its touch so
 # that its last state can still be read.
-"$demo" --delay 1 --hold 1 > "$out/p.stdout" 2>&1 &
+# The demo waits 4 s before its madvise: thptrace attaches well before that,
+# even as a slow sanitizer build.
+"$demo" --delay 4 --hold 1 > "$out/p.stdout" 2>&1 &
 dpid=$!
-sleep 0.3
 "$THPTRACE" --json -p "$dpid" -o "$out/p.jsonl" > "$out/p.thptrace" 2>&1
 rc=$?
 wait "$dpid"
@@ -79,9 +80,14 @@ check "-p: the verdict is huge" python3 $J "$out/p.jsonl" verdict "$r" huge pmd
 
 # -a: everything, for a while; the demo's collapse is attributed to it.
 fresh
-"$THPTRACE" --json -a --duration 6 -o "$out/a.jsonl" > "$out/a.thptrace" 2>&1 &
+"$THPTRACE" --json -a --duration 8 -o "$out/a.jsonl" > "$out/a.thptrace" 2>&1 &
 tpid=$!
-sleep 1
+# Start the demo once thptrace is attached: its first line says so.
+n=0
+while ! grep -q '"event":"context"' "$out/a.jsonl" 2>/dev/null && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
 "$demo" > "$out/a.stdout" 2>&1
 wait "$tpid"
 check "-a: thptrace exits 0 after --duration" [ $? -eq 0 ]
