@@ -1200,6 +1200,10 @@ int trace_run(const struct trace_opts *o)
 		fprintf(stderr, "thptrace: %s\n", err);
 		goto out;
 	}
+	/* THPTRACE_TEST_ATTACH_DELAY_US: fault injection for the live tests, a
+	 * pause after the -p check that lets the process exit while attaching. */
+	if (o->pid && getenv("THPTRACE_TEST_ATTACH_DELAY_US"))
+		usleep((useconds_t)strtoul(getenv("THPTRACE_TEST_ATTACH_DELAY_US"), NULL, 10) % 10000000);
 	if ((rc = setup_bpf(&tr, rb_bytes)))
 		goto out;
 	if (stop_signal) {

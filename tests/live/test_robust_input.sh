@@ -67,11 +67,13 @@ sh -c 'exec "$0" -p $$' "$THPTRACE" >"$work/out" 2>"$work/err"
 rc=$?
 check "-p of thptrace itself: exit 3 (got $rc)" [ "$rc" -eq 3 ]
 check "-p of thptrace itself: one line" one_line "$work/err" '-p [0-9]+: that is thptrace itself'
-# Exits while thptrace loads its probes (about half a second): whichever
-# check sees it first, the answer is exit 3 in one line.
-sleep 0.2 &
+# Exits while thptrace loads its probes: a test knob holds thptrace for 1 s
+# after its first check of the pid, so the process ends in between.
+sleep 0.3 &
 short=$!
+export THPTRACE_TEST_ATTACH_DELAY_US=1000000
 try "-p that exits while attaching" 3 "-p $short(: no such process|: has exited| exited while attaching)" -- -p "$short"
+unset THPTRACE_TEST_ATTACH_DELAY_US
 wait "$short" 2>/dev/null
 
 # ---- ranges and files against the target's mappings: exit 3, CMD killed ----
