@@ -1,0 +1,104 @@
+/* scan_result naming and prototype checks against BTF built here, so the
+ * test needs no kernel: the names must follow the BTF's numbering, which
+ * differs between kernels, not a table of ours. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <bpf/btf.h>
+#include "btf_names.h"
+
+/* enum scan_result as one kernel numbers it, and another renumbered. */
+static struct btf *make_btf(int shift)
+{
+	struct btf *btf = btf__new_empty();
+	int id_int, id_mm, id_ptr, id_proto;
+
+	assert_non_null(btf);
+	assert_true(btf__add_enum(btf, "scan_result", 4) > 0);
+	assert_int_equal(btf__add_enum_value(btf, "SCAN_FAIL", 0 + shift), 0);
+	assert_int_equal(btf__add_enum_value(btf, "SCAN_SUCCEED", 1 + shift), 0);
+	assert_int_equal(btf__add_enum_value(btf, "SCAN_PTE_MAPPED_HUGEPAGE", 10 + shift), 0);
+	id_int = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	id_mm = btf__add_struct(btf, "mm_struct", 0);
+	id_ptr = btf__add_ptr(btf, id_mm);
+	id_proto = btf__add_func_proto(btf, id_int);
+	assert_int_equal(btf__add_func_param(btf, "mm", id_ptr), 0);
+	assert_int_equal(btf__add_func_param(btf, "addr", id_int), 0);
+	assert_true(btf__add_func(btf, "collapse_file", BTF_FUNC_STATIC, id_proto) > 0);
+	return btf;
+}
+
+static void test_names_follow_btf(void **state)
+{
+	struct btf *a = make_btf(0), *b = make_btf(100);
+
+	(void)state;
+	assert_string_equal(kbtf_scan_result_name(a, 1), "SCAN_SUCCEED");
+	assert_string_equal(kbtf_scan_result_name(a, 10), "SCAN_PTE_MAPPED_HUGEPAGE");
+	assert_null(kbtf_scan_result_name(a, 2));
+	assert_string_equal(kbtf_scan_result_name(b, 101), "SCAN_SUCCEED");
+	assert_null(kbtf_scan_result_name(b, 1));
+	assert_int_equal(kbtf_scan_result_value(b, "SCAN_FAIL"), 100);
+	assert_int_equal(kbtf_scan_result_value(a, "SCAN_NOPE"), -1);
+	btf__free(a);
+	btf__free(b);
+}
+
+static void test_table(void **state)
+{
+	struct btf *a = make_btf(0);
+	char names[16][48];
+
+	(void)state;
+	assert_int_equal(kbtf_scan_result_table(a, names, 16), 3);
+	assert_string_equal(names[0], "SCAN_FAIL");
+	assert_string_equal(names[1], "SCAN_SUCCEED");
+	assert_string_equal(names[2], "");
+	assert_string_equal(names[10], "SCAN_PTE_MAPPED_HUGEPAGE");
+	btf__free(a);
+}
+
+static void test_no_enum(void **state)
+{
+	struct btf *e = btf__new_empty();
+
+	(void)state;
+	assert_null(kbtf_scan_result_name(e, 1));
+	assert_null(kbtf_scan_result_name(NULL, 1));
+	btf__free(e);
+}
+
+static void test_prototypes(void **state)
+{
+	struct btf *a = make_btf(0);
+	const char *const good[] = { "mm", "addr" };
+	const char *const bad[] = { "mm", "start" };
+	const char *const many[] = { "mm", "addr", "file" };
+	char why[160];
+
+	(void)state;
+	assert_true(kbtf_func_matches(a, "collapse_file", good, 2, why, sizeof(why)));
+	assert_false(kbtf_func_matches(a, "collapse_file", bad, 2, why, sizeof(why)));
+	assert_non_null(strstr(why, "argument 2 is 'addr' here, expected 'start'"));
+	assert_false(kbtf_func_matches(a, "collapse_file", many, 3, why, sizeof(why)));
+	assert_non_null(strstr(why, "takes 2 arguments"));
+	assert_false(kbtf_func_matches(a, "retract_page_tables", NULL, 0, why, sizeof(why)));
+	assert_non_null(strstr(why, "not in the kernel's BTF"));
+	btf__free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names_follow_btf),
+		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_no_enum),
+		cmocka_unit_test(test_prototypes),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
