@@ -250,6 +250,13 @@ static __always_inline void rec_set_file(struct thp_rec *r, struct file *file)
 		bpf_probe_read_kernel_str(r->file, sizeof(r->file), name);
 }
 
+/* A tracepoint's __data_loc string: its low 16 bits are the offset in the
+ * record. */
+static __always_inline void rec_set_tp_str(struct thp_rec *r, void *ctx, __u32 loc)
+{
+	bpf_probe_read_kernel_str(r->file, sizeof(r->file), ctx + (loc & 0xffff));
+}
+
 /* ---- collapse_file(mm, addr, file, start, ...) ---- */
 
 static __always_inline void collapse_enter(__u64 mm, __u64 addr, __u64 file, __u64 start)
@@ -348,7 +355,7 @@ int collapse_file_tp(struct trace_event_raw_mm_khugepaged_collapse_file *ctx)
 	r->arg = BPF_CORE_READ(ctx, nr);
 	r->ret = BPF_CORE_READ(ctx, result);
 	r->flags = REC_F_HAS_RET;
-	bpf_probe_read_kernel_str(r->file, sizeof(r->file), (void *)ctx + (loc & 0xffff));
+	rec_set_tp_str(r, ctx, loc);
 	rec_submit(r);
 	return 0;
 }
@@ -592,7 +599,7 @@ int scan_file_tp(struct trace_event_raw_mm_khugepaged_scan_file *ctx)
 	r->arg2 = BPF_CORE_READ(ctx, swap);
 	r->ret = BPF_CORE_READ(ctx, result);
 	r->flags = REC_F_HAS_RET;
-	bpf_probe_read_kernel_str(r->file, sizeof(r->file), (void *)ctx + (loc & 0xffff));
+	rec_set_tp_str(r, ctx, loc);
 	rec_submit(r);
 	return 0;
 }
@@ -691,7 +698,7 @@ int process_exec(struct trace_event_raw_sched_process_exec *ctx)
 		return 0;
 	r->mm = (__u64)current_mm();
 	r->mm_tgid = r->tgid;
-	bpf_probe_read_kernel_str(r->file, sizeof(r->file), (void *)ctx + (loc & 0xffff));
+	rec_set_tp_str(r, ctx, loc);
 	rec_submit(r);
 	return 0;
 }
