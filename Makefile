@@ -133,7 +133,7 @@ deps:
 # A fresh machine may lack the compilers: install them before building.
 demo: deps
 	$(Q)$(MAKE) --no-print-directory $(BIN) $(DEMO)
-	$(Q)tests/demo
+	$(Q)THPTRACE_OPTS="$(THPTRACE_OPTS)" tests/demo
 
 bench: thptrace $(DEMO)
 	$(Q)bench/run
