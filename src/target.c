@@ -152,7 +152,7 @@ int target_spawn(struct target *t, char *const argv[], const char *user, char *e
 	return 0;
 }
 
-static int shell_status(int st)
+int target_shell_status(int st)
 {
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
@@ -182,7 +182,7 @@ int target_release(struct target *t, char *err, size_t n)
 		while (waitpid(t->pid, &st, 0) < 0 && errno == EINTR)
 			;
 		t->exited = true;
-		t->exit_status = shell_status(st);
+		t->exit_status = target_shell_status(st);
 		switch (e.stage) {
 		case SPAWN_USER:
 			snprintf(err, n, "-u %s: cannot switch the command to that user: %s",
@@ -205,7 +205,7 @@ int target_release(struct target *t, char *err, size_t n)
 	}
 	if (!WIFSTOPPED(st)) {
 		t->exited = true;
-		t->exit_status = shell_status(st);
+		t->exit_status = target_shell_status(st);
 		snprintf(err, n, "the command ended before it started (status %d)", t->exit_status);
 		return EXIT_TARGET;
 	}
@@ -323,7 +323,7 @@ bool target_poll_exit(struct target *t)
 
 		if (r == t->pid && (WIFEXITED(st) || WIFSIGNALED(st))) {
 			t->exited = true;
-			t->exit_status = shell_status(st);
+			t->exit_status = target_shell_status(st);
 		}
 	} else if (t->pid > 0 && (proc_stat(t->pid, &state, &flags, NULL, 0) < 0 ||
 				  state == 'Z' || state == 'X')) {

@@ -47,6 +47,9 @@ void target_abort(struct target *t);
 /* Check an existing PID: 0, or EXIT_TARGET with err set. */
 int target_check_pid(pid_t pid, char *err, size_t n);
 
+/* A wait status as a shell reports it: the exit code, or 128+signal. */
+int target_shell_status(int st);
+
 /* Has the target ended?  Reaps a spawned child without blocking. */
 bool target_poll_exit(struct target *t);
 

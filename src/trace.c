@@ -696,19 +696,10 @@ static int resolve_initial(struct tracer *tr, pid_t pid)
 
 /* ---- the spawned child under ptrace ---- */
 
-static int shell_status(int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return 1;
-}
-
 static void child_ended(struct tracer *tr, int st)
 {
 	tr->tgt.exited = true;
-	tr->tgt.exit_status = shell_status(st);
+	tr->tgt.exit_status = target_shell_status(st);
 	tr->target_gone = true;
 	tr->ptraced = false;
 }
