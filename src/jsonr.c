@@ -8,6 +8,7 @@
 #include <string.h>
 #include "jsonr.h"
 #include "utf8.h"
+#include "hexdigit.h"
 
 struct p {
 	const unsigned char *s;
@@ -74,18 +75,11 @@ static int hex4(struct p *p, unsigned *out)
 	if (p->len - p->i < 4)
 		return fail(p, "\\u needs four hex digits");
 	for (int k = 0; k < 4; k++) {
-		unsigned char c = p->s[p->i + (size_t)k];
-		unsigned d;
+		int d = hexval((char)p->s[p->i + (size_t)k]);
 
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
+		if (d < 0)
 			return fail(p, "\\u needs four hex digits");
-		v = v << 4 | d;
+		v = v << 4 | (unsigned)d;
 	}
 	p->i += 4;
 	*out = v;

@@ -10,20 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "procmaps.h"
+#include "hexdigit.h"
 
 /* Longest line procmaps_parse() accepts: the fixed fields plus a path. */
 #define LINE_MAX_LEN (sizeof(((struct map_entry *)0)->path) + 256)
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Hexadecimal number of at most maxdig digits (no 0x).  Advances *p. */
 static int get_hex(const char **p, int maxdig, uint64_t *out)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "ranges.h"
+#include "hexdigit.h"
 
 /* Longest part of the user's text quoted back in an error message. */
 #define QUOTE_MAX 64
@@ -38,17 +39,6 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
-	return -1;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
 	return -1;
 }
 
