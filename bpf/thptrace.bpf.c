@@ -23,6 +23,9 @@ const volatile bool trace_all = false;		/* -a: every process is a target */
 const volatile __u32 self_tgid = 0;		/* never trace ourselves */
 const volatile __u64 wake_bytes = 256 * 1024;	/* wake user space past this backlog */
 const volatile bool want_fault_addr = false;	/* map_pages tracepoint needs the fault address */
+/* Which raw argument of mm_khugepaged_collapse_file is addr: 3, or 4 where
+ * the kernel declares is_shmem first (user space reads it from BTF). */
+const volatile __u32 raw_cf_addr_arg = 3;
 
 /* Updated by user space at run time through the mmap'ed .bss: the ranges
  * are only known once the target has exec'ed. */
@@ -329,33 +332,69 @@ int BPF_KRETPROBE(collapse_file_kretprobe, long ret)
 	return 0;
 }
 
-SEC("?tracepoint/huge_memory/mm_khugepaged_collapse_file")
-int collapse_file_tp(struct trace_event_raw_mm_khugepaged_collapse_file *ctx)
+/* The tracepoints (plain or raw) fire as collapse_file returns. */
+static __always_inline struct thp_rec *collapse_tp_rec(struct mm_struct *mm, __u64 addr, __u64 index,
+						       int nr, int result)
 {
-	struct mm_struct *mm = BPF_CORE_READ(ctx, mm);
-	__u64 addr = BPF_CORE_READ(ctx, addr);
-	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
 	struct thp_rec *r;
 	__u32 tgid;
 
 	tgid = mm_target(mm);
 	if (!tgid)
-		return 0;
+		return NULL;
 	/* Kernels before a 2024 fix swapped addr and is_shmem: an address that
 	 * is not 2 MiB aligned is not an address, so do not filter on it. */
 	if ((addr & ~HPAGE_MASK) == 0 && addr && !region_in_ranges(addr))
-		return 0;
+		return NULL;
 	r = rec_reserve(REC_COLLAPSE_FILE, VIA_TRACEPOINT);
 	if (!r)
-		return 0;
+		return NULL;
 	r->mm = (__u64)mm;
 	r->mm_tgid = tgid;
 	r->addr = addr;
-	r->pgoff = BPF_CORE_READ(ctx, index);
-	r->arg = BPF_CORE_READ(ctx, nr);
-	r->ret = BPF_CORE_READ(ctx, result);
+	r->pgoff = index;
+	r->arg = nr;
+	r->ret = result;
 	r->flags = REC_F_HAS_RET;
+	return r;
+}
+
+SEC("?tracepoint/huge_memory/mm_khugepaged_collapse_file")
+int collapse_file_tp(struct trace_event_raw_mm_khugepaged_collapse_file *ctx)
+{
+	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	struct thp_rec *r;
+
+	r = collapse_tp_rec(BPF_CORE_READ(ctx, mm), BPF_CORE_READ(ctx, addr), BPF_CORE_READ(ctx, index),
+			    BPF_CORE_READ(ctx, nr), BPF_CORE_READ(ctx, result));
+	if (!r)
+		return 0;
 	rec_set_tp_str(r, ctx, loc);
+	rec_submit(r);
+	return 0;
+}
+
+/* Raw tracepoints get the arguments, not the formatted record: no copy
+ * into a perf buffer per event, and detaching does not wait for an RCU
+ * grace period (closing a tracepoint perf event does, 50 ms each here).
+ * (mm, folio, index, addr, is_shmem, file, nr, result) */
+SEC("?raw_tp/mm_khugepaged_collapse_file")
+int collapse_file_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	/* Both loads at constant offsets: the verifier refuses a computed one. */
+	__u64 a3 = ctx->args[3], a4 = ctx->args[4];
+	struct thp_rec *r;
+	__u64 addr;
+
+	barrier_var(a3);
+	barrier_var(a4);
+	addr = raw_cf_addr_arg == 4 ? a4 : a3;
+
+	r = collapse_tp_rec((struct mm_struct *)ctx->args[0], addr, ctx->args[2], (int)ctx->args[6],
+			    (int)ctx->args[7]);
+	if (!r)
+		return 0;
+	rec_set_file(r, (struct file *)ctx->args[5]);
 	rec_submit(r);
 	return 0;
 }
@@ -547,28 +586,35 @@ int BPF_KRETPROBE(filemap_map_pages_kretprobe, long ret)
 
 /* The tracepoint has file indexes only; the address comes from the fault
  * that led here.  It does not fire when the range is mapped by a PMD. */
-SEC("?tracepoint/filemap/mm_filemap_map_pages")
-int filemap_map_pages_tp(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+static __always_inline struct thp_rec *map_pages_tp_rec(void)
 {
 	__u32 pid = (__u32)bpf_get_current_pid_tgid();
 	__u64 addr = 0, *fa;
-	struct mm_struct *mm;
 	struct thp_rec *r;
 
 	if (!current_is_target())
-		return 0;
+		return NULL;
 	fa = bpf_map_lookup_elem(&last_fault, &pid);
 	if (fa)
 		addr = *fa;
 	if (!in_ranges(addr, addr + 1))
-		return 0;
+		return NULL;
 	r = rec_reserve(REC_MAP_PAGES, VIA_TRACEPOINT);
 	if (!r)
-		return 0;
-	mm = current_mm();
-	r->mm = (__u64)mm;
+		return NULL;
+	r->mm = (__u64)current_mm();
 	r->mm_tgid = r->tgid;
 	r->addr = addr;
+	return r;
+}
+
+SEC("?tracepoint/filemap/mm_filemap_map_pages")
+int filemap_map_pages_tp(struct trace_event_raw_mm_filemap_op_page_cache_range *ctx)
+{
+	struct thp_rec *r = map_pages_tp_rec();
+
+	if (!r)
+		return 0;
 	r->ino = BPF_CORE_READ(ctx, i_ino);
 	r->dev = BPF_CORE_READ(ctx, s_dev);
 	r->pgoff = BPF_CORE_READ(ctx, index);
@@ -577,29 +623,70 @@ int filemap_map_pages_tp(struct trace_event_raw_mm_filemap_op_page_cache_range *
 	return 0;
 }
 
+/* (mapping, start_index, last_index) */
+SEC("?raw_tp/mm_filemap_map_pages")
+int filemap_map_pages_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct thp_rec *r = map_pages_tp_rec();
+
+	if (!r)
+		return 0;
+	rec_set_inode(r, BPF_CORE_READ((struct address_space *)ctx->args[0], host));
+	r->pgoff = ctx->args[1];
+	r->pgoff_end = ctx->args[2];
+	rec_submit(r);
+	return 0;
+}
+
 /* ---- khugepaged's file scan ---- */
 
-SEC("?tracepoint/huge_memory/mm_khugepaged_scan_file")
-int scan_file_tp(struct trace_event_raw_mm_khugepaged_scan_file *ctx)
+static __always_inline struct thp_rec *scan_file_rec(struct mm_struct *mm, int present, int swap,
+						     int result)
 {
-	struct mm_struct *mm = BPF_CORE_READ(ctx, mm);
-	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
 	struct thp_rec *r;
 	__u32 tgid;
 
 	tgid = mm_target(mm);
 	if (!tgid)
-		return 0;
+		return NULL;
 	r = rec_reserve(REC_SCAN_FILE, VIA_TRACEPOINT);
 	if (!r)
-		return 0;
+		return NULL;
 	r->mm = (__u64)mm;
 	r->mm_tgid = tgid;
-	r->arg = BPF_CORE_READ(ctx, present);
-	r->arg2 = BPF_CORE_READ(ctx, swap);
-	r->ret = BPF_CORE_READ(ctx, result);
+	r->arg = present;
+	r->arg2 = swap;
+	r->ret = result;
 	r->flags = REC_F_HAS_RET;
+	return r;
+}
+
+SEC("?tracepoint/huge_memory/mm_khugepaged_scan_file")
+int scan_file_tp(struct trace_event_raw_mm_khugepaged_scan_file *ctx)
+{
+	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	struct thp_rec *r;
+
+	r = scan_file_rec(BPF_CORE_READ(ctx, mm), BPF_CORE_READ(ctx, present), BPF_CORE_READ(ctx, swap),
+			  BPF_CORE_READ(ctx, result));
+	if (!r)
+		return 0;
 	rec_set_tp_str(r, ctx, loc);
+	rec_submit(r);
+	return 0;
+}
+
+/* (mm, folio, file, present, swap, result) */
+SEC("?raw_tp/mm_khugepaged_scan_file")
+int scan_file_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct thp_rec *r;
+
+	r = scan_file_rec((struct mm_struct *)ctx->args[0], (int)ctx->args[3], (int)ctx->args[4],
+			  (int)ctx->args[5]);
+	if (!r)
+		return 0;
+	rec_set_file(r, (struct file *)ctx->args[2]);
 	rec_submit(r);
 	return 0;
 }
@@ -615,10 +702,8 @@ struct page_fault_user_args {
 	__u64 error_code;
 };
 
-SEC("?tracepoint/exceptions/page_fault_user")
-int page_fault_user_tp(struct page_fault_user_args *ctx)
+static __always_inline void fault_event(__u64 addr, __u64 error_code)
 {
-	__u64 addr = ctx->address;
 	bool in = in_ranges(addr, addr + 1);
 	struct thp_rec *r;
 
@@ -626,25 +711,61 @@ int page_fault_user_tp(struct page_fault_user_args *ctx)
 	 * map_pages needs every fault address of the target (in range or not,
 	 * so that an out-of-range fault never lends it a stale address). */
 	if (!in && !want_fault_addr)
-		return 0;
+		return;
 	if (!current_is_target())
-		return 0;
+		return;
 	if (want_fault_addr) {
 		__u32 pid = (__u32)bpf_get_current_pid_tgid();
 
 		bpf_map_update_elem(&last_fault, &pid, &addr, BPF_ANY);
 	}
 	if (!in)
-		return 0;
+		return;
 	r = rec_reserve_small(REC_FAULT, VIA_TRACEPOINT);
 	if (!r)
-		return 0;
+		return;
 	r->mm = (__u64)current_mm();
 	r->mm_tgid = r->tgid;
 	r->addr = addr;
-	r->len = ctx->error_code;
+	r->len = error_code;
 	rec_submit(r);
+}
+
+SEC("?tracepoint/exceptions/page_fault_user")
+int page_fault_user_tp(struct page_fault_user_args *ctx)
+{
+	fault_event(ctx->address, ctx->error_code);
 	return 0;
+}
+
+/* (address, regs, error_code) */
+SEC("?raw_tp/page_fault_user")
+int page_fault_user_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	fault_event(ctx->args[0], ctx->args[2]);
+	return 0;
+}
+
+static __always_inline void madvise_done(long ret)
+{
+	struct stash_val v;
+	struct thp_rec *r;
+
+	if (!stash_take(REC_MADVISE, &v))
+		return;
+	if (!in_ranges(v.a[0], v.a[0] + v.a[1]))
+		return;
+	r = rec_reserve(REC_MADVISE, VIA_TRACEPOINT);
+	if (!r)
+		return;
+	r->mm = (__u64)current_mm();
+	r->mm_tgid = r->tgid;
+	r->addr = v.a[0];
+	r->len = v.a[1];
+	r->arg = (__s32)v.a[2];
+	r->ret = ret;
+	r->flags = REC_F_HAS_RET;
+	rec_submit(r);
 }
 
 SEC("?tracepoint/syscalls/sys_enter_madvise")
@@ -660,31 +781,53 @@ int madvise_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("?tracepoint/syscalls/sys_exit_madvise")
 int madvise_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	struct stash_val v;
-	struct thp_rec *r;
-
-	if (!stash_take(REC_MADVISE, &v))
-		return 0;
-	if (!in_ranges(v.a[0], v.a[0] + v.a[1]))
-		return 0;
-	r = rec_reserve(REC_MADVISE, VIA_TRACEPOINT);
-	if (!r)
-		return 0;
-	r->mm = (__u64)current_mm();
-	r->mm_tgid = r->tgid;
-	r->addr = v.a[0];
-	r->len = v.a[1];
-	r->arg = (__s32)v.a[2];
-	r->ret = BPF_CORE_READ(ctx, ret);
-	r->flags = REC_F_HAS_RET;
-	rec_submit(r);
+	madvise_done(BPF_CORE_READ(ctx, ret));
 	return 0;
 }
 
-SEC("?tracepoint/sched/sched_process_exec")
-int process_exec(struct trace_event_raw_sched_process_exec *ctx)
+#if defined(__TARGET_ARCH_x86)
+/* Every system call passes here, so the syscall number is tested first;
+ * user space offers these on x86_64 only. */
+#define NR_MADVISE 28
+#define TS_COMPAT 0x0002	/* an ia32 syscall: its numbers differ */
+
+static __always_inline bool native_syscall(void)
 {
-	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+
+	if (bpf_core_field_exists(t->thread_info.status))
+		return !(BPF_CORE_READ(t, thread_info.status) & TS_COMPAT);
+	return true;
+}
+
+/* (regs, id) */
+SEC("?raw_tp/sys_enter")
+int madvise_enter_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+
+	if (ctx->args[1] != NR_MADVISE || !native_syscall() || !current_is_target())
+		return 0;
+	stash_put(REC_MADVISE, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
+		  BPF_CORE_READ(regs, dx));
+	return 0;
+}
+
+/* (regs, ret) */
+SEC("?raw_tp/sys_exit")
+int madvise_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+
+	if (BPF_CORE_READ(regs, orig_ax) != NR_MADVISE || !native_syscall())
+		return 0;
+	madvise_done((long)ctx->args[1]);
+	return 0;
+}
+#endif
+
+static __always_inline struct thp_rec *exec_rec(void)
+{
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *state = bpf_map_lookup_elem(&targets, &tgid);
 	struct thp_rec *r;
@@ -692,19 +835,43 @@ int process_exec(struct trace_event_raw_sched_process_exec *ctx)
 	if (state && *state == TARGET_PENDING_EXEC)
 		*state = TARGET_ACTIVE;
 	if (!current_is_target())
-		return 0;
+		return NULL;
 	r = rec_reserve(REC_EXEC, VIA_TRACEPOINT);
 	if (!r)
-		return 0;
+		return NULL;
 	r->mm = (__u64)current_mm();
 	r->mm_tgid = r->tgid;
+	return r;
+}
+
+SEC("?tracepoint/sched/sched_process_exec")
+int process_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u32 loc = BPF_CORE_READ(ctx, __data_loc_filename);
+	struct thp_rec *r = exec_rec();
+
+	if (!r)
+		return 0;
 	rec_set_tp_str(r, ctx, loc);
 	rec_submit(r);
 	return 0;
 }
 
-SEC("?tracepoint/sched/sched_process_exit")
-int process_exit(struct trace_event_raw_sched_process_template *ctx)
+/* (task, old_pid, bprm) */
+SEC("?raw_tp/sched_process_exec")
+int process_exec_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
+	struct thp_rec *r = exec_rec();
+
+	if (!r)
+		return 0;
+	bpf_probe_read_kernel_str(r->file, sizeof(r->file), BPF_CORE_READ(bprm, filename));
+	rec_submit(r);
+	return 0;
+}
+
+static __always_inline void exit_event(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct task_struct *task;
@@ -712,17 +879,30 @@ int process_exit(struct trace_event_raw_sched_process_template *ctx)
 	__u32 tgid = id >> 32;
 
 	if ((__u32)id != tgid || tgid == self_tgid)
-		return 0;
+		return;
 	if (!trace_all && !tgid_active(tgid))
-		return 0;
+		return;
 	r = rec_reserve(REC_EXIT, VIA_TRACEPOINT);
 	if (!r)
-		return 0;
+		return;
 	task = (struct task_struct *)bpf_get_current_task();
 	r->mm_tgid = tgid;
 	r->ret = BPF_CORE_READ(task, exit_code);
 	r->flags = REC_F_HAS_RET;
 	/* Force a wake-up: the end of the target is worth reporting at once. */
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+}
+
+SEC("?tracepoint/sched/sched_process_exit")
+int process_exit(void *ctx)
+{
+	exit_event();
+	return 0;
+}
+
+SEC("?raw_tp/sched_process_exit")
+int process_exit_raw(void *ctx)
+{
+	exit_event();
 	return 0;
 }

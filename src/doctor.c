@@ -670,7 +670,7 @@ static void sec_tmpfs(struct doc *d, struct facts *f)
 
 static void sec_probes(struct doc *d, struct facts *f)
 {
-	struct btf *btf = NULL;
+	struct kbtf *btf = NULL;
 	char err[512];
 
 	sec_begin(d, "probes", "probes (each mechanism really loaded and attached here)");

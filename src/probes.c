@@ -32,37 +32,58 @@ struct probe_def {
 	const char *tp[2];		/* tracepoint programs */
 	const char *tp_event[2];	/* "category/name" */
 	const char *why_no_fentry;	/* when we deliberately have no fentry program */
+	const char *raw[2];		/* raw tracepoint programs, preferred to tp */
+	const char *raw_event[2];	/* their tracepoints */
+	const char *raw_shape[2];	/* see kbtf_tp_shape() */
 };
+
+#define RAW_NONE { NULL }, { NULL }, { NULL }
+
+/* x86_64's raw sys_enter/sys_exit programs know its syscall numbers. */
+#ifdef __x86_64__
+#define RAW_MADVISE { "madvise_enter_raw", "madvise_exit_raw" }, { "sys_enter", "sys_exit" }, \
+		    { "p:pt_regs l", "p:pt_regs l" }
+#else
+#define RAW_MADVISE RAW_NONE
+#endif
 
 static const struct probe_def defs[] = {
 	{ "collapse_file", "collapse_file", { "mm", "addr", "file", "start" }, 4,
 	  { "collapse_file_fentry", "collapse_file_fexit" },
 	  { "collapse_file_kprobe", "collapse_file_kretprobe" },
-	  { "collapse_file_tp" }, { "huge_memory/mm_khugepaged_collapse_file" }, NULL },
+	  { "collapse_file_tp" }, { "huge_memory/mm_khugepaged_collapse_file" }, NULL,
+	  { "collapse_file_raw" }, { "mm_khugepaged_collapse_file" },
+	  /* addr is argument 3, or 4 where is_shmem came first (6.2-6.5) */
+	  { "p:mm_struct ? l l b p:file i i|p:mm_struct ? l b l p:file i i" } },
 	{ "retract_page_tables", "retract_page_tables", { "mapping", "pgoff" }, 2,
 	  { "retract_page_tables_fentry" }, { "retract_page_tables_kprobe" },
-	  { NULL }, { NULL }, NULL },
+	  { NULL }, { NULL }, NULL, RAW_NONE },
 	{ "pmdp_collapse_flush", "pmdp_collapse_flush", { "vma", "address" }, 2,
 	  { NULL }, { "pmdp_collapse_flush_kprobe" }, { NULL }, { NULL },
-	  "it returns a struct (pmd_t), which fentry/fexit cannot take" },
+	  "it returns a struct (pmd_t), which fentry/fexit cannot take", RAW_NONE },
 	{ "do_set_pmd", "do_set_pmd", { "vmf" }, 1,
 	  { NULL, "do_set_pmd_fexit" }, { "do_set_pmd_kprobe", "do_set_pmd_kretprobe" },
-	  { NULL }, { NULL }, NULL },
+	  { NULL }, { NULL }, NULL, RAW_NONE },
 	{ "filemap_map_pages", "filemap_map_pages", { "vmf", "start_pgoff", "end_pgoff" }, 3,
 	  { NULL, "filemap_map_pages_fexit" },
 	  { "filemap_map_pages_kprobe", "filemap_map_pages_kretprobe" },
-	  { "filemap_map_pages_tp" }, { "filemap/mm_filemap_map_pages" }, NULL },
+	  { "filemap_map_pages_tp" }, { "filemap/mm_filemap_map_pages" }, NULL,
+	  { "filemap_map_pages_raw" }, { "mm_filemap_map_pages" }, { "p:address_space l l" } },
 	{ "scan_file", NULL, { NULL }, 0, { NULL }, { NULL },
-	  { "scan_file_tp" }, { "huge_memory/mm_khugepaged_scan_file" }, NULL },
+	  { "scan_file_tp" }, { "huge_memory/mm_khugepaged_scan_file" }, NULL,
+	  { "scan_file_raw" }, { "mm_khugepaged_scan_file" }, { "p:mm_struct ? p:file i i i" } },
 	{ "fault", NULL, { NULL }, 0, { NULL }, { NULL },
-	  { "page_fault_user_tp" }, { "exceptions/page_fault_user" }, NULL },
+	  { "page_fault_user_tp" }, { "exceptions/page_fault_user" }, NULL,
+	  { "page_fault_user_raw" }, { "page_fault_user" }, { "l p:pt_regs l" } },
 	{ "madvise", NULL, { NULL }, 0, { NULL }, { NULL },
 	  { "madvise_enter", "madvise_exit" },
-	  { "syscalls/sys_enter_madvise", "syscalls/sys_exit_madvise" }, NULL },
+	  { "syscalls/sys_enter_madvise", "syscalls/sys_exit_madvise" }, NULL, RAW_MADVISE },
 	{ "exec", NULL, { NULL }, 0, { NULL }, { NULL },
-	  { "process_exec" }, { "sched/sched_process_exec" }, NULL },
+	  { "process_exec" }, { "sched/sched_process_exec" }, NULL,
+	  { "process_exec_raw" }, { "sched_process_exec" }, { "p:task_struct i p:linux_binprm" } },
 	{ "exit", NULL, { NULL }, 0, { NULL }, { NULL },
-	  { "process_exit" }, { "sched/sched_process_exit" }, NULL },
+	  { "process_exit" }, { "sched/sched_process_exit" }, NULL,
+	  { "process_exit_raw" }, { "sched_process_exit" }, { "p:task_struct ..." } },
 };
 
 #define NDEFS (sizeof(defs) / sizeof(defs[0]))
@@ -282,6 +303,27 @@ static int trial_tracepoint(const char *event, char *why, size_t n)
 	return 0;
 }
 
+/* The program type, once: the tracepoint itself is vouched for by its
+ * btf_trace_ typedef, and attaching to try it would make the real attach
+ * wait for an RCU grace period. */
+static int trial_raw_tp(char *why, size_t n)
+{
+	static int rc = 1;
+	static char saved[160];
+
+	if (rc == 1) {
+		int fd = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "GPL", ret0, 2, NULL);
+
+		rc = fd < 0 ? -errno : 0;
+		if (fd < 0)
+			set_errno_why(saved, sizeof(saved), "raw tracepoint program refused", -rc, NULL);
+		else
+			close(fd);
+	}
+	snprintf(why, n, "%s", rc ? saved : "ok");
+	return rc;
+}
+
 /* ---- policy ---- */
 
 static bool has_progs(const char *const p[2])
@@ -289,7 +331,7 @@ static bool has_progs(const char *const p[2])
 	return p[0] || p[1];
 }
 
-static void try_fentry(struct probe_status *s, const struct btf *btf)
+static void try_fentry(struct probe_status *s, const struct kbtf *btf)
 {
 	const struct probe_def *d = s->def;
 	char why[160];
@@ -316,7 +358,7 @@ static void try_fentry(struct probe_status *s, const struct btf *btf)
 	snprintf(s->why[MECH_FENTRY], sizeof(s->why[0]), "ok");
 }
 
-static void try_kprobe(struct probe_status *s, const struct btf *btf)
+static void try_kprobe(struct probe_status *s, const struct kbtf *btf)
 {
 	const struct probe_def *d = s->def;
 	char why[160];
@@ -338,12 +380,57 @@ static void try_kprobe(struct probe_status *s, const struct btf *btf)
 	snprintf(s->why[MECH_KPROBE], sizeof(s->why[0]), "ok");
 }
 
-static void try_tp(struct probe_status *s)
+/* Raw when every one of the probe's tracepoints has the argument shape
+ * its raw program reads; otherwise raw_why says why not. */
+static bool try_raw(struct probe_status *s, const struct kbtf *btf)
+{
+	const struct probe_def *d = s->def;
+	char why[160];
+	int alt = 0;
+
+	if (!d->raw[0]) {
+		snprintf(s->raw_why, sizeof(s->raw_why), "no raw program");
+		return false;
+	}
+	if (getenv("THPTRACE_PERF_TRACEPOINTS")) {
+		snprintf(s->raw_why, sizeof(s->raw_why), "THPTRACE_PERF_TRACEPOINTS is set");
+		return false;
+	}
+	if (!btf) {
+		snprintf(s->raw_why, sizeof(s->raw_why), "no BTF to check its arguments");
+		return false;
+	}
+	for (int i = 0; i < 2 && d->raw_event[i]; i++) {
+		int a = kbtf_tp_shape(btf, d->raw_event[i], d->raw_shape[i], why, sizeof(why));
+
+		if (a < 0) {
+			snprintf(s->raw_why, sizeof(s->raw_why), "%s", why);
+			return false;
+		}
+		if (i == 0)
+			alt = a;
+	}
+	if (trial_raw_tp(why, sizeof(why)) < 0) {
+		snprintf(s->raw_why, sizeof(s->raw_why), "%s", why);
+		return false;
+	}
+	s->raw = true;
+	s->raw_variant = alt;
+	snprintf(s->raw_why, sizeof(s->raw_why), "ok");
+	return true;
+}
+
+static void try_tp(struct probe_status *s, const struct kbtf *btf)
 {
 	const struct probe_def *d = s->def;
 	char why[160];
 
 	s->tried[MECH_TRACEPOINT] = true;
+	if (try_raw(s, btf)) {
+		s->ok[MECH_TRACEPOINT] = true;
+		snprintf(s->why[MECH_TRACEPOINT], sizeof(s->why[0]), "ok (raw: arguments checked against BTF)");
+		return;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (d->tp_event[i] && trial_tracepoint(d->tp_event[i], why, sizeof(why)) < 0) {
 			snprintf(s->why[MECH_TRACEPOINT], sizeof(s->why[0]), "%s", why);
@@ -351,7 +438,8 @@ static void try_tp(struct probe_status *s)
 		}
 	}
 	s->ok[MECH_TRACEPOINT] = true;
-	snprintf(s->why[MECH_TRACEPOINT], sizeof(s->why[0]), "ok");
+	snprintf(why, sizeof(why), "%s", s->raw_why);
+	snprintf(s->why[MECH_TRACEPOINT], sizeof(s->why[0]), "ok (perf event; not raw: %.100s)", why);
 }
 
 static void choose_one(struct probe_status *s, enum backend b)
@@ -393,7 +481,7 @@ static void choose_one(struct probe_status *s, enum backend b)
 			 s->why[MECH_FENTRY], d->tp_event[0]);
 }
 
-int probes_choose(struct probe_set *ps, enum backend b, const struct btf *btf,
+int probes_choose(struct probe_set *ps, enum backend b, const struct kbtf *btf,
 		  char *err, size_t errlen)
 {
 	bool want_fentry = b == BACKEND_FENTRY, want_kprobe = b == BACKEND_KPROBE;
@@ -414,7 +502,7 @@ int probes_choose(struct probe_set *ps, enum backend b, const struct btf *btf,
 			try_kprobe(s, btf);
 		}
 		if (has_progs(defs[i].tp))
-			try_tp(s);
+			try_tp(s, btf);
 		any_fentry |= s->ok[MECH_FENTRY];
 		any_kprobe |= s->ok[MECH_KPROBE];
 	}
@@ -433,22 +521,25 @@ int probes_choose(struct probe_set *ps, enum backend b, const struct btf *btf,
 	return 0;
 }
 
-static const char *const *progs_of(const struct probe_def *d, enum mech m)
+static const char *const *progs_of(const struct probe_status *s, enum mech m)
 {
+	const struct probe_def *d = s->def;
+
 	switch (m) {
 	case MECH_FENTRY: return d->fentry;
 	case MECH_KPROBE: return d->kprobe;
-	case MECH_TRACEPOINT: return d->tp;
+	case MECH_TRACEPOINT: return s->raw ? d->raw : d->tp;
 	default: return NULL;
 	}
 }
 
-int probes_apply(const struct probe_set *ps, struct bpf_object *obj, bool *want_fault_addr)
+int probes_apply(const struct probe_set *ps, struct bpf_object *obj, struct probe_consts *c)
 {
-	*want_fault_addr = false;
+	memset(c, 0, sizeof(*c));
+	c->cf_addr_arg = 3;
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct probe_status *s = &ps->p[i];
-		const char *const *progs = progs_of(s->def, s->chosen);
+		const char *const *progs = progs_of(s, s->chosen);
 
 		for (int j = 0; progs && j < 2; j++) {
 			struct bpf_program *p;
@@ -463,7 +554,10 @@ int probes_apply(const struct probe_set *ps, struct bpf_object *obj, bool *want_
 			bpf_program__set_autoload(p, true);
 		}
 		if (strcmp(s->def->name, "filemap_map_pages") == 0 && s->chosen == MECH_TRACEPOINT)
-			*want_fault_addr = true;
+			c->want_fault_addr = true;
+		if (strcmp(s->def->name, "collapse_file") == 0 && s->chosen == MECH_TRACEPOINT &&
+		    s->raw && s->raw_variant == 1)
+			c->cf_addr_arg = 4;
 	}
 	return 0;
 }
@@ -472,7 +566,7 @@ void probes_attach(struct probe_set *ps, struct bpf_object *obj, FILE *warn)
 {
 	for (size_t i = 0; i < ps->n; i++) {
 		struct probe_status *s = &ps->p[i];
-		const char *const *progs = progs_of(s->def, s->chosen);
+		const char *const *progs = progs_of(s, s->chosen);
 
 		for (int j = 0; progs && j < 2; j++) {
 			struct bpf_program *p;
@@ -528,7 +622,10 @@ void probes_print(const struct probe_set *ps, FILE *out)
 		const struct probe_def *d = s->def;
 
 		fprintf(out, "%-20s uses %s", d->name, mech_label(s->chosen));
-		if (s->chosen == MECH_TRACEPOINT)
+		if (s->chosen == MECH_TRACEPOINT && s->raw)
+			fprintf(out, " %s%s%s, raw", d->raw_event[0], d->raw_event[1] ? " + " : "",
+				d->raw_event[1] ? d->raw_event[1] : "");
+		else if (s->chosen == MECH_TRACEPOINT)
 			fprintf(out, " %s%s%s", d->tp_event[0], d->tp_event[1] ? " + " : "",
 				d->tp_event[1] ? d->tp_event[1] : "");
 		if (s->chosen == MECH_NONE && d->func)
@@ -566,6 +663,8 @@ void probes_print_json(const struct probe_set *ps, FILE *out)
 		for (int m = MECH_FENTRY; m < MECH_MAX; m++)
 			if (s->tried[m])
 				jsonw_str(&w, mech_name(m), s->why[m]);
+		if (s->chosen == MECH_TRACEPOINT)
+			jsonw_str(&w, "tracepoint_kind", s->raw ? "raw" : "perf_event");
 		if (s->note[0])
 			jsonw_str(&w, "note", s->note);
 		jsonw_end(&w);

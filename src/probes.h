@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct btf;
+struct kbtf;
 struct bpf_object;
 struct bpf_link;
 
@@ -24,6 +24,9 @@ struct probe_status {
 	bool ok[MECH_MAX];		/* the trial loaded and attached */
 	char why[MECH_MAX][160];	/* per mechanism: "ok" or why not */
 	char note[400];			/* fallback or absence, said once */
+	bool raw;			/* tracepoint by a raw program */
+	int raw_variant;		/* which kbtf_tp_shape() alternative matched */
+	char raw_why[160];		/* "ok" or why not raw */
 	struct bpf_link *links[2];
 };
 
@@ -42,11 +45,17 @@ const char *mech_name(enum mech m);
 /* Try every mechanism the backend allows for every probe and choose.
  * Returns 0, or -1 with a one-line reason in err when the forced backend
  * cannot load anywhere. */
-int probes_choose(struct probe_set *ps, enum backend b, const struct btf *btf,
+int probes_choose(struct probe_set *ps, enum backend b, const struct kbtf *btf,
 		  char *err, size_t errlen);
 
+/* What the chosen programs need set in .rodata before load. */
+struct probe_consts {
+	bool want_fault_addr;		/* map_pages by tracepoint: faults carry the address */
+	unsigned cf_addr_arg;		/* raw collapse_file: addr's argument index */
+};
+
 /* Before load: enable exactly the chosen programs. */
-int probes_apply(const struct probe_set *ps, struct bpf_object *obj, bool *want_fault_addr);
+int probes_apply(const struct probe_set *ps, struct bpf_object *obj, struct probe_consts *c);
 
 /* After load: attach each chosen program; a probe whose attach fails is
  * reported on warn and dropped, never stopping the others. */

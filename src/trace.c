@@ -36,6 +36,7 @@
 #include "svg.h"
 #include "trace.h"
 #include "thptrace.skel.h"
+#include "loader.h"
 
 #define POLL_MS 10
 #define MAX_SAMPLERS 16
@@ -58,7 +59,7 @@ struct dirty {
 
 struct tracer {
 	const struct trace_opts *o;
-	struct btf *btf;
+	struct kbtf *btf;
 	struct probe_set ps;
 	struct thptrace_bpf *skel;
 	struct ring_buffer *rb;
@@ -209,7 +210,7 @@ static int ensure_tracefs(void)
 	return EXIT_ENV;
 }
 
-int trace_preflight(struct btf **btf)
+int trace_preflight(struct kbtf **btf)
 {
 	int rc;
 
@@ -826,38 +827,23 @@ static FILE *open_output(const char *path)
 static int setup_bpf(struct tracer *tr, unsigned long rb_bytes)
 {
 	const struct trace_opts *o = tr->o;
+	struct load_params lp = { .all = o->all, .self_tgid = (uint32_t)getpid(),
+				  .rb_bytes = rb_bytes };
 	char err[512];
-	bool want_fault_addr;
-	int rc;
 
 	if (probes_choose(&tr->ps, o->backend, tr->btf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "thptrace: %s\n", err);
 		return EXIT_BPF;
 	}
-	/* Keep the few names we need; libbpf loads its own copy of the BTF. */
+	/* Keep the few names we need, and drop the BTF once loaded. */
 	kbtf_scan_result_table(tr->btf, scan_names, SCAN_NAMES_MAX);
+	tr->skel = loader_open_load(tr->btf, &tr->ps, &lp, err, sizeof(err));
 	kbtf_free(tr->btf);
 	tr->btf = NULL;
-	tr->skel = thptrace_bpf__open();
 	if (!tr->skel) {
-		fprintf(stderr, "thptrace: cannot open the BPF object: %s\n", strerror(errno));
-		return EXIT_BPF;
-	}
-	tr->skel->rodata->trace_all = o->all;
-	tr->skel->rodata->self_tgid = (__u32)getpid();
-	if (probes_apply(&tr->ps, tr->skel->obj, &want_fault_addr) < 0) {
-		fprintf(stderr, "thptrace: BPF object lacks a program of the probe table\n");
-		return EXIT_BPF;
-	}
-	tr->skel->rodata->want_fault_addr = want_fault_addr;
-	/* Only the size changes: the reader still wakes past wake_bytes or
-	 * every POLL_MS, so a small buffer overflows on a burst, as meant. */
-	if (rb_bytes)
-		bpf_map__set_max_entries(tr->skel->maps.rb, (__u32)rb_bytes);
-	rc = thptrace_bpf__load(tr->skel);
-	if (rc) {
-		fprintf(stderr, "thptrace: failed to load BPF programs: %s%s\n", strerror(-rc),
-			o->verbose ? "" : " (run with -v for the verifier's log)");
+		fprintf(stderr, "thptrace: %s%s\n", err,
+			o->verbose || !strstr(err, "failed to load") ? "" :
+			" (run with -v for the verifier's log)");
 		return EXIT_BPF;
 	}
 	return 0;
@@ -1254,7 +1240,7 @@ out:
 int trace_list_probes(const struct trace_opts *o)
 {
 	struct probe_set ps;
-	struct btf *btf = NULL;
+	struct kbtf *btf = NULL;
 	char err[512];
 	int rc;
 

@@ -30,6 +30,6 @@ int trace_list_probes(const struct trace_opts *o);
 
 /* Shared preflight for trace, --list-probes and doctor: root/capabilities,
  * BTF.  Returns 0 or an EXIT_* code after printing one line. */
-int trace_preflight(struct btf **btf);
+int trace_preflight(struct kbtf **btf);
 
 #endif

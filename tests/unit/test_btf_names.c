@@ -12,7 +12,22 @@
 #include "btf_names.h"
 
 /* enum scan_result as one kernel numbers it, and another renumbered. */
-static struct btf *make_btf(int shift)
+/* Our reader over what libbpf's writer produced: same bytes as a kernel's. */
+static struct kbtf *to_kbtf(struct btf *btf)
+{
+	const void *raw;
+	struct kbtf *kb;
+	__u32 sz;
+
+	raw = btf__raw_data(btf, &sz);
+	assert_non_null(raw);
+	kb = kbtf_from_mem(raw, sz);
+	assert_non_null(kb);
+	btf__free(btf);
+	return kb;
+}
+
+static struct kbtf *make_btf(int shift)
 {
 	struct btf *btf = btf__new_empty();
 	int id_int, id_mm, id_ptr, id_proto;
@@ -29,12 +44,12 @@ static struct btf *make_btf(int shift)
 	assert_int_equal(btf__add_func_param(btf, "mm", id_ptr), 0);
 	assert_int_equal(btf__add_func_param(btf, "addr", id_int), 0);
 	assert_true(btf__add_func(btf, "collapse_file", BTF_FUNC_STATIC, id_proto) > 0);
-	return btf;
+	return to_kbtf(btf);
 }
 
 static void test_names_follow_btf(void **state)
 {
-	struct btf *a = make_btf(0), *b = make_btf(100);
+	struct kbtf *a = make_btf(0), *b = make_btf(100);
 
 	(void)state;
 	assert_string_equal(kbtf_scan_result_name(a, 1), "SCAN_SUCCEED");
@@ -44,13 +59,13 @@ static void test_names_follow_btf(void **state)
 	assert_null(kbtf_scan_result_name(b, 1));
 	assert_int_equal(kbtf_scan_result_value(b, "SCAN_FAIL"), 100);
 	assert_int_equal(kbtf_scan_result_value(a, "SCAN_NOPE"), -1);
-	btf__free(a);
-	btf__free(b);
+	kbtf_free(a);
+	kbtf_free(b);
 }
 
 static void test_table(void **state)
 {
-	struct btf *a = make_btf(0);
+	struct kbtf *a = make_btf(0);
 	char names[16][48];
 
 	(void)state;
@@ -59,22 +74,22 @@ static void test_table(void **state)
 	assert_string_equal(names[1], "SCAN_SUCCEED");
 	assert_string_equal(names[2], "");
 	assert_string_equal(names[10], "SCAN_PTE_MAPPED_HUGEPAGE");
-	btf__free(a);
+	kbtf_free(a);
 }
 
 static void test_no_enum(void **state)
 {
-	struct btf *e = btf__new_empty();
+	struct kbtf *e = to_kbtf(btf__new_empty());
 
 	(void)state;
 	assert_null(kbtf_scan_result_name(e, 1));
 	assert_null(kbtf_scan_result_name(NULL, 1));
-	btf__free(e);
+	kbtf_free(e);
 }
 
 static void test_prototypes(void **state)
 {
-	struct btf *a = make_btf(0);
+	struct kbtf *a = make_btf(0);
 	const char *const good[] = { "mm", "addr" };
 	const char *const bad[] = { "mm", "start" };
 	const char *const many[] = { "mm", "addr", "file" };
@@ -88,7 +103,7 @@ static void test_prototypes(void **state)
 	assert_non_null(strstr(why, "takes 2 arguments"));
 	assert_false(kbtf_func_matches(a, "retract_page_tables", NULL, 0, why, sizeof(why)));
 	assert_non_null(strstr(why, "not in the kernel's BTF"));
-	btf__free(a);
+	kbtf_free(a);
 }
 
 int main(void)

@@ -1,0 +1,39 @@
+/* The kernel's BTF, read in place.
+ *
+ * libbpf's btf__load_vmlinux_btf() reads /sys/kernel/btf/vmlinux 4 KiB per
+ * read() and copies it twice: on our machines that is 45 ms and 2,700 page
+ * faults, most of thptrace's start-up, for the few dozen types it needs.
+ * This reader maps the file (kernels since 6.16 allow it; older ones are
+ * read once into one buffer), indexes type offsets and names, and answers
+ * lookups without copying.  Type ids are the kernel's own, so a FUNC id found
+ * here can be given to the kernel as an attach target. */
+#ifndef THP_KBTF_H
+#define THP_KBTF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/btf.h>
+
+struct kbtf;
+
+/* /sys/kernel/btf/vmlinux, or $THPTRACE_BTF (raw BTF or an ELF file with a
+ * .BTF section).  NULL with errno set. */
+struct kbtf *kbtf_load(void);
+
+/* Raw BTF bytes (copied).  NULL with errno set (EINVAL if malformed). */
+struct kbtf *kbtf_from_mem(const void *data, size_t size);
+void kbtf_free(struct kbtf *kb);
+
+/* Number of type ids, including 0 (void). */
+uint32_t kbtf_count(const struct kbtf *kb);
+/* NULL for id 0 or out of range. */
+const struct btf_type *kbtf_type(const struct kbtf *kb, uint32_t id);
+/* "" for offset 0, NULL when out of range. */
+const char *kbtf_str(const struct kbtf *kb, uint32_t off);
+/* First type named name of kind kind (BTF_KIND_*), or -ENOENT. */
+int kbtf_find(const struct kbtf *kb, const char *name, int kind);
+/* Follow typedefs and modifiers (const, volatile, restrict, type tags);
+ * the resulting id goes to *out_id when out_id is non-NULL. */
+const struct btf_type *kbtf_resolve(const struct kbtf *kb, uint32_t id, uint32_t *out_id);
+
+#endif
