@@ -5,13 +5,13 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <bpf/btf.h>
 #include "btf_names.h"
 
-/* enum scan_result as one kernel numbers it, and another renumbered. */
 /* Our reader over what libbpf's writer produced: same bytes as a kernel's. */
 static struct kbtf *to_kbtf(struct btf *btf)
 {
@@ -27,6 +27,7 @@ static struct kbtf *to_kbtf(struct btf *btf)
 	return kb;
 }
 
+/* enum scan_result as one kernel numbers it, and another renumbered. */
 static struct kbtf *make_btf(int shift)
 {
 	struct btf *btf = btf__new_empty();
@@ -106,6 +107,67 @@ static void test_prototypes(void **state)
 	kbtf_free(a);
 }
 
+/* typedef void (*btf_trace_NAME)(void *, ARGS...) with ARGS picked from
+ * what raw tracepoints take: 'm' mm_struct *, 'f' file *, 'l' unsigned long,
+ * 'b' bool, 'i' int, 'v' void *. */
+static void add_trace_typedef(struct btf *btf, const char *name, const char *args)
+{
+	int ulong = btf__add_int(btf, "long unsigned int", 8, 0);
+	int boolean = btf__add_int(btf, "_Bool", 1, BTF_INT_BOOL);
+	int integer = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	int mm = btf__add_struct(btf, "mm_struct", 8);
+	int file = btf__add_struct(btf, "file", 8);
+	int pmm = btf__add_ptr(btf, mm), pfile = btf__add_ptr(btf, file), pvoid = btf__add_ptr(btf, 0);
+	int proto = btf__add_func_proto(btf, 0), ptr;
+	char full[64];
+
+	assert_true(proto > 0);
+	assert_int_equal(btf__add_func_param(btf, "", pvoid), 0);
+	for (const char *a = args; *a; a++) {
+		int t = *a == 'm' ? pmm : *a == 'f' ? pfile : *a == 'l' ? ulong : *a == 'b' ? boolean
+			: *a == 'i' ? integer : pvoid;
+
+		assert_int_equal(btf__add_func_param(btf, "", t), 0);
+	}
+	ptr = btf__add_ptr(btf, proto);
+	snprintf(full, sizeof(full), "btf_trace_%s", name);
+	assert_true(btf__add_typedef(btf, full, ptr) > 0);
+}
+
+/* The raw collapse_file program reads addr from argument 3 or 4: the shape
+ * check must tell the two kernel orders apart and refuse anything else. */
+static void test_raw_tracepoint_shapes(void **state)
+{
+	const char *cf = "p:mm_struct ? l l b p:file i i|p:mm_struct ? l b l p:file i i";
+	struct btf *w = btf__new_empty();
+	struct kbtf *k;
+	char why[160];
+
+	(void)state;
+	add_trace_typedef(w, "new_order", "mvllbfii");
+	add_trace_typedef(w, "old_order", "mvlblfii");
+	add_trace_typedef(w, "neither", "mvlbbfii");
+	add_trace_typedef(w, "short", "mvl");
+	add_trace_typedef(w, "exit2", "vb");
+	k = to_kbtf(w);
+	assert_int_equal(kbtf_tp_shape(k, "new_order", cf, why, sizeof(why)), 0);
+	assert_int_equal(kbtf_tp_shape(k, "old_order", cf, why, sizeof(why)), 1);
+	assert_true(kbtf_tp_shape(k, "neither", cf, why, sizeof(why)) < 0);
+	assert_non_null(strstr(why, "neither: argument 5 is _Bool, expected l"));
+	assert_true(kbtf_tp_shape(k, "short", cf, why, sizeof(why)) < 0);
+	assert_non_null(strstr(why, "3 arguments, expected more"));
+	assert_true(kbtf_tp_shape(k, "absent", "p", why, sizeof(why)) < 0);
+	assert_non_null(strstr(why, "no btf_trace_absent"));
+	/* "..." allows more arguments; without it they are a mismatch. */
+	assert_int_equal(kbtf_tp_shape(k, "exit2", "p ...", why, sizeof(why)), 0);
+	assert_true(kbtf_tp_shape(k, "exit2", "p", why, sizeof(why)) < 0);
+	assert_non_null(strstr(why, "2 arguments, expected 1"));
+	/* A pointer to the wrong struct is not the right pointer. */
+	assert_true(kbtf_tp_shape(k, "short", "p:file ? l", why, sizeof(why)) < 0);
+	assert_non_null(strstr(why, "argument 1 is mm_struct *, expected p:file"));
+	kbtf_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +175,7 @@ int main(void)
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_no_enum),
 		cmocka_unit_test(test_prototypes),
+		cmocka_unit_test(test_raw_tracepoint_shapes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
