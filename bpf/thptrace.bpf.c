@@ -24,7 +24,7 @@ const volatile __u32 self_tgid = 0;		/* never trace ourselves */
 const volatile __u64 wake_bytes = 256 * 1024;	/* wake user space past this backlog */
 const volatile bool want_fault_addr = false;	/* map_pages tracepoint needs the fault address */
 /* Which raw argument of mm_khugepaged_collapse_file is addr: 3, or 4 where
- * the kernel declares is_shmem first (user space reads it from BTF). */
+ * the kernel declares is_shmem first (6.2-6.8; user space reads it from BTF). */
 const volatile __u32 raw_cf_addr_arg = 3;
 
 /* Updated by user space at run time through the mmap'ed .bss: the ranges

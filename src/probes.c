@@ -53,7 +53,7 @@ static const struct probe_def defs[] = {
 	  { "collapse_file_kprobe", "collapse_file_kretprobe" },
 	  { "collapse_file_tp" }, { "huge_memory/mm_khugepaged_collapse_file" }, NULL,
 	  { "collapse_file_raw" }, { "mm_khugepaged_collapse_file" },
-	  /* addr is argument 3, or 4 where is_shmem came first (6.2-6.5) */
+	  /* addr is argument 3, or 4 where is_shmem comes first (6.2-6.8) */
 	  { "p:mm_struct ? l l b p:file i i|p:mm_struct ? l b l p:file i i" } },
 	{ "retract_page_tables", "retract_page_tables", { "mapping", "pgoff" }, 2,
 	  { "retract_page_tables_fentry" }, { "retract_page_tables_kprobe" },

@@ -97,7 +97,7 @@ if [ -x /usr/local/bin/thptrace ]; then
 	run_limited "$RUN_TIMEOUT" thptrace --list-probes >probes.txt 2>&1
 	status list-probes $?
 	send probes.txt
-	for b in fentry kprobe auto; do
+	for b in fentry kprobe auto tracepoint; do
 		[ -x /usr/local/bin/thp_demo ] && fresh_demo
 		RUN_NAME=$b run_limited "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "out-$b.jsonl" -- /thp/thp_demo >"log-$b.txt" 2>&1
 		rc=$?
