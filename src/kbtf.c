@@ -28,8 +28,51 @@ struct kbtf {
 	unsigned nmemo;
 };
 
+/* Kinds looked up by name through the hash; the rest by scanning. */
+static bool indexed_kind(int k)
+{
+	return k == BTF_KIND_STRUCT || k == BTF_KIND_UNION || k == BTF_KIND_ENUM ||
+	       k == BTF_KIND_TYPEDEF || k == BTF_KIND_FWD ||
+	       k == BTF_KIND_INT || k == 19 /* ENUM64 */;
+}
+
 /* Functions are half of all types and are looked up a handful of times:
  * hashing their names would cost more than scanning for them. */
+static void memo_put(struct kbtf *kb, const char *name, int kind, int id)
+{
+	unsigned i;
+
+	if (strlen(name) >= sizeof(kb->memo[0].name))
+		return;
+	i = kb->nmemo++ % 16;
+	strcpy(kb->memo[i].name, name);
+	kb->memo[i].kind = kind;
+	kb->memo[i].id = id;
+}
+
+void kbtf_prefetch(struct kbtf *kb, int kind, const char *const *names, size_t n)
+{
+	int ids[16];
+
+	if (!kb || n > 16 || indexed_kind(kind))
+		return;
+	for (size_t j = 0; j < n; j++)
+		ids[j] = -ENOENT;
+	for (uint32_t id = 1; id < kb->n; id++) {
+		const struct btf_type *t = (const void *)(kb->types + kb->off[id]);
+		const char *s;
+
+		if (btf_kind(t) != kind)
+			continue;
+		s = kb->strs + t->name_off;
+		for (size_t j = 0; j < n; j++)
+			if (ids[j] < 0 && s[0] == names[j][0] && strcmp(s, names[j]) == 0)
+				ids[j] = (int)id;
+	}
+	for (size_t j = 0; j < n; j++)
+		memo_put(kb, names[j], kind, ids[j]);
+}
+
 static int find_linear(struct kbtf *kb, const char *name, int kind)
 {
 	int found = -ENOENT;
@@ -46,13 +89,7 @@ static int find_linear(struct kbtf *kb, const char *name, int kind)
 			break;
 		}
 	}
-	if (strlen(name) < sizeof(kb->memo[0].name)) {
-		unsigned i = kb->nmemo++ % 16;
-
-		strcpy(kb->memo[i].name, name);
-		kb->memo[i].kind = kind;
-		kb->memo[i].id = found;
-	}
+	memo_put(kb, name, kind, found);
 	return found;
 }
 
@@ -99,17 +136,11 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-static bool indexed_kind(int k)
-{
-	return k == BTF_KIND_STRUCT || k == BTF_KIND_UNION || k == BTF_KIND_ENUM ||
-	       k == BTF_KIND_TYPEDEF || k == BTF_KIND_FWD ||
-	       k == BTF_KIND_INT || k == 19 /* ENUM64 */;
-}
 
 static int build_index(struct kbtf *kb)
 {
 	const struct btf_header *h = (const void *)kb->data;
-	uint32_t pos = 0, n = 1, cap;
+	uint32_t pos = 0, n = 1, cap, named = 0;
 
 	if (kb->size < sizeof(*h) || h->magic != BTF_MAGIC || h->hdr_len < sizeof(*h) ||
 	    (uint64_t)h->hdr_len + h->type_off + h->type_len > kb->size ||
@@ -138,7 +169,14 @@ static int build_index(struct kbtf *kb)
 	if (pos != kb->types_len)
 		return -EINVAL;
 	kb->n = n;
-	for (kb->mask = 1023; kb->mask < n * 2; kb->mask = kb->mask * 2 + 1)
+	/* Sized for the names indexed, not all types: a table that fits in
+	 * the cache makes the inserts several times faster. */
+	for (uint32_t id = 1; id < n; id++) {
+		const struct btf_type *t = kbtf_type(kb, id);
+
+		named += t->name_off && indexed_kind(btf_kind(t));
+	}
+	for (kb->mask = 1023; kb->mask < named * 2; kb->mask = kb->mask * 2 + 1)
 		;
 	kb->slot = alloc_populated(arr_bytes(kb->mask + 1));
 	if (!kb->slot)

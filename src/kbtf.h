@@ -32,6 +32,10 @@ const struct btf_type *kbtf_type(const struct kbtf *kb, uint32_t id);
 const char *kbtf_str(const struct kbtf *kb, uint32_t off);
 /* First type named name of kind kind (BTF_KIND_*), or -ENOENT. */
 int kbtf_find(const struct kbtf *kb, const char *name, int kind);
+/* Functions are found by scanning (hashing their 50,000 names would cost
+ * more): look up several in one pass, so that kbtf_find() answers them
+ * from memory.  At most 16 names. */
+void kbtf_prefetch(struct kbtf *kb, int kind, const char *const *names, size_t n);
 /* Follow typedefs and modifiers (const, volatile, restrict, type tags);
  * the resulting id goes to *out_id when out_id is non-NULL. */
 const struct btf_type *kbtf_resolve(const struct kbtf *kb, uint32_t id, uint32_t *out_id);

@@ -481,7 +481,7 @@ static void choose_one(struct probe_status *s, enum backend b)
 			 s->why[MECH_FENTRY], d->tp_event[0]);
 }
 
-int probes_choose(struct probe_set *ps, enum backend b, const struct kbtf *btf,
+int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
 		  char *err, size_t errlen)
 {
 	bool want_fentry = b == BACKEND_FENTRY, want_kprobe = b == BACKEND_KPROBE;
@@ -491,6 +491,15 @@ int probes_choose(struct probe_set *ps, enum backend b, const struct kbtf *btf,
 	ps->backend = b;
 	if (tracefs_ensure(err, errlen) < 0)
 		return -1;
+	if (btf) {
+		const char *funcs[NDEFS];
+		size_t nf = 0;
+
+		for (size_t i = 0; i < NDEFS; i++)
+			if (defs[i].func)
+				funcs[nf++] = defs[i].func;
+		kbtf_prefetch(btf, BTF_KIND_FUNC, funcs, nf);
+	}
 	for (size_t i = 0; i < NDEFS; i++) {
 		struct probe_status *s = &ps->p[ps->n++];
 

@@ -45,7 +45,7 @@ const char *mech_name(enum mech m);
 /* Try every mechanism the backend allows for every probe and choose.
  * Returns 0, or -1 with a one-line reason in err when the forced backend
  * cannot load anywhere. */
-int probes_choose(struct probe_set *ps, enum backend b, const struct kbtf *btf,
+int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
 		  char *err, size_t errlen);
 
 /* What the chosen programs need set in .rodata before load. */

@@ -8,6 +8,7 @@
  * A spawned target stays ptraced with PTRACE_O_TRACEEXIT so that its last
  * page state can be read before its mm goes away. */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -856,12 +857,19 @@ static void fill_summary_end(struct tracer *tr, const char *why)
 	 * leader whose other threads still run may take a while: not forever). */
 	for (int i = 0; i < 200 && tr->tgt.spawned && !tr->tgt.exited && tr->target_gone &&
 			!tr->ptraced; i++) {
+		struct pollfd p = { .fd = tr->sigfd, .events = POLLIN };
+		struct signalfd_siginfo si;
 		int st;
 
-		if (waitpid(tr->tgt.pid, &st, WNOHANG) == tr->tgt.pid)
+		if (waitpid(tr->tgt.pid, &st, WNOHANG) == tr->tgt.pid) {
 			child_ended(tr, st);
-		else
-			usleep(10000);
+			break;
+		}
+		/* Woken by its SIGCHLD, not a fixed sleep: it is usually a
+		 * fraction of a millisecond away. */
+		if (poll(&p, 1, 10) > 0)
+			while (read(tr->sigfd, &si, sizeof(si)) == sizeof(si))
+				;
 	}
 	snprintf(tr->sum.stop_reason, sizeof(tr->sum.stop_reason), "%s", why);
 	tr->sum.exit_status = tr->tgt.spawned && tr->tgt.exited ? tr->tgt.exit_status : -1;
