@@ -97,7 +97,10 @@ fail:
 struct thptrace_bpf *loader_open_load(const struct kbtf *kb, const struct probe_set *ps,
 				      const struct load_params *p, char *err, size_t errlen)
 {
-	int fd = kb && !getenv("THPTRACE_FULL_BTF") ? memfd_create("thptrace-core-btf", MFD_CLOEXEC) : -1;
+	/* $THPTRACE_BTF stands in for the kernel's BTF in prototype checks
+	 * only: relocations always follow the running kernel. */
+	bool trim = kb && !getenv("THPTRACE_FULL_BTF") && !getenv("THPTRACE_BTF");
+	int fd = trim ? memfd_create("thptrace-core-btf", MFD_CLOEXEC) : -1;
 	struct thptrace_bpf *skel = NULL;
 	char why[256];
 
