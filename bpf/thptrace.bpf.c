@@ -754,23 +754,20 @@ int page_fault_user_raw(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-static __always_inline void madvise_done(long ret)
+static __always_inline void madvise_record(__u64 start, __u64 len, __u64 advice, long ret)
 {
-	struct stash_val v;
 	struct thp_rec *r;
 
-	if (!stash_take(REC_MADVISE, &v))
-		return;
-	if (!in_ranges(v.a[0], v.a[0] + v.a[1]))
+	if (!in_ranges(start, start + len))
 		return;
 	r = rec_reserve(REC_MADVISE, VIA_TRACEPOINT);
 	if (!r)
 		return;
 	r->mm = (__u64)current_mm();
 	r->mm_tgid = r->tgid;
-	r->addr = v.a[0];
-	r->len = v.a[1];
-	r->arg = (__s32)v.a[2];
+	r->addr = start;
+	r->len = len;
+	r->arg = (__s32)advice;
 	r->ret = ret;
 	r->flags = REC_F_HAS_RET;
 	rec_submit(r);
@@ -789,7 +786,10 @@ int madvise_enter(struct trace_event_raw_sys_enter *ctx)
 SEC("?tracepoint/syscalls/sys_exit_madvise")
 int madvise_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	madvise_done(BPF_CORE_READ(ctx, ret));
+	struct stash_val v;
+
+	if (stash_take(REC_MADVISE, &v))
+		madvise_record(v.a[0], v.a[1], v.a[2], BPF_CORE_READ(ctx, ret));
 	return 0;
 }
 
@@ -808,28 +808,17 @@ static __always_inline bool native_syscall(void)
 	return true;
 }
 
-/* (regs, id) */
-SEC("?raw_tp/sys_enter")
-int madvise_enter_raw(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-
-	if (ctx->args[1] != NR_MADVISE || !native_syscall() || !current_is_target())
-		return 0;
-	stash_put(REC_MADVISE, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
-		  BPF_CORE_READ(regs, dx));
-	return 0;
-}
-
-/* (regs, ret) */
+/* (regs, ret).  One program at the exit is enough: the arguments are
+ * still in the saved user registers, which madvise does not change. */
 SEC("?raw_tp/sys_exit")
 int madvise_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
 
-	if (BPF_CORE_READ(regs, orig_ax) != NR_MADVISE || !native_syscall())
+	if (BPF_CORE_READ(regs, orig_ax) != NR_MADVISE || !native_syscall() || !current_is_target())
 		return 0;
-	madvise_done((long)ctx->args[1]);
+	madvise_record(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx),
+		       (long)ctx->args[1]);
 	return 0;
 }
 #endif

@@ -41,8 +41,7 @@ struct probe_def {
 
 /* x86_64's raw sys_enter/sys_exit programs know its syscall numbers. */
 #ifdef __x86_64__
-#define RAW_MADVISE { "madvise_enter_raw", "madvise_exit_raw" }, { "sys_enter", "sys_exit" }, \
-		    { "p:pt_regs l", "p:pt_regs l" }
+#define RAW_MADVISE { "madvise_exit_raw" }, { "sys_exit" }, { "p:pt_regs l" }
 #else
 #define RAW_MADVISE RAW_NONE
 #endif
