@@ -1,6 +1,7 @@
 /* The kernel's BTF, read in place; see kbtf.h for why not libbpf's reader. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,45 @@ struct kbtf *kbtf_load(void)
 	if (path)
 		return load_via_libbpf(path);
 	return load_file("/sys/kernel/btf/vmlinux");
+}
+
+static void *load_thread(void *arg)
+{
+	struct kbtf_job *j = arg;
+
+	j->kb = kbtf_load();
+	j->err = j->kb ? 0 : errno;
+	return NULL;
+}
+
+void kbtf_load_start(struct kbtf_job *j)
+{
+	sigset_t all, old;
+
+	memset(j, 0, sizeof(*j));
+	/* Signals stay with the main thread: the new one starts with all blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	j->running = pthread_create(&j->thread, NULL, load_thread, j) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!j->running)
+		load_thread(j);
+}
+
+struct kbtf *kbtf_load_wait(struct kbtf_job *j)
+{
+	struct kbtf *kb;
+
+	if (j->running) {
+		pthread_join(j->thread, NULL);
+		j->running = false;
+	}
+	kb = j->kb;
+	if (!kb)
+		errno = j->err ? j->err : ENOENT;
+	j->kb = NULL;
+	j->err = ENOENT;
+	return kb;
 }
 
 void kbtf_free(struct kbtf *kb)

@@ -10,6 +10,8 @@
 #ifndef THP_KBTF_H
 #define THP_KBTF_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/btf.h>
@@ -19,6 +21,19 @@ struct kbtf;
 /* /sys/kernel/btf/vmlinux, or $THPTRACE_BTF (raw BTF or an ELF file with a
  * .BTF section).  NULL with errno set. */
 struct kbtf *kbtf_load(void);
+
+/* kbtf_load() on a thread of its own: the 5-8 ms it takes overlap with the
+ * start-up work that does not need the BTF (output, THP settings, config). */
+struct kbtf_job {
+	pthread_t thread;
+	bool running;
+	struct kbtf *kb;
+	int err;
+};
+void kbtf_load_start(struct kbtf_job *j);
+/* The loaded BTF (the caller owns it), or NULL with errno set: the load's
+ * error, or ENOENT when no load was started. */
+struct kbtf *kbtf_load_wait(struct kbtf_job *j);
 
 /* Raw BTF bytes (copied).  NULL with errno set (EINVAL if malformed). */
 struct kbtf *kbtf_from_mem(const void *data, size_t size);

@@ -175,8 +175,16 @@ static void set_errno_why(char *why, size_t n, const char *what, int err, const 
 static int trial_tracing(int btf_id, enum bpf_attach_type at, char *why, size_t n)
 {
 	static char log[16384];
+	/* EPERM at load is about us (lockdown, an LSM, capabilities), not
+	 * about the function: once is enough to know, and each try costs a
+	 * verifier run. */
+	static char refused[160];
 	int fd, link;
 
+	if (refused[0]) {
+		snprintf(why, n, "%s", refused);
+		return -EPERM;
+	}
 	log[0] = 0;
 	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = at, .attach_btf_id = btf_id,
 		    .log_buf = log, .log_size = sizeof(log), .log_level = 1);
@@ -185,6 +193,8 @@ static int trial_tracing(int btf_id, enum bpf_attach_type at, char *why, size_t 
 		int e = errno;
 
 		set_errno_why(why, n, "refused at load", e, log);
+		if (e == EPERM)
+			snprintf(refused, sizeof(refused), "%s", why);
 		return -e;
 	}
 	link = bpf_raw_tracepoint_open(NULL, fd);

@@ -60,6 +60,7 @@ struct dirty {
 
 struct tracer {
 	const struct trace_opts *o;
+	struct kbtf_job btf_job;	/* loading from preflight until setup_bpf */
 	struct kbtf *btf;
 	struct probe_set ps;
 	struct thptrace_bpf *skel;
@@ -211,7 +212,7 @@ static int ensure_tracefs(void)
 	return EXIT_ENV;
 }
 
-int trace_preflight(struct kbtf **btf)
+int trace_preflight(struct kbtf_job *btf)
 {
 	int rc;
 
@@ -224,7 +225,13 @@ int trace_preflight(struct kbtf **btf)
 	}
 	if ((rc = ensure_tracefs()))
 		return rc;
-	*btf = kbtf_load();
+	kbtf_load_start(btf);
+	return 0;
+}
+
+static int preflight_btf(struct kbtf_job *job, struct kbtf **btf)
+{
+	*btf = kbtf_load_wait(job);
 	if (!*btf) {
 		fprintf(stderr, "thptrace: cannot read the kernel's BTF: %s\n", strerror(errno));
 		return EXIT_ENV;
@@ -831,7 +838,10 @@ static int setup_bpf(struct tracer *tr, unsigned long rb_bytes)
 	struct load_params lp = { .all = o->all, .self_tgid = (uint32_t)getpid(),
 				  .rb_bytes = rb_bytes };
 	char err[512];
+	int rc;
 
+	if ((rc = preflight_btf(&tr->btf_job, &tr->btf)))
+		return rc;
 	if (probes_choose(&tr->ps, o->backend, tr->btf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "thptrace: %s\n", err);
 		return EXIT_BPF;
@@ -991,6 +1001,7 @@ static void cleanup(struct tracer *tr)
 	if (tr->sigfd >= 0)
 		close(tr->sigfd);
 	kbtf_free(tr->btf);
+	kbtf_free(kbtf_load_wait(&tr->btf_job));	/* an early exit left it loading */
 }
 
 static int start_target(struct tracer *tr)
@@ -1161,7 +1172,7 @@ int trace_run(const struct trace_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = trace_preflight(&tr.btf)))
+	if ((rc = trace_preflight(&tr.btf_job)))
 		goto out;
 	tr.outf = open_output(o->out_path);
 	if (!tr.outf) {
@@ -1248,12 +1259,13 @@ out:
 int trace_list_probes(const struct trace_opts *o)
 {
 	struct probe_set ps;
+	struct kbtf_job job;
 	struct kbtf *btf = NULL;
 	char err[512];
 	int rc;
 
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
-	if ((rc = trace_preflight(&btf)))
+	if ((rc = trace_preflight(&job)) || (rc = preflight_btf(&job, &btf)))
 		return rc;
 	rc = probes_choose(&ps, o->backend, btf, err, sizeof(err));
 	if (rc < 0) {

@@ -29,7 +29,9 @@ int trace_run(const struct trace_opts *o);
 int trace_list_probes(const struct trace_opts *o);
 
 /* Shared preflight for trace, --list-probes and doctor: root/capabilities,
- * BTF.  Returns 0 or an EXIT_* code after printing one line. */
-int trace_preflight(struct kbtf **btf);
+ * BTF, which starts loading in the background.  Returns 0 or an EXIT_*
+ * code after printing one line. */
+struct kbtf_job;
+int trace_preflight(struct kbtf_job *btf);
 
 #endif
