@@ -48,15 +48,12 @@ static int fill_core_btf(int fd, const struct kbtf *kb, struct bpf_object *obj)
 }
 
 /* core_fd < 0: libbpf relocates against the kernel's whole BTF. */
-static struct thptrace_bpf *open_load(const struct kbtf *kb, int core_fd,
-				      const struct probe_set *ps, const struct load_params *p,
-				      char *err, size_t errlen)
+static struct thptrace_bpf *open_skel(int core_fd, const struct load_params *p, char *err,
+				      size_t errlen)
 {
 	char path[64];
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct thptrace_bpf *skel;
-	struct probe_consts pc;
-	int rc;
 
 	if (core_fd >= 0) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", core_fd);
@@ -69,16 +66,26 @@ static struct thptrace_bpf *open_load(const struct kbtf *kb, int core_fd,
 	}
 	skel->rodata->trace_all = p->all;
 	skel->rodata->self_tgid = p->self_tgid;
+	/* Only the size changes: the reader still wakes past wake_bytes or
+	 * every POLL_MS, so a small buffer overflows on a burst, as meant. */
+	if (p->rb_bytes)
+		bpf_map__set_max_entries(skel->maps.rb, (__u32)p->rb_bytes);
+	return skel;
+}
+
+/* Enable the chosen programs and load; the skeleton is destroyed on failure. */
+static int load_skel(struct thptrace_bpf *skel, int core_fd, const struct kbtf *kb,
+		     const struct probe_set *ps, char *err, size_t errlen)
+{
+	struct probe_consts pc;
+	int rc;
+
 	if (probes_apply(ps, skel->obj, &pc) < 0) {
 		snprintf(err, errlen, "BPF object lacks a program of the probe table");
 		goto fail;
 	}
 	skel->rodata->want_fault_addr = pc.want_fault_addr;
 	skel->rodata->raw_cf_addr_arg = pc.cf_addr_arg;
-	/* Only the size changes: the reader still wakes past wake_bytes or
-	 * every POLL_MS, so a small buffer overflows on a burst, as meant. */
-	if (p->rb_bytes)
-		bpf_map__set_max_entries(skel->maps.rb, (__u32)p->rb_bytes);
 	if (core_fd >= 0 && (rc = fill_core_btf(core_fd, kb, skel->obj)) < 0) {
 		snprintf(err, errlen, "cannot build the trimmed BTF: %s", strerror(-rc));
 		goto fail;
@@ -88,33 +95,75 @@ static struct thptrace_bpf *open_load(const struct kbtf *kb, int core_fd,
 		snprintf(err, errlen, "failed to load BPF programs: %s", strerror(-rc));
 		goto fail;
 	}
-	return skel;
+	return 0;
 fail:
 	thptrace_bpf__destroy(skel);
-	return NULL;
+	return -1;
 }
 
-struct thptrace_bpf *loader_open_load(const struct kbtf *kb, const struct probe_set *ps,
-				      const struct load_params *p, char *err, size_t errlen)
+int loader_open(struct loader *l, const struct load_params *p, char *err, size_t errlen)
 {
 	/* $THPTRACE_BTF stands in for the kernel's BTF in prototype checks
 	 * only: relocations always follow the running kernel. */
-	bool trim = kb && !getenv("THPTRACE_FULL_BTF") && !getenv("THPTRACE_BTF");
-	int fd = trim ? memfd_create("thptrace-core-btf", MFD_CLOEXEC) : -1;
-	struct thptrace_bpf *skel = NULL;
+	bool trim = !getenv("THPTRACE_FULL_BTF") && !getenv("THPTRACE_BTF");
+
+	l->params = *p;
+	l->core_fd = trim ? memfd_create("thptrace-core-btf", MFD_CLOEXEC) : -1;
+	l->skel = open_skel(l->core_fd, p, err, errlen);
+	if (!l->skel) {
+		loader_close(l);
+		return -1;
+	}
+	return 0;
+}
+
+int loader_load(struct loader *l, const struct kbtf *kb, const struct probe_set *ps, char *err,
+		size_t errlen)
+{
 	char why[256];
 
-	if (fd >= 0) {
-		skel = open_load(kb, fd, ps, p, why, sizeof(why));
-		close(fd);
-		if (skel)
-			return skel;
-	}
-	skel = open_load(NULL, -1, ps, p, err, errlen);
-	/* The whole BTF worked where the trimmed one did not: a bug of ours
-	 * worth a line, never a reason to fail. */
-	if (skel && fd >= 0)
+	if (l->core_fd >= 0 && kb) {
+		int rc = load_skel(l->skel, l->core_fd, kb, ps, why, sizeof(why));
+
+		close(l->core_fd);
+		l->core_fd = -1;
+		if (rc == 0)
+			return 0;
+		/* The whole BTF, opened afresh: the path is fixed at open. */
+		l->skel = open_skel(-1, &l->params, err, errlen);
+		if (!l->skel)
+			return -1;
+		if (load_skel(l->skel, -1, NULL, ps, err, errlen) < 0) {
+			l->skel = NULL;
+			return -1;
+		}
+		/* It worked where the trimmed BTF did not: a bug of ours worth
+		 * a line, never a reason to fail. */
 		fprintf(stderr, "thptrace: relocating against the trimmed BTF failed (%s); used the whole BTF\n",
 			why);
-	return skel;
+		return 0;
+	}
+	if (l->core_fd >= 0) {
+		/* No BTF of ours to trim from: libbpf reads the kernel's. */
+		thptrace_bpf__destroy(l->skel);
+		close(l->core_fd);
+		l->core_fd = -1;
+		l->skel = open_skel(-1, &l->params, err, errlen);
+		if (!l->skel)
+			return -1;
+	}
+	if (load_skel(l->skel, -1, NULL, ps, err, errlen) < 0) {
+		l->skel = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void loader_close(struct loader *l)
+{
+	if (l->core_fd >= 0)
+		close(l->core_fd);
+	l->core_fd = -1;
+	thptrace_bpf__destroy(l->skel);
+	l->skel = NULL;
 }

@@ -16,10 +16,25 @@ struct load_params {
 	unsigned long rb_bytes;		/* 0: the object's default */
 };
 
-/* Open the skeleton, enable the chosen programs, set the constants, and
- * load it, relocating against a trimmed copy of kb (see core_btf.h) when it
- * can.  Returns the loaded skeleton, or NULL with a one-line reason in err. */
-struct thptrace_bpf *loader_open_load(const struct kbtf *kb, const struct probe_set *ps,
-				      const struct load_params *p, char *err, size_t errlen);
+/* Two steps, so that the object is parsed while the kernel's BTF loads:
+ * loader_open() before the probes are chosen, loader_load() after. */
+struct loader {
+	struct thptrace_bpf *skel;	/* opened, then loaded */
+	int core_fd;			/* the memfd libbpf reads the trimmed BTF from */
+	struct load_params params;
+};
+
+/* Open the skeleton and set the constants known before the probes are
+ * chosen.  0, or -1 with a one-line reason in err. */
+int loader_open(struct loader *l, const struct load_params *p, char *err, size_t errlen);
+
+/* Enable the chosen programs and load them, relocating against a trimmed
+ * copy of kb (see core_btf.h) when it can, else against the whole kernel
+ * BTF.  0 with l->skel loaded, or -1 with l->skel NULL and err set. */
+int loader_load(struct loader *l, const struct kbtf *kb, const struct probe_set *ps, char *err,
+		size_t errlen);
+
+/* Close what loader_open() opened, loaded or not. */
+void loader_close(struct loader *l);
 
 #endif

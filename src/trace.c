@@ -63,7 +63,8 @@ struct tracer {
 	struct kbtf_job btf_job;	/* loading from preflight until setup_bpf */
 	struct kbtf *btf;
 	struct probe_set ps;
-	struct thptrace_bpf *skel;
+	struct loader ld;
+	struct thptrace_bpf *skel;	/* ld.skel, once loaded */
 	struct ring_buffer *rb;
 	struct decoder dec;
 	struct regions rs;
@@ -832,11 +833,24 @@ static FILE *open_output(const char *path)
 	return f;
 }
 
-static int setup_bpf(struct tracer *tr, unsigned long rb_bytes)
+/* Parse the BPF object while the BTF is still loading. */
+static int open_bpf(struct tracer *tr, unsigned long rb_bytes)
 {
 	const struct trace_opts *o = tr->o;
 	struct load_params lp = { .all = o->all, .self_tgid = (uint32_t)getpid(),
 				  .rb_bytes = rb_bytes };
+	char err[512];
+
+	if (loader_open(&tr->ld, &lp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "thptrace: %s\n", err);
+		return EXIT_BPF;
+	}
+	return 0;
+}
+
+static int setup_bpf(struct tracer *tr)
+{
+	const struct trace_opts *o = tr->o;
 	char err[512];
 	int rc;
 
@@ -848,15 +862,16 @@ static int setup_bpf(struct tracer *tr, unsigned long rb_bytes)
 	}
 	/* Keep the few names we need, and drop the BTF once loaded. */
 	kbtf_scan_result_table(tr->btf, scan_names, SCAN_NAMES_MAX);
-	tr->skel = loader_open_load(tr->btf, &tr->ps, &lp, err, sizeof(err));
+	rc = loader_load(&tr->ld, tr->btf, &tr->ps, err, sizeof(err));
 	kbtf_free(tr->btf);
 	tr->btf = NULL;
-	if (!tr->skel) {
+	if (rc < 0) {
 		fprintf(stderr, "thptrace: %s%s\n", err,
 			o->verbose || !strstr(err, "failed to load") ? "" :
 			" (run with -v for the verifier's log)");
 		return EXIT_BPF;
 	}
+	tr->skel = tr->ld.skel;
 	return 0;
 }
 
@@ -989,7 +1004,7 @@ static void cleanup(struct tracer *tr)
 	detach_target(tr);
 	probes_detach(&tr->ps);
 	ring_buffer__free(tr->rb);
-	thptrace_bpf__destroy(tr->skel);
+	loader_close(&tr->ld);
 	for (int i = 0; i < MAX_SAMPLERS; i++)
 		page_sampler_close(tr->smp[i].s);
 	regions_free(&tr->rs);
@@ -1145,7 +1160,7 @@ static int run_status(struct tracer *tr)
 
 int trace_run(const struct trace_opts *o)
 {
-	struct tracer tr = { .o = o, .sigfd = -1 };
+	struct tracer tr = { .o = o, .sigfd = -1, .ld = { .core_fd = -1 } };
 	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO };
 	unsigned long rb_bytes;
 	sigset_t chld;
@@ -1172,7 +1187,7 @@ int trace_run(const struct trace_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((rc = trace_preflight(&tr.btf_job)))
+	if ((rc = trace_preflight(&tr.btf_job)) || (rc = open_bpf(&tr, rb_bytes)))
 		goto out;
 	tr.outf = open_output(o->out_path);
 	if (!tr.outf) {
@@ -1200,7 +1215,7 @@ int trace_run(const struct trace_opts *o)
 	 * pause after the -p check that lets the process exit while attaching. */
 	if (o->pid && getenv("THPTRACE_TEST_ATTACH_DELAY_US"))
 		usleep((useconds_t)strtoul(getenv("THPTRACE_TEST_ATTACH_DELAY_US"), NULL, 10) % 10000000);
-	if ((rc = setup_bpf(&tr, rb_bytes)))
+	if ((rc = setup_bpf(&tr)))
 		goto out;
 	if (stop_signal) {
 		rc = 128 + stop_signal;
