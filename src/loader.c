@@ -70,6 +70,13 @@ static struct thptrace_bpf *open_skel(int core_fd, const struct load_params *p, 
 	 * every POLL_MS, so a small buffer overflows on a burst, as meant. */
 	if (p->rb_bytes)
 		bpf_map__set_max_entries(skel->maps.rb, (__u32)p->rb_bytes);
+	/* LRU maps are allocated whole at load (2 ms for these two here).
+	 * Sized for -a, every process; one target needs a few mms and its
+	 * threads' last faults (the LRU evicts the oldest beyond that). */
+	if (!p->all) {
+		bpf_map__set_max_entries(skel->maps.target_mms, 64);
+		bpf_map__set_max_entries(skel->maps.last_fault, 1024);
+	}
 	return skel;
 }
 
