@@ -1,4 +1,5 @@
 /* Reading THP facts from the machine; see sysinfo.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -147,24 +148,33 @@ int sysinfo_tmpfs_huge(pid_t pid, const char *path, char *mode, size_t n, char *
 }
 
 /* Is path open for writing by pid?  Only the target's own descriptors are
- * looked at: scanning every process would cost more than it tells. */
+ * looked at (all of them, listed, not guessed): scanning every process
+ * would cost more than it tells.  -1 when pid is gone. */
 static int open_for_write(pid_t pid, const char *path)
 {
-	char dir[64], link[300], target[4096], info[400], line[128];
+	char dir[64], link[340], target[4096], info[340], line[128];
+	struct dirent *de;
 	int found = 0;
+	DIR *d;
 
-	for (int fd = 0; fd < 1024; fd++) {
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	if (!d)
+		return -1;
+	while (!found && (de = readdir(d))) {
 		ssize_t len;
 		FILE *f;
 
-		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)pid, fd);
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
 		len = readlink(link, target, sizeof(target) - 1);
 		if (len < 0)
 			continue;
 		target[len] = 0;
 		if (strcmp(target, path) != 0)
 			continue;
-		snprintf(info, sizeof(info), "/proc/%d/fdinfo/%d", (int)pid, fd);
+		snprintf(info, sizeof(info), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
 		f = fopen(info, "re");
 		if (!f)
 			continue;
@@ -176,9 +186,7 @@ static int open_for_write(pid_t pid, const char *path)
 		}
 		fclose(f);
 	}
-	snprintf(dir, sizeof(dir), "/proc/%d", (int)pid);
-	if (access(dir, F_OK) < 0)
-		return -1;
+	closedir(d);
 	return found;
 }
 

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/../.." || exit 1
 THPTRACE=${THPTRACE:-$PWD/thptrace}
 DEMO=${DEMO:-$PWD/build/thp_demo}
 failures=0
+live_outs=
 
 need_root() {
 	if [ "$(id -u)" -ne 0 ]; then
@@ -24,7 +25,14 @@ check() {	# check "what" command...
 	fi
 }
 
+# Outputs are kept only when something failed, and then named.
 finish() {
+	if [ "$failures" -eq 0 ]; then
+		# shellcheck disable=SC2086
+		[ -z "$live_outs" ] || rm -rf $live_outs
+	elif [ -n "$live_outs" ]; then
+		echo "outputs kept in:$live_outs"
+	fi
 	[ "$failures" -eq 0 ]
 	exit $?
 }
@@ -38,4 +46,5 @@ live_env_setup() {
 	demo=$(thp_env_copy_demo "$DEMO" "$dir") || exit 1
 	out=$dir.out
 	mkdir -p "$out"
+	live_outs="$live_outs $out"
 }

@@ -36,4 +36,27 @@ scenario refaulted_as_pte advise refaulted_as_pte pte --nohuge-before-touch
 scenario not_scanned advise not_scanned pte --no-anon --timeout 3
 # tmpfs mounted huge=never: khugepaged will not collapse its files.
 scenario not_eligible never not_eligible pte --timeout 3
+
+# A file the process itself holds open for writing: its region's facts say
+# so (the descriptors are listed from /proc/PID/fd, whatever their number).
+live_env_setup advise
+cat > "$dir/writer.py" <<'PY'
+import mmap, os, sys, time
+path = sys.argv[1]
+with open(path, "wb") as f:
+    f.truncate(4 << 20)
+for _ in range(1100):             # push the writable descriptor past fd 1024
+    os.dup(0)
+f = open(path, "r+b")
+m = mmap.mmap(f.fileno(), 4 << 20, prot=mmap.PROT_READ)
+m.madvise(mmap.MADV_HUGEPAGE)
+sum(m[i] for i in range(0, 4 << 20, 4096))
+time.sleep(0.3)
+PY
+ulimit -n 4096
+"$THPTRACE" --json -o "$out/writer.jsonl" -- python3 "$dir/writer.py" "$dir/data" > "$out/writer.stdout" 2>&1
+check "open for writing: traced (exit $?)" python3 tests/live/check_jsonl.py "$out/writer.jsonl" parses
+check "open for writing: region_file says open_for_write 1" \
+	grep -q '"event":"region_file".*"file":"[^"]*/data".*"open_for_write":1' "$out/writer.jsonl"
+thp_env_restore
 finish
