@@ -600,9 +600,13 @@ static __always_inline struct thp_rec *map_pages_tp_rec(void)
 	__u64 addr = 0, *fa;
 	struct thp_rec *r;
 
+	/* With a range, only a target thread whose last fault was in it has
+	 * an entry: everything else is rejected by this one lookup. */
+	fa = bpf_map_lookup_elem(&last_fault, &pid);
+	if (!fa && range_filter)
+		return NULL;
 	if (!current_is_target())
 		return NULL;
-	fa = bpf_map_lookup_elem(&last_fault, &pid);
 	if (fa)
 		addr = *fa;
 	if (!in_ranges(addr, addr + 1))
@@ -712,23 +716,21 @@ struct page_fault_user_args {
 
 static __always_inline void fault_event(__u64 addr, __u64 error_code)
 {
-	bool in = in_ranges(addr, addr + 1);
+	__u32 pid = (__u32)bpf_get_current_pid_tgid();
 	struct thp_rec *r;
 
-	/* The range test is the cheap one: do it before any map lookup, unless
-	 * map_pages needs every fault address of the target (in range or not,
-	 * so that an out-of-range fault never lends it a stale address). */
-	if (!in && !want_fault_addr)
+	/* The range test is the cheap one: first.  Out of range, the thread's
+	 * last in-range address must not be lent to the map_pages that follows:
+	 * drop it (a lookup first, as most threads have none). */
+	if (!in_ranges(addr, addr + 1)) {
+		if (want_fault_addr && bpf_map_lookup_elem(&last_fault, &pid))
+			bpf_map_delete_elem(&last_fault, &pid);
 		return;
+	}
 	if (!current_is_target())
 		return;
-	if (want_fault_addr) {
-		__u32 pid = (__u32)bpf_get_current_pid_tgid();
-
+	if (want_fault_addr)
 		bpf_map_update_elem(&last_fault, &pid, &addr, BPF_ANY);
-	}
-	if (!in)
-		return;
 	r = rec_reserve_small(REC_FAULT, VIA_TRACEPOINT);
 	if (!r)
 		return;
