@@ -52,7 +52,8 @@ endif
 
 # Files that need the BPF skeleton; everything else in src/ is plain C that the
 # unit tests link against without BPF.
-SKEL_SRCS := src/main.c src/trace.c src/probes.c src/doctor.c src/loader.c
+SKEL_SRCS := src/main.c src/trace.c src/trace_states.c src/trace_child.c src/preflight.c \
+	src/probes.c src/doctor.c src/loader.c
 CORE_SRCS := $(filter-out $(SKEL_SRCS),$(wildcard src/*.c))
 SKEL_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(filter $(wildcard src/*.c),$(SKEL_SRCS)))
 CORE_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(CORE_SRCS))

@@ -8,19 +8,15 @@
  * A spawned target stays ptraced with PTRACE_O_TRACEEXIT so that its last
  * page state can be read before its mm goes away. */
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
-#include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mount.h>
-#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,68 +32,8 @@
 #include "sysinfo.h"
 #include "svg.h"
 #include "trace.h"
+#include "tracer.h"
 #include "thptrace.skel.h"
-#include "loader.h"
-
-#define POLL_MS 10
-#define MAX_SAMPLERS 16
-#define MAX_DIRTY 256
-#define BATCH_MAX 4096
-#define PENDING_MAX 64
-#define PENDING_STATES 256
-#define DEAD_MAX 64
-
-struct sampler_slot {
-	pid_t pid;
-	struct page_sampler *s;
-};
-
-struct dirty {
-	uint32_t mm_id;
-	uint32_t pid;
-	uint64_t start;
-};
-
-struct tracer {
-	const struct trace_opts *o;
-	struct kbtf_job btf_job;	/* loading from preflight until setup_bpf */
-	struct kbtf *btf;
-	struct probe_set ps;
-	struct loader ld;
-	struct thptrace_bpf *skel;	/* ld.skel, once loaded */
-	struct ring_buffer *rb;
-	struct decoder dec;
-	struct regions rs;
-	struct output out;
-	FILE *outf;
-	struct svg_trace *svg;
-	struct target tgt;
-	struct run_summary sum;
-	struct thp_context ctx;
-	struct sampler_slot smp[MAX_SAMPLERS];
-	struct map_list maps;		/* last /proc/PID/maps read, of maps_pid */
-	pid_t maps_pid;
-	bool maps_fresh;		/* read during the current drain */
-	struct dirty dirty[MAX_DIRTY];
-	size_t n_dirty;
-	struct thp_event *batch;	/* one drain's events, put in time order */
-	size_t n_batch;
-	/* State samples wait for the next drain: records still in the ring
-	 * buffer may be older than the sample, and must come out before it. */
-	struct thp_event pending[PENDING_STATES];
-	size_t n_pending;
-	uint64_t lost_seen;
-	uint32_t dead[DEAD_MAX];	/* recently exited target pids: sample them no more */
-	size_t n_dead;
-	uint64_t gone_mm[DECODE_MAX_MMS / 64 + 1];	/* mm ids whose process ended */
-	uint64_t start_ns;
-	bool target_gone;
-	bool ptraced;		/* spawned target still under PTRACE_O_TRACEEXIT */
-	bool cmd_running;	/* spawned target released past its exec */
-	uint64_t grace_end;	/* after a stop signal: wait for CMD until then */
-	bool svg_failed;
-	int sigfd;
-};
 
 /* How long CMD may take to end after thptrace passed it a stop signal. */
 #define GRACE_NS (5 * 1000000000ull)
@@ -122,7 +58,7 @@ static const char *signal_label(int sig)
 									: "signal";
 }
 
-static uint64_t now_ns(void)
+uint64_t tracer_now_ns(void)
 {
 	struct timespec ts;
 
@@ -144,102 +80,6 @@ static int libbpf_verbose(enum libbpf_print_level lvl, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* The effective capability set, from /proc/self/status (CapEff). */
-static bool cap_effective(uint64_t *caps)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	bool ok = false;
-
-	if (!f)
-		return false;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %" SCNx64, caps) == 1) {
-			ok = true;
-			break;
-		}
-	fclose(f);
-	return ok;
-}
-
-#define CAP_BIT(n) (1ull << (n))
-#define CAP_SYS_ADMIN_NR 21
-#define CAP_PERFMON_NR 38
-#define CAP_BPF_NR 39
-
-/* Loading tracing programs needs CAP_BPF and CAP_PERFMON; CAP_SYS_ADMIN
- * stands for both.  Name what is missing rather than "not root". */
-static int check_caps(void)
-{
-	uint64_t caps = 0;
-	bool admin, bpf, perfmon;
-
-	if (!cap_effective(&caps)) {
-		if (geteuid() == 0)
-			return 0;
-		fprintf(stderr, "thptrace: needs root (CAP_BPF and CAP_PERFMON): run it with sudo\n");
-		return EXIT_ENV;
-	}
-	admin = caps & CAP_BIT(CAP_SYS_ADMIN_NR);
-	bpf = admin || (caps & CAP_BIT(CAP_BPF_NR));
-	perfmon = admin || (caps & CAP_BIT(CAP_PERFMON_NR));
-	if (bpf && perfmon)
-		return 0;
-	fprintf(stderr, "thptrace: missing %s %s%s%s (or CAP_SYS_ADMIN) to load BPF tracing"
-		" programs: run it as root (sudo)\n", !bpf && !perfmon ? "capabilities" : "capability",
-		bpf ? "" : "CAP_BPF",
-		!bpf && !perfmon ? " and " : "", perfmon ? "" : "CAP_PERFMON");
-	return EXIT_ENV;
-}
-
-static bool tracefs_present(void)
-{
-	return access("/sys/kernel/tracing/events", F_OK) == 0 ||
-	       access("/sys/kernel/debug/tracing/events", F_OK) == 0;
-}
-
-/* Tracepoints are found through tracefs: mount it where it belongs if no
- * one has (as perf and bpftrace do), and say so. */
-static int ensure_tracefs(void)
-{
-	if (tracefs_present())
-		return 0;
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 && tracefs_present()) {
-		fprintf(stderr, "thptrace: tracefs was not mounted: mounted it at /sys/kernel/tracing\n");
-		return 0;
-	}
-	fprintf(stderr, "thptrace: tracefs is not mounted and mounting it failed (%s): run"
-		" 'mount -t tracefs nodev /sys/kernel/tracing'\n", strerror(errno));
-	return EXIT_ENV;
-}
-
-int trace_preflight(struct kbtf_job *btf)
-{
-	int rc;
-
-	if ((rc = check_caps()))
-		return rc;
-	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0 && !getenv("THPTRACE_BTF")) {
-		fprintf(stderr, "thptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s): it"
-			" needs CONFIG_DEBUG_INFO_BTF=y\n", strerror(errno));
-		return EXIT_ENV;
-	}
-	if ((rc = ensure_tracefs()))
-		return rc;
-	kbtf_load_start(btf);
-	return 0;
-}
-
-static int preflight_btf(struct kbtf_job *job, struct kbtf **btf)
-{
-	*btf = kbtf_load_wait(job);
-	if (!*btf) {
-		fprintf(stderr, "thptrace: cannot read the kernel's BTF: %s\n", strerror(errno));
-		return EXIT_ENV;
-	}
-	return 0;
-}
-
 #define SCAN_NAMES_MAX 64
 
 static char scan_names[SCAN_NAMES_MAX][48];
@@ -250,235 +90,7 @@ static const char *result_name(void *ctx, int v)
 	return v >= 0 && v < SCAN_NAMES_MAX && scan_names[v][0] ? scan_names[v] : NULL;
 }
 
-/* ---- page state ---- */
-
-static struct page_sampler *sampler_for(struct tracer *tr, pid_t pid)
-{
-	struct sampler_slot *free_slot = NULL;
-
-	for (int i = 0; i < MAX_SAMPLERS; i++) {
-		if (tr->smp[i].s && tr->smp[i].pid == pid)
-			return tr->smp[i].s;
-		if (!tr->smp[i].s && !free_slot)
-			free_slot = &tr->smp[i];
-	}
-	if (!free_slot) {
-		/* Many processes under -a: recycle the first slot. */
-		free_slot = &tr->smp[0];
-		page_sampler_close(free_slot->s);
-		free_slot->s = NULL;
-	}
-	free_slot->s = page_sampler_open(pid);
-	free_slot->pid = pid;
-	return free_slot->s;
-}
-
-static void sampler_drop(struct tracer *tr, pid_t pid)
-{
-	for (int i = 0; i < MAX_SAMPLERS; i++)
-		if (tr->smp[i].s && tr->smp[i].pid == pid) {
-			page_sampler_close(tr->smp[i].s);
-			tr->smp[i].s = NULL;
-		}
-}
-
 static void emit(struct tracer *tr, struct thp_event *ev);
-
-static void process_batch(struct tracer *tr);
-static bool pid_exited(const struct tracer *tr, uint32_t pid);
-static void proc_gone(struct tracer *tr, uint32_t pid);
-
-static bool mm_gone(const struct tracer *tr, uint32_t mm_id)
-{
-	return mm_id && mm_id <= DECODE_MAX_MMS && (tr->gone_mm[mm_id / 64] >> (mm_id % 64)) & 1;
-}
-
-static void set_mm_gone(struct tracer *tr, uint32_t mm_id)
-{
-	if (mm_id && mm_id <= DECODE_MAX_MMS)
-		tr->gone_mm[mm_id / 64] |= 1ull << (mm_id % 64);
-}
-
-/* The region's last known state, counting samples not yet processed. */
-static bool state_known(struct tracer *tr, uint32_t mm_id, uint64_t start,
-			const struct region_sample *rs)
-{
-	const struct region *r;
-
-	for (size_t i = tr->n_pending; i-- > 0;) {
-		const struct thp_event *p = &tr->pending[i];
-
-		if (p->mm_id == mm_id && p->region == start)
-			return p->state == rs->state && p->thp == rs->thp;
-	}
-	r = regions_find(&tr->rs, mm_id, start);
-	return r && r->state == rs->state && r->thp == rs->thp;
-}
-
-static struct thp_event *state_event(struct tracer *tr, uint32_t mm_id, uint32_t pid,
-				     uint64_t start)
-{
-	struct thp_event *ev;
-	uint64_t ts;
-
-	if (tr->n_pending == PENDING_STATES)
-		process_batch(tr);
-	ts = now_ns();
-	ev = &tr->pending[tr->n_pending++];
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = EV_STATE;
-	ev->via = VIA_ID_PAGEMAP;
-	ev->ts_ns = ts;
-	ev->t = decoder_t(&tr->dec, ts);
-	ev->pid = ev->tgid = ev->target_pid = pid;
-	ev->mm_id = mm_id;
-	ev->region = start;
-	ev->state = PS_UNKNOWN;
-	ev->present = -1;
-	ev->fields = EVF_STATE;
-	return ev;
-}
-
-/* The process can vanish between an event and its sample (/proc/PID gone,
- * pagemap of a dead mm): that is no error, only the end of what can be seen. */
-static int sample_read(struct tracer *tr, pid_t pid, uint64_t start, struct region_sample *rs)
-{
-	struct page_sampler *s = sampler_for(tr, pid);
-	int rc;
-
-	if (!s)
-		return -(errno ? errno : ESRCH);
-	rc = page_sampler_read(s, start, rs);
-	if (rc == -ESRCH && kill(pid, 0) == 0) {
-		/* Same process, new mm (exec): open pagemap again. */
-		sampler_drop(tr, pid);
-		s = sampler_for(tr, pid);
-		rc = s ? page_sampler_read(s, start, rs) : -ESRCH;
-	}
-	return rc;
-}
-
-static void sample_region(struct tracer *tr, uint32_t mm_id, uint32_t pid, uint64_t start)
-{
-	struct region_sample rs;
-	struct thp_event *ev;
-
-	if (!pid || mm_gone(tr, mm_id) || pid_exited(tr, pid))
-		return;
-	if (sample_read(tr, pid, start, &rs) < 0) {
-		proc_gone(tr, pid);
-		return;
-	}
-	if (state_known(tr, mm_id, start, &rs))
-		return;
-	ev = state_event(tr, mm_id, pid, start);
-	ev->state = rs.state;
-	ev->thp = rs.thp;
-	ev->present = (int32_t)rs.present;
-}
-
-static void mark_dirty(struct tracer *tr, const struct region *r)
-{
-	for (size_t i = 0; i < tr->n_dirty; i++)
-		if (tr->dirty[i].mm_id == r->mm_id && tr->dirty[i].start == r->start)
-			return;
-	if (tr->n_dirty < MAX_DIRTY)
-		tr->dirty[tr->n_dirty++] = (struct dirty){ r->mm_id, r->pid, r->start };
-	else
-		sample_region(tr, r->mm_id, r->pid, r->start);
-}
-
-/* THPTRACE_TEST_SAMPLE_DELAY_US: fault injection for the live tests, a
- * pause between a drain and its samples that lets a process vanish there. */
-static unsigned long sample_delay_us(void)
-{
-	static long v = -1;
-
-	if (v < 0) {
-		const char *e = getenv("THPTRACE_TEST_SAMPLE_DELAY_US");
-
-		v = e ? strtol(e, NULL, 10) : 0;
-		if (v < 0 || v > 10000000)
-			v = 0;
-	}
-	return (unsigned long)v;
-}
-
-static void sample_dirty(struct tracer *tr)
-{
-	size_t n = tr->n_dirty;
-
-	if (n && sample_delay_us())
-		usleep(sample_delay_us());
-	tr->n_dirty = 0;
-	for (size_t i = 0; i < n; i++)
-		sample_region(tr, tr->dirty[i].mm_id, tr->dirty[i].pid, tr->dirty[i].start);
-}
-
-static bool pid_exited(const struct tracer *tr, uint32_t pid)
-{
-	for (size_t i = 0; i < DEAD_MAX; i++)
-		if (tr->dead[i] == pid)
-			return true;
-	return false;
-}
-
-/* pid's pagemap could not be read (it exited before its exit event was
- * drained): each of its regions gets one state event "unknown" with
- * present -1, the mark that it could no longer be sampled, and is sampled
- * no more. */
-static void proc_gone(struct tracer *tr, uint32_t pid)
-{
-	bool first = !pid_exited(tr, pid);
-	size_t n = tr->rs.n;
-
-	if (first)
-		tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
-	sampler_drop(tr, pid);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t mm_id = tr->rs.v[i].mm_id;
-
-		if (tr->rs.v[i].pid != pid || (mm_id ? mm_gone(tr, mm_id) : !first))
-			continue;
-		set_mm_gone(tr, mm_id);
-		state_event(tr, mm_id, pid, tr->rs.v[i].start);
-	}
-}
-
-/* An exit event: the process's regions are final, sample them no more. */
-static void proc_exited(struct tracer *tr, uint32_t pid)
-{
-	if (!pid_exited(tr, pid))
-		tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
-	sampler_drop(tr, pid);
-	for (size_t i = 0; i < tr->rs.n; i++)
-		if (tr->rs.v[i].pid == pid)
-			set_mm_gone(tr, tr->rs.v[i].mm_id);
-}
-
-static void sample_all(struct tracer *tr)
-{
-	for (size_t i = 0; i < tr->rs.n; i++)
-		sample_region(tr, tr->rs.v[i].mm_id, tr->rs.v[i].pid, tr->rs.v[i].start);
-}
-
-/* Where no probe sees the PMD being cleared (collapse_file's tracepoint
- * fires only when the collapse returns, sometimes after the refault), the
- * only witness of "not present" is pagemap: look at regions that are not
- * huge yet on every loop turn.  Bounded, so -a cannot make it a hot path. */
-static void sample_pending(struct tracer *tr)
-{
-	size_t done = 0;
-
-	for (size_t i = 0; i < tr->rs.n && done < PENDING_MAX; i++) {
-		const struct region *r = &tr->rs.v[i];
-
-		if (r->state == PS_PMD || pid_exited(tr, r->pid))
-			continue;
-		sample_region(tr, r->mm_id, r->pid, r->start);
-		done++;
-	}
-}
 
 /* ---- events ---- */
 
@@ -499,7 +111,7 @@ static void emit(struct tracer *tr, struct thp_event *ev)
 	/* Sample once per drain, after the drain's events: a state read between
 	 * two of them would put a later time before an earlier event. */
 	if (r && ev->kind != EV_STATE && ev->kind != EV_EXIT)
-		mark_dirty(tr, r);
+		states_mark_dirty(tr, r);
 }
 
 static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, size_t n);
@@ -580,7 +192,7 @@ static void process(struct tracer *tr, struct thp_event *ev)
 		break;
 	case EV_EXEC:
 		/* A new mm: pagemap must be opened again. */
-		sampler_drop(tr, ev->tgid);
+		states_sampler_drop(tr, ev->tgid);
 		tr->maps_fresh = false;
 		if (tr->o->ranges.text || tr->o->ranges.file)
 			update_ranges(tr, ev->tgid, false, err, sizeof(err));
@@ -590,7 +202,7 @@ static void process(struct tracer *tr, struct thp_event *ev)
 	}
 	emit(tr, ev);
 	if (ev->kind == EV_EXIT) {
-		proc_exited(tr, ev->tgid);
+		states_proc_exited(tr, ev->tgid);
 		forget_target(tr, ev->tgid);
 		if (!tr->o->all && (pid_t)ev->tgid == tr->tgt.pid)
 			tr->target_gone = true;
@@ -606,7 +218,7 @@ static int by_time(const void *a, const void *b)
 
 /* Records from different CPUs can reach the ring buffer slightly out of
  * order: sort each drain before anything sees it. */
-static void process_batch(struct tracer *tr)
+void tracer_process_batch(struct tracer *tr)
 {
 	tr->maps_fresh = false;
 	memcpy(tr->batch + tr->n_batch, tr->pending, tr->n_pending * sizeof(tr->pending[0]));
@@ -623,7 +235,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct tracer *tr = ctx;
 
 	if (tr->n_batch == BATCH_MAX)
-		process_batch(tr);
+		tracer_process_batch(tr);
 	if (decode_rec(&tr->dec, data, size, &tr->batch[tr->n_batch]) == 0)
 		tr->n_batch++;
 	return tr->out.err ? -EPIPE : 0;
@@ -638,8 +250,8 @@ static void check_lost(struct tracer *tr)
 	if (lost == tr->lost_seen)
 		return;
 	if (tr->n_pending == PENDING_STATES)
-		process_batch(tr);
-	ts = now_ns();
+		tracer_process_batch(tr);
+	ts = tracer_now_ns();
 	ev = &tr->pending[tr->n_pending++];
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = EV_LOST;
@@ -650,12 +262,12 @@ static void check_lost(struct tracer *tr)
 	tr->sum.lost = lost;
 }
 
-static int drain(struct tracer *tr)
+int tracer_drain(struct tracer *tr)
 {
 	int rc = ring_buffer__consume(tr->rb);
 
-	process_batch(tr);
-	sample_dirty(tr);
+	tracer_process_batch(tr);
+	states_sample_dirty(tr);
 	check_lost(tr);
 	return rc;
 }
@@ -681,7 +293,7 @@ static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, 
 	err[0] = 0;
 }
 
-static int resolve_initial(struct tracer *tr, pid_t pid)
+int tracer_resolve_initial(struct tracer *tr, pid_t pid)
 {
 	struct resolved_ranges rr;
 	struct map_entry m;
@@ -702,115 +314,6 @@ static int resolve_initial(struct tracer *tr, pid_t pid)
 	}
 	update_ranges(tr, pid, false, err, sizeof(err));
 	return 0;
-}
-
-/* ---- the spawned child under ptrace ---- */
-
-static void child_ended(struct tracer *tr, int st)
-{
-	tr->tgt.exited = true;
-	tr->tgt.exit_status = target_shell_status(st);
-	tr->target_gone = true;
-	tr->ptraced = false;
-}
-
-static bool is_stop_signal(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
-/* One ptrace stop of the spawned command: resume it as if untraced. */
-static void child_stop(struct tracer *tr, int st)
-{
-	pid_t pid = tr->tgt.pid;
-	int sig = WSTOPSIG(st), event = st >> 16;
-	siginfo_t si;
-
-	if (event == PTRACE_EVENT_EXIT) {
-		/* Its mm is still there: record the final page states now. */
-		drain(tr);
-		sample_all(tr);
-		ptrace(PTRACE_DETACH, pid, NULL, NULL);
-		tr->ptraced = false;
-		return;
-	}
-	if (event) {		/* PTRACE_EVENT_EXEC: nothing to deliver */
-		ptrace(PTRACE_CONT, pid, NULL, NULL);
-		return;
-	}
-	if (is_stop_signal(sig) && ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0 &&
-	    errno == EINVAL) {
-		/* A group stop (Ctrl-Z, SIGSTOP): let it go, stopped, so that
-		 * SIGCONT resumes it as usual. */
-		ptrace(PTRACE_DETACH, pid, NULL, NULL);
-		tr->ptraced = false;
-		return;
-	}
-	ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
-}
-
-static void handle_child(struct tracer *tr)
-{
-	struct signalfd_siginfo si;
-	int st;
-
-	while (read(tr->sigfd, &si, sizeof(si)) == sizeof(si))
-		;
-	if (!tr->tgt.spawned || tr->tgt.exited)
-		return;
-	for (;;) {
-		pid_t r = waitpid(tr->tgt.pid, &st, WNOHANG | __WALL);
-
-		if (r <= 0)
-			return;
-		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			child_ended(tr, st);
-			return;
-		}
-		if (WIFSTOPPED(st) && tr->ptraced)
-			child_stop(tr, st);
-	}
-}
-
-/* Let the spawned command go wherever it is.  PTRACE_DETACH needs it in a
- * ptrace stop: stop its main thread with a SIGSTOP of our own, which the
- * detach then discards; other stops met on the way are passed on. */
-static void detach_target(struct tracer *tr)
-{
-	pid_t pid = tr->tgt.pid;
-	siginfo_t si;
-	int st;
-
-	if (!tr->ptraced)
-		return;
-	if (syscall(SYS_tgkill, pid, pid, SIGSTOP) < 0) {
-		tr->ptraced = false;
-		return;
-	}
-	while (tr->ptraced) {
-		pid_t r = waitpid(pid, &st, __WALL);
-
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			tr->ptraced = false;
-			break;
-		}
-		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			child_ended(tr, st);
-			break;
-		}
-		if (!WIFSTOPPED(st))
-			continue;
-		if (st >> 16 == 0 && WSTOPSIG(st) == SIGSTOP &&
-		    ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 && si.si_code == SI_TKILL &&
-		    si.si_pid == getpid()) {
-			ptrace(PTRACE_DETACH, pid, NULL, NULL);
-			tr->ptraced = false;
-			break;
-		}
-		child_stop(tr, st);
-	}
 }
 
 /* ---- setup and teardown ---- */
@@ -877,7 +380,7 @@ static int setup_bpf(struct tracer *tr)
 
 static void fill_summary_end(struct tracer *tr, const char *why)
 {
-	tr->sum.t = decoder_t(&tr->dec, now_ns());
+	tr->sum.t = decoder_t(&tr->dec, tracer_now_ns());
 	/* Its exit event came first: it is dying, reap it for the status (a
 	 * leader whose other threads still run may take a while: not forever). */
 	for (int i = 0; i < 200 && tr->tgt.spawned && !tr->tgt.exited && tr->target_gone &&
@@ -941,21 +444,21 @@ static int run_loop(struct tracer *tr)
 
 		if (n < 0 && errno != EINTR)
 			break;
-		handle_child(tr);
-		drain(tr);
-		sample_pending(tr);
+		child_handle(tr);
+		tracer_drain(tr);
+		states_sample_pending(tr);
 		if (tr->out.err) {
 			why = "output closed";
 			break;
 		}
-		now = now_ns();
+		now = tracer_now_ns();
 		if (stop_requested(tr, now, &why))
 			break;
 		if (deadline && now >= deadline && !tr->grace_end) {
 			why = "duration";
 			break;
 		}
-		/* A spawned child is reaped by handle_child() alone: a stray
+		/* A spawned child is reaped by child_handle() alone: a stray
 		 * waitpid() would swallow its ptrace stops. */
 		if (!o->all && (tr->target_gone || (!tr->tgt.spawned && target_poll_exit(&tr->tgt))))
 			break;
@@ -968,11 +471,11 @@ static int run_loop(struct tracer *tr)
 		}
 	}
 	close(ep);
-	drain(tr);
+	tracer_drain(tr);
 	/* Stopped early (signal, duration, output closed): the command runs on
 	 * untraced, never left stopped. */
-	detach_target(tr);
-	process_batch(tr);	/* the last samples */
+	child_detach(tr);
+	tracer_process_batch(tr);	/* the last samples */
 	fill_summary_end(tr, why);
 	return 0;
 }
@@ -1001,7 +504,7 @@ static void finish(struct tracer *tr)
 
 static void cleanup(struct tracer *tr)
 {
-	detach_target(tr);
+	child_detach(tr);
 	probes_detach(&tr->ps);
 	ring_buffer__free(tr->rb);
 	loader_close(&tr->ld);
@@ -1017,38 +520,6 @@ static void cleanup(struct tracer *tr)
 		close(tr->sigfd);
 	kbtf_free(tr->btf);
 	kbtf_free(kbtf_load_wait(&tr->btf_job));	/* an early exit left it loading */
-}
-
-static int start_target(struct tracer *tr)
-{
-	const struct trace_opts *o = tr->o;
-	char err[512];
-	int rc;
-
-	if (!o->cmd)
-		return o->all ? 0 : resolve_initial(tr, o->pid);
-	rc = target_release(&tr->tgt, err, sizeof(err));
-	if (rc) {
-		if (rc == EXIT_NOTFOUND || rc == EXIT_NOEXEC)
-			fprintf(stderr, "thptrace: cannot run '%s': %s\n", o->cmd[0], err);
-		else
-			fprintf(stderr, "thptrace: %s\n", err);
-		return rc;
-	}
-	/* Stopped right after exec: its mappings are final for the ranges. */
-	rc = o->all ? 0 : resolve_initial(tr, tr->tgt.pid);
-	if (rc)
-		return rc;
-	/* TRACEEXEC: a later exec stops as an event, so that every plain
-	 * SIGTRAP is the program's own and is delivered. */
-	if (ptrace(PTRACE_SETOPTIONS, tr->tgt.pid, NULL,
-		   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC)) == 0 &&
-	    ptrace(PTRACE_CONT, tr->tgt.pid, NULL, NULL) == 0)
-		tr->ptraced = true;
-	else
-		target_detach(&tr->tgt);
-	tr->cmd_running = true;
-	return 0;
 }
 
 /* THPTRACE_RINGBUF_BYTES: the ring buffer's size (default 4 MiB), a power
@@ -1247,11 +718,11 @@ int trace_run(const struct trace_opts *o)
 		rc = EXIT_BPF;
 		goto out;
 	}
-	tr.start_ns = now_ns();
+	tr.start_ns = tracer_now_ns();
 	decoder_init(&tr.dec, tr.start_ns, result_name, NULL);
 	output_context(&tr.out, &tr.ctx, tr.start_ns, false);
 	fflush(tr.out.f);	/* a reader waiting for the start sees it */
-	if ((rc = start_target(&tr)))
+	if ((rc = child_start(&tr)))
 		goto out;
 	if (o->pid && target_check_pid(o->pid, err, sizeof(err))) {
 		fprintf(stderr, "thptrace: -p %d exited while attaching\n", (int)o->pid);
