@@ -114,7 +114,7 @@ static void emit(struct tracer *tr, struct thp_event *ev)
 		states_mark_dirty(tr, r);
 }
 
-static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, size_t n);
+static void update_ranges(struct tracer *tr, pid_t pid, char *err, size_t n);
 
 /* The target's mapping that holds addr; false if none.  The last maps read
  * is kept: a process that exits before its events are drained (-p gives no
@@ -195,7 +195,7 @@ static void process(struct tracer *tr, struct thp_event *ev)
 		states_sampler_drop(tr, ev->tgid);
 		tr->maps_fresh = false;
 		if (tr->o->ranges.text || tr->o->ranges.file)
-			update_ranges(tr, ev->tgid, false, err, sizeof(err));
+			update_ranges(tr, ev->tgid, err, sizeof(err));
 		break;
 	default:
 		break;
@@ -274,23 +274,27 @@ int tracer_drain(struct tracer *tr)
 
 /* ---- ranges ---- */
 
-static void update_ranges(struct tracer *tr, pid_t pid, bool strict, char *err, size_t n)
+static void apply_ranges(struct tracer *tr, const struct resolved_ranges *rr)
 {
-	struct resolved_ranges rr;
 	int fd = bpf_map__fd(tr->skel->maps.target_files);
 	__u32 one = 1;
 
-	if (target_resolve(pid, &tr->o->ranges, strict, &rr, err, n) != 0)
-		return;
-	for (size_t i = 0; i < rr.n; i++) {
-		tr->skel->bss->ranges[i].start = rr.r[i].start;
-		tr->skel->bss->ranges[i].end = rr.r[i].end;
+	for (size_t i = 0; i < rr->n; i++) {
+		tr->skel->bss->ranges[i].start = rr->r[i].start;
+		tr->skel->bss->ranges[i].end = rr->r[i].end;
 	}
-	tr->skel->bss->nr_ranges = (__u32)rr.n;
-	tr->skel->bss->range_filter = rr.filter;
-	for (size_t i = 0; i < rr.n_files; i++)
-		bpf_map_update_elem(fd, &rr.files[i], &one, BPF_ANY);
-	err[0] = 0;
+	tr->skel->bss->nr_ranges = (__u32)rr->n;
+	tr->skel->bss->range_filter = rr->filter;
+	for (size_t i = 0; i < rr->n_files; i++)
+		bpf_map_update_elem(fd, &rr->files[i], &one, BPF_ANY);
+}
+
+static void update_ranges(struct tracer *tr, pid_t pid, char *err, size_t n)
+{
+	struct resolved_ranges rr;
+
+	if (target_resolve(pid, &tr->o->ranges, false, &rr, err, n) == 0)
+		apply_ranges(tr, &rr);
 }
 
 int tracer_resolve_initial(struct tracer *tr, pid_t pid)
@@ -312,7 +316,7 @@ int tracer_resolve_initial(struct tracer *tr, pid_t pid)
 			fprintf(stderr, "thptrace: %s\n", err);
 		return rc;
 	}
-	update_ranges(tr, pid, false, err, sizeof(err));
+	apply_ranges(tr, &rr);
 	return 0;
 }
 
@@ -466,7 +470,7 @@ static int run_loop(struct tracer *tr)
 			char err[256];
 
 			/* A file may be mapped after start: look again twice a second. */
-			update_ranges(tr, tr->tgt.pid, false, err, sizeof(err));
+			update_ranges(tr, tr->tgt.pid, err, sizeof(err));
 			next_refresh = now + 500000000ull;
 		}
 	}
