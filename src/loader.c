@@ -34,7 +34,10 @@ static int write_all(int fd, const char *p, size_t n)
  * into the memfd whose path libbpf was given at open and reads at load. */
 static int fill_core_btf(int fd, const struct kbtf *kb, struct bpf_object *obj)
 {
-	struct btf *b = core_btf_build(kb, bpf_object__btf(obj));
+	/* THPTRACE_TEST_EMPTY_CORE_BTF: fault injection for the live tests, a
+	 * trimmed BTF without the types, to walk the fallback. */
+	struct btf *b = getenv("THPTRACE_TEST_EMPTY_CORE_BTF") ? btf__new_empty()
+			: core_btf_build(kb, bpf_object__btf(obj));
 	const void *raw;
 	__u32 size;
 	int rc;
@@ -127,42 +130,37 @@ int loader_open(struct loader *l, const struct load_params *p, char *err, size_t
 int loader_load(struct loader *l, const struct kbtf *kb, const struct probe_set *ps, char *err,
 		size_t errlen)
 {
+	bool tried_trim = false;
 	char why[256];
 
 	if (l->core_fd >= 0 && kb) {
-		int rc = load_skel(l->skel, l->core_fd, kb, ps, why, sizeof(why));
-
-		close(l->core_fd);
-		l->core_fd = -1;
-		if (rc == 0)
+		if (load_skel(l->skel, l->core_fd, kb, ps, why, sizeof(why)) == 0) {
+			close(l->core_fd);
+			l->core_fd = -1;
 			return 0;
-		/* The whole BTF, opened afresh: the path is fixed at open. */
-		l->skel = open_skel(-1, &l->params, err, errlen);
-		if (!l->skel)
-			return -1;
-		if (load_skel(l->skel, -1, NULL, ps, err, errlen) < 0) {
-			l->skel = NULL;
-			return -1;
 		}
-		/* It worked where the trimmed BTF did not: a bug of ours worth
-		 * a line, never a reason to fail. */
-		fprintf(stderr, "thptrace: relocating against the trimmed BTF failed (%s); used the whole BTF\n",
-			why);
-		return 0;
+		l->skel = NULL;		/* load_skel() destroyed it */
+		tried_trim = true;
 	}
 	if (l->core_fd >= 0) {
-		/* No BTF of ours to trim from: libbpf reads the kernel's. */
-		thptrace_bpf__destroy(l->skel);
+		/* Opened for a trimmed BTF, and the path is fixed at open: open
+		 * afresh for libbpf to read the kernel's whole BTF. */
 		close(l->core_fd);
 		l->core_fd = -1;
-		l->skel = open_skel(-1, &l->params, err, errlen);
-		if (!l->skel)
-			return -1;
+		thptrace_bpf__destroy(l->skel);
+		l->skel = NULL;
 	}
+	if (!l->skel && !(l->skel = open_skel(-1, &l->params, err, errlen)))
+		return -1;
 	if (load_skel(l->skel, -1, NULL, ps, err, errlen) < 0) {
 		l->skel = NULL;
 		return -1;
 	}
+	/* It worked where the trimmed BTF did not: a bug of ours worth a line,
+	 * never a reason to fail. */
+	if (tried_trim)
+		fprintf(stderr, "thptrace: relocating against the trimmed BTF failed (%s); used the whole BTF\n",
+			why);
 	return 0;
 }
 

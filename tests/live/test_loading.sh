@@ -56,6 +56,10 @@ check "default: the exec was seen, with its file" grep -q '"event":"exec".*thp_d
 run_chain perf THPTRACE_PERF_TRACEPOINTS=1
 check "perf: the madvise was seen" grep -q '"event":"madvise"' "$out/perf.jsonl"
 run_chain fullbtf THPTRACE_FULL_BTF=1
+# A trimmed BTF that cannot serve: the whole one is used, and one line says so.
+run_chain badtrim THPTRACE_TEST_EMPTY_CORE_BTF=1
+check "badtrim: one line names the fallback" \
+	[ "$(grep -c '^thptrace: relocating against the trimmed BTF failed (.*); used the whole BTF$' "$out/badtrim.stderr")" -eq 1 ]
 
 "$THPTRACE" -o "$out/true.out" -- /bin/true 2>/dev/null
 check "thptrace -- /bin/true exits 0" [ $? -eq 0 ]
