@@ -37,8 +37,7 @@ static bool indexed_kind(int k)
 	       k == BTF_KIND_INT || k == 19 /* ENUM64 */;
 }
 
-/* Functions are half of all types and are looked up a handful of times:
- * hashing their names would cost more than scanning for them. */
+/* The memo keeps the last 16 answers of the scans below. */
 static void memo_put(struct kbtf *kb, const char *name, int kind, int id)
 {
 	unsigned i;
@@ -51,12 +50,11 @@ static void memo_put(struct kbtf *kb, const char *name, int kind, int id)
 	kb->memo[i].id = id;
 }
 
-void kbtf_prefetch(struct kbtf *kb, int kind, const char *const *names, size_t n)
+/* Functions are half of all types and are looked up a handful of times:
+ * hashing their names would cost more than scanning for them, once for
+ * all the names wanted. */
+static void scan_for(const struct kbtf *kb, int kind, const char *const *names, size_t n, int *ids)
 {
-	int ids[16];
-
-	if (!kb || n > 16 || indexed_kind(kind))
-		return;
 	for (size_t j = 0; j < n; j++)
 		ids[j] = -ENOENT;
 	for (uint32_t id = 1; id < kb->n; id++) {
@@ -70,28 +68,29 @@ void kbtf_prefetch(struct kbtf *kb, int kind, const char *const *names, size_t n
 			if (ids[j] < 0 && s[0] == names[j][0] && strcmp(s, names[j]) == 0)
 				ids[j] = (int)id;
 	}
+}
+
+void kbtf_prefetch(struct kbtf *kb, int kind, const char *const *names, size_t n)
+{
+	int ids[16];
+
+	if (!kb || n > 16 || indexed_kind(kind))
+		return;
+	scan_for(kb, kind, names, n, ids);
 	for (size_t j = 0; j < n; j++)
 		memo_put(kb, names[j], kind, ids[j]);
 }
 
 static int find_linear(struct kbtf *kb, const char *name, int kind)
 {
-	int found = -ENOENT;
+	int id;
 
 	for (unsigned i = 0; i < kb->nmemo && i < 16; i++)
 		if (kb->memo[i].kind == kind && strcmp(kb->memo[i].name, name) == 0)
 			return kb->memo[i].id;
-	for (uint32_t id = 1; id < kb->n; id++) {
-		const struct btf_type *t = (const void *)(kb->types + kb->off[id]);
-
-		if (btf_kind(t) == kind && kb->strs[t->name_off] == name[0] &&
-		    strcmp(kb->strs + t->name_off, name) == 0) {
-			found = (int)id;
-			break;
-		}
-	}
-	memo_put(kb, name, kind, found);
-	return found;
+	scan_for(kb, kind, &name, 1, &id);
+	memo_put(kb, name, kind, id);
+	return id;
 }
 
 /* Index arrays are touched once, all of them: populated in one call
@@ -136,7 +135,6 @@ static uint32_t name_hash(const char *s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
 	return h;
 }
-
 
 static int build_index(struct kbtf *kb)
 {
