@@ -87,19 +87,24 @@ static int ensure_tracefs(void)
 
 int trace_preflight(struct kbtf_job *btf)
 {
-	int rc;
+	int rc = 0;
 
+	/* First: it is the longest step, and needs no privilege to read. */
+	kbtf_load_start(btf);
 	if ((rc = check_caps()))
-		return rc;
+		goto fail;
 	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0 && !getenv("THPTRACE_BTF")) {
 		fprintf(stderr, "thptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s): it"
 			" needs CONFIG_DEBUG_INFO_BTF=y\n", strerror(errno));
-		return EXIT_ENV;
+		rc = EXIT_ENV;
+		goto fail;
 	}
 	if ((rc = ensure_tracefs()))
-		return rc;
-	kbtf_load_start(btf);
+		goto fail;
 	return 0;
+fail:
+	kbtf_free(kbtf_load_wait(btf));
+	return rc;
 }
 
 int preflight_btf(struct kbtf_job *job, struct kbtf **btf)
