@@ -221,7 +221,7 @@ void states_sample_all(struct tracer *tr)
  * fires only when the collapse returns, sometimes after the refault), the
  * only witness of "not present" is pagemap: look at regions that are not
  * huge yet on every loop turn.  Bounded, so -a cannot make it a hot path. */
-void states_sample_pending(struct tracer *tr)
+size_t states_sample_pending(struct tracer *tr)
 {
 	size_t done = 0;
 
@@ -233,4 +233,5 @@ void states_sample_pending(struct tracer *tr)
 		sample_region(tr, r->mm_id, r->pid, r->start);
 		done++;
 	}
+	return done;
 }

@@ -28,6 +28,7 @@ struct svg_trace;
 struct thptrace_bpf;
 
 #define POLL_MS 10
+#define IDLE_POLL_MS 50
 #define MAX_SAMPLERS 16
 #define MAX_DIRTY 256
 #define BATCH_MAX 4096
@@ -99,7 +100,7 @@ int tracer_resolve_initial(struct tracer *tr, pid_t pid);
 void states_mark_dirty(struct tracer *tr, const struct region *r);	/* after this drain */
 void states_sample_dirty(struct tracer *tr);
 void states_sample_all(struct tracer *tr);
-void states_sample_pending(struct tracer *tr);	/* regions not huge yet, bounded */
+size_t states_sample_pending(struct tracer *tr);	/* regions not huge yet, bounded: how many */
 bool states_pid_exited(const struct tracer *tr, uint32_t pid);
 void states_proc_gone(struct tracer *tr, uint32_t pid);	/* pagemap unreadable */
 void states_proc_exited(struct tracer *tr, uint32_t pid);	/* its exit event */
