@@ -3,8 +3,9 @@
  *   PID -> attach -> release -> loop { ring buffer -> decode -> regions ->
  *   output; pagemap samples } -> drain -> verdicts -> summary.
  *
- * The ring buffer wakes us only past a backlog; a 10 ms epoll timeout drains
- * it otherwise, which keeps the cost per event low and the delay bounded.
+ * The ring buffer wakes us only past a backlog; a 10 ms epoll timeout (50 ms
+ * while idle) drains it otherwise, which keeps the cost per event low and
+ * the delay bounded.
  * A spawned target stays ptraced with PTRACE_O_TRACEEXIT so that its last
  * page state can be read before its mm goes away. */
 #include <errno.h>
