@@ -671,6 +671,18 @@ int trace_run(const struct trace_opts *o)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* The command first, held before its exec: forking is cheapest while
+	 * thptrace is small (a fork after the load cost 1-8 ms on this VM),
+	 * and the child gets ready while the probes load.  Every failure from
+	 * here on kills it before it runs (see out:). */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	tr.sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (o->cmd && (rc = target_spawn(&tr.tgt, o->cmd, o->user, err, sizeof(err)))) {
+		fprintf(stderr, "thptrace: %s\n", err);
+		goto out;
+	}
 	if ((rc = trace_preflight(&tr.btf_job)) || (rc = open_bpf(&tr, rb_bytes)))
 		goto out;
 	tr.outf = open_output(o->out_path);
@@ -703,15 +715,6 @@ int trace_run(const struct trace_opts *o)
 		goto out;
 	if (stop_signal) {
 		rc = 128 + stop_signal;
-		goto out;
-	}
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	tr.sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-
-	if (o->cmd && (rc = target_spawn(&tr.tgt, o->cmd, o->user, err, sizeof(err)))) {
-		fprintf(stderr, "thptrace: %s\n", err);
 		goto out;
 	}
 	if (o->pid) {
