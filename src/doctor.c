@@ -25,6 +25,7 @@
 #include "probes.h"
 #include "sysinfo.h"
 #include "target.h"
+#include "textbuf.h"
 
 #define WIDTH 99		/* text lines stay shorter than 100 columns */
 #define LABEL_MAX 34		/* longer labels do not widen a section's column */
@@ -755,20 +756,6 @@ static void sec_probes(struct doc *d, struct facts *f)
 
 /* ---- verdict ---- */
 
-/* Append to a growing sentence. */
-static void cat(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void cat(char *buf, size_t n, const char *fmt, ...)
-{
-	size_t l = strlen(buf);
-	va_list ap;
-
-	if (l + 1 >= n)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + l, n - l, fmt, ap);
-	va_end(ap);
-}
-
 static void sec_verdict(struct doc *d, struct facts *f)
 {
 	char what[2048] = "", how[2048] = "", tracing[1024] = "", list[1024] = "", jlist[16384] = "[";
@@ -789,18 +776,18 @@ static void sec_verdict(struct doc *d, struct facts *f)
 		if (!force && !huge_mode_on(t->huge))
 			continue;
 		if (nhuge < 4 && strlen(list) + strlen(t->point) + 3 < sizeof(list))
-			cat(list, sizeof(list), "%s%s", nhuge ? ", " : "", t->point);
+			text_append(list, sizeof(list), "%s%s", nhuge ? ", " : "", t->point);
 		if (!strstr(modes, t->huge))
-			cat(modes, sizeof(modes), "%s%s", modes[0] ? "/" : "", t->huge);
+			text_append(modes, sizeof(modes), "%s%s", modes[0] ? "/" : "", t->huge);
 		/* only whole strings: jlist must stay valid JSON */
 		if (json_escape(esc, sizeof(esc), t->point, strlen(t->point)) < sizeof(esc) &&
 		    strlen(jlist) + strlen(esc) + 2 < sizeof(jlist))
-			cat(jlist, sizeof(jlist), "%s%s", jlist[1] ? "," : "", esc);
+			text_append(jlist, sizeof(jlist), "%s%s", jlist[1] ? "," : "", esc);
 		nhuge++;
 	}
-	cat(jlist, sizeof(jlist), "]");
+	text_append(jlist, sizeof(jlist), "]");
 	if (nhuge > 4)
-		cat(list, sizeof(list), " and %zu more", nhuge - 4);
+		text_append(list, sizeof(list), " and %zu more", nhuge - 4);
 	file_thp = nhuge || memfd || (thp && f->ro_thp == 1);
 
 	if (!thp) {
@@ -809,57 +796,57 @@ static void sec_verdict(struct doc *d, struct facts *f)
 		snprintf(how, sizeof(how), "To get it: a kernel built with CONFIG_TRANSPARENT_HUGEPAGE=y "
 			 "(and CONFIG_READ_ONLY_THP_FOR_FS=y for regular files).");
 	} else {
-		cat(what, sizeof(what), "file THP: %s", file_thp ? "yes" : "no");
+		text_append(what, sizeof(what), "file THP: %s", file_thp ? "yes" : "no");
 		if (nhuge)
-			cat(what, sizeof(what), ", on tmpfs mounts with huge=%s: %s", force ? "force" : modes,
+			text_append(what, sizeof(what), ", on tmpfs mounts with huge=%s: %s", force ? "force" : modes,
 			    list);
 		else
-			cat(what, sizeof(what), ", no tmpfs mount %s",
+			text_append(what, sizeof(what), ", no tmpfs mount %s",
 			    deny ? "can have it (shmem_enabled=deny)" : "has huge=advise/always/within_size");
-		cat(what, sizeof(what), "; memfd and SysV shm: %s (shmem_enabled=%s%s%s)",
+		text_append(what, sizeof(what), "; memfd and SysV shm: %s (shmem_enabled=%s%s%s)",
 		    memfd ? "yes" : "no", f->shmem_enabled, per_size ? ", PMD size " : "",
 		    per_size ? f->shmem_pmd : "");
 		if (f->ro_thp == 1)
-			cat(what, sizeof(what), "; regular files: yes, read-only ones "
+			text_append(what, sizeof(what), "; regular files: yes, read-only ones "
 			    "(CONFIG_READ_ONLY_THP_FOR_FS=y)");
 		else if (f->ro_thp == 0)
-			cat(what, sizeof(what), "; no regular-file THP collapse "
+			text_append(what, sizeof(what), "; no regular-file THP collapse "
 			    "(CONFIG_READ_ONLY_THP_FOR_FS not set)");
 		else
-			cat(what, sizeof(what), "; regular-file THP collapse: unknown (no config file "
+			text_append(what, sizeof(what), "; regular-file THP collapse: unknown (no config file "
 			    "to read CONFIG_READ_ONLY_THP_FOR_FS from)");
-		cat(what, sizeof(what), ".");
+		text_append(what, sizeof(what), ".");
 
-		cat(how, sizeof(how), "To get it: ");
+		text_append(how, sizeof(how), "To get it: ");
 		if (deny)
-			cat(how, sizeof(how), "echo" NB "advise" NB ">" NB "%s/shmem_enabled "
+			text_append(how, sizeof(how), "echo" NB "advise" NB ">" NB "%s/shmem_enabled "
 			    "(deny overrides every mount); ", THP_SYSFS);
 		if (nhuge)
-			cat(how, sizeof(how), "put the file on %s", nhuge == 1 ? list : "one of those mounts");
+			text_append(how, sizeof(how), "put the file on %s", nhuge == 1 ? list : "one of those mounts");
 		else
-			cat(how, sizeof(how), "mount" NB "-t" NB "tmpfs" NB "-o" NB
+			text_append(how, sizeof(how), "mount" NB "-t" NB "tmpfs" NB "-o" NB
 			    "huge=advise,size=256m" NB "thp" NB "/mnt/thp and put the file there");
-		cat(how, sizeof(how), ", map it at a 2" NB "MiB-aligned address and file offset; then "
+		text_append(how, sizeof(how), ", map it at a 2" NB "MiB-aligned address and file offset; then "
 		    "madvise(MADV_COLLAPSE) to collapse it at once, or madvise(MADV_HUGEPAGE) it and "
 		    "also an anonymous region, so that khugepaged scans the process (a file-only "
 		    "MADV_HUGEPAGE process may never be scanned)");
 		if (strcmp(f->enabled, "never") == 0)
-			cat(how, sizeof(how), " - which needs echo" NB "madvise" NB ">" NB "%s/enabled",
+			text_append(how, sizeof(how), " - which needs echo" NB "madvise" NB ">" NB "%s/enabled",
 			    THP_SYSFS);
 		if (f->scan_sleep_ms > 1000)
-			cat(how, sizeof(how), "; khugepaged wakes every %.3g s: lower "
+			text_append(how, sizeof(how), "; khugepaged wakes every %.3g s: lower "
 			    "khugepaged/scan_sleep_millisecs to see it sooner", f->scan_sleep_ms / 1000.0);
 		if (!memfd)
-			cat(how, sizeof(how), ". For memfd: echo" NB "advise" NB ">" NB "%s/shmem_enabled",
+			text_append(how, sizeof(how), ". For memfd: echo" NB "advise" NB ">" NB "%s/shmem_enabled",
 			    THP_SYSFS);
-		cat(how, sizeof(how), ".");
+		text_append(how, sizeof(how), ".");
 	}
 
 	if (f->probes_tried) {
 		const char *none[NFUNCS];
 		size_t nn = 0;
 
-		cat(tracing, sizeof(tracing), "Tracing here: ");
+		text_append(tracing, sizeof(tracing), "Tracing here: ");
 		for (size_t i = 0, k = 0; i < NFUNCS; i++) {
 			enum mech m = probes_mech_of(&f->ps, funcs[i]);
 
@@ -867,13 +854,13 @@ static void sec_verdict(struct doc *d, struct facts *f)
 				none[nn++] = funcs[i];
 				continue;
 			}
-			cat(tracing, sizeof(tracing), "%s%s by %s", k++ ? ", " : "", funcs[i], mech_name(m));
+			text_append(tracing, sizeof(tracing), "%s%s by %s", k++ ? ", " : "", funcs[i], mech_name(m));
 		}
 		for (size_t i = 0; i < nn; i++)
-			cat(tracing, sizeof(tracing), "%s%s", i ? ", " : nn < NFUNCS ? "; " : "", none[i]);
+			text_append(tracing, sizeof(tracing), "%s%s", i ? ", " : nn < NFUNCS ? "; " : "", none[i]);
 		if (nn)
-			cat(tracing, sizeof(tracing), ": no mechanism, pagemap sampling stands in");
-		cat(tracing, sizeof(tracing), ".");
+			text_append(tracing, sizeof(tracing), ": no mechanism, pagemap sampling stands in");
+		text_append(tracing, sizeof(tracing), ".");
 	} else {
 		snprintf(tracing, sizeof(tracing), "Tracing here: not tried (%s).", f->probes_why);
 	}
@@ -899,9 +886,9 @@ static void sec_verdict(struct doc *d, struct facts *f)
 		char mechs[512] = "{";
 
 		for (size_t i = 0; i < NFUNCS; i++)
-			cat(mechs, sizeof(mechs), "%s\"%s\":\"%s\"", i ? "," : "", funcs[i],
+			text_append(mechs, sizeof(mechs), "%s\"%s\":\"%s\"", i ? "," : "", funcs[i],
 			    mech_name(probes_mech_of(&f->ps, funcs[i])));
-		cat(mechs, sizeof(mechs), "}");
+		text_append(mechs, sizeof(mechs), "}");
 		jsonw_raw(w, "mechanisms", mechs);
 	}
 	for (char *p = how; (p = strchr(p, NB[0]));)

@@ -1,10 +1,10 @@
 /* One reason per region, in words for someone who never read mm/khugepaged.c.
  * regions.c has already run the state machine; this file only reads it. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include "regions.h"
+#include "textbuf.h"
 
 static const char *const reason_names[VR_MAX] = {
 	[VR_UNKNOWN] = "unknown",
@@ -111,19 +111,6 @@ int scan_result_outcome(const char *name)
 	return strcmp(results[i].name, "SCAN_PMD_MAPPED") == 0 ? 0 : -1;
 }
 
-__attribute__((format(printf, 3, 4)))
-static void app(char *buf, size_t len, const char *fmt, ...)
-{
-	size_t used = strlen(buf);
-	va_list ap;
-
-	if (used + 1 >= len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf + used, len - used, fmt, ap);
-	va_end(ap);
-}
-
 /* "1.2 ms", "807 ms" below a second, "2.345 s" above. */
 static const char *dur(char *buf, size_t len, double s)
 {
@@ -188,7 +175,7 @@ static bool not_eligible(const struct region *r, const struct thp_context *ctx, 
 	const char *sep = "";
 
 	out[0] = 0;
-#define WHY(...) do { app(out, len, "%s", sep); app(out, len, __VA_ARGS__); sep = "; "; } while (0)
+#define WHY(...) do { text_append(out, len, "%s", sep); text_append(out, len, __VA_ARGS__); sep = "; "; } while (0)
 	if (r->nohuge)
 		WHY("it was madvised MADV_NOHUGEPAGE at %.3f s, which forbids huge pages there", r->t_nohuge);
 	if (fi && f->fully_mapped == 0)
@@ -230,24 +217,24 @@ static void why_not_scanned(struct region *r, const struct thp_context *ctx)
 	long full = ctx->full_scans_start >= 0 && ctx->full_scans_end >= ctx->full_scans_start
 		? ctx->full_scans_end - ctx->full_scans_start : -1;
 
-	app(w, n, "khugepaged never scanned this process while it ran. ");
+	text_append(w, n, "khugepaged never scanned this process while it ran. ");
 	if (ctx->scan_sleep_ms >= 0 || ctx->pages_to_scan >= 0 || full >= 0)
-		app(w, n, "Evidence: ");
+		text_append(w, n, "Evidence: ");
 	if (ctx->scan_sleep_ms >= 0)
-		app(w, n, "%sscan period %ld ms", sep, ctx->scan_sleep_ms), sep = ", ";
+		text_append(w, n, "%sscan period %ld ms", sep, ctx->scan_sleep_ms), sep = ", ";
 	if (ctx->pages_to_scan >= 0)
-		app(w, n, "%s%ld pages per pass", sep, ctx->pages_to_scan), sep = ", ";
+		text_append(w, n, "%s%ld pages per pass", sep, ctx->pages_to_scan), sep = ", ";
 	if (full >= 0)
-		app(w, n, "%s%ld full scan%s passed while the process ran, none reached this process", sep, full,
+		text_append(w, n, "%s%ld full scan%s passed while the process ran, none reached this process", sep, full,
 		    full == 1 ? "" : "s"), sep = ", ";
 	if (*sep)
-		app(w, n, ". ");
+		text_append(w, n, ". ");
 	if (ctx->duration_s >= 0 && ctx->scan_sleep_ms > 0 && ctx->duration_s * 1000.0 < ctx->scan_sleep_ms && full <= 0)
-		app(w, n, "Likely cause: the process ran %.1f s, less than one scan period; lower khugepaged/scan_sleep_millisecs or use MADV_COLLAPSE.", ctx->duration_s);
+		text_append(w, n, "Likely cause: the process ran %.1f s, less than one scan period; lower khugepaged/scan_sleep_millisecs or use MADV_COLLAPSE.", ctx->duration_s);
 	else if (r->file[0])
-		app(w, n, "Likely cause: on some kernels (6.18, 6.1) a process whose only MADV_HUGEPAGE region is a file mapping is never registered with khugepaged; madvise an anonymous region MADV_HUGEPAGE too, or use MADV_COLLAPSE.");
+		text_append(w, n, "Likely cause: on some kernels (6.18, 6.1) a process whose only MADV_HUGEPAGE region is a file mapping is never registered with khugepaged; madvise an anonymous region MADV_HUGEPAGE too, or use MADV_COLLAPSE.");
 	else
-		app(w, n, "Likely cause: the process was never registered with khugepaged (it registers on MADV_HUGEPAGE, or with THP mode always).");
+		text_append(w, n, "Likely cause: the process was never registered with khugepaged (it registers on MADV_HUGEPAGE, or with THP mode always).");
 }
 
 static void why_collapsed(struct region *r, bool by_madvise)
@@ -261,62 +248,62 @@ static void why_collapsed(struct region *r, bool by_madvise)
 
 	switch (r->reason) {
 	case VR_HUGE:
-		app(w, n, "Mapped by one PMD (a 2 MiB huge page) at the end%s. ", inf);
+		text_append(w, n, "Mapped by one PMD (a 2 MiB huge page) at the end%s. ", inf);
 		if (!r->collapsed) {
-			app(w, n, "No collapse was seen: the huge page existed before, or a fault made it directly.");
+			text_append(w, n, "No collapse was seen: the huge page existed before, or a fault made it directly.");
 			break;
 		}
 		if (r->t_refault >= 0 && r->t_refault < r->t_collapse && r->unmapped_s >= 0)
-			app(w, n, "%s cleared the old page table at %.3f s while building the huge page (reported done at %.3f s); the refault at %.3f s mapped it as one huge page (unmapped for %s)",
+			text_append(w, n, "%s cleared the old page table at %.3f s while building the huge page (reported done at %.3f s); the refault at %.3f s mapped it as one huge page (unmapped for %s)",
 			    who, r->t_cleared, r->t_collapse, r->t_refault, dur(d, sizeof(d), r->unmapped_s));
 		else if (r->t_refault >= 0 && r->unmapped_s >= 0)
-			app(w, n, "%s built the huge page at %.3f s and cleared the old page table; the refault at %.3f s mapped it as one huge page (unmapped for %s)",
+			text_append(w, n, "%s built the huge page at %.3f s and cleared the old page table; the refault at %.3f s mapped it as one huge page (unmapped for %s)",
 			    who, r->t_collapse, r->t_refault, dur(d, sizeof(d), r->unmapped_s));
 		else
-			app(w, n, "%s built the huge page at %.3f s and it was mapped as one huge page at %.3f s",
+			text_append(w, n, "%s built the huge page at %.3f s and it was mapped as one huge page at %.3f s",
 			    who, r->t_collapse, r->t_pmd >= 0 ? r->t_pmd : r->t_collapse);
 		if (r->madvise_to_pmd_s == 0)
-			app(w, n, ", during the madvise call itself");
+			text_append(w, n, ", during the madvise call itself");
 		else if (r->madvise_to_pmd_s > 0)
-			app(w, n, "; %s from madvise to the PMD mapping", dur(d, sizeof(d), r->madvise_to_pmd_s));
-		app(w, n, ".");
+			text_append(w, n, "; %s from madvise to the PMD mapping", dur(d, sizeof(d), r->madvise_to_pmd_s));
+		text_append(w, n, ".");
 		break;
 	case VR_COLLAPSED_NOT_REFAULTED: {
 		double stop = r->t_exit >= 0 ? r->t_exit : -1;
-		app(w, n, "%s built a huge page at %.3f s and cleared the old page table; nothing touched the region afterwards, so it was not mapped at all when %s%s.",
+		text_append(w, n, "%s built a huge page at %.3f s and cleared the old page table; nothing touched the region afterwards, so it was not mapped at all when %s%s.",
 		    who, r->t_collapse, end, *inf ? inf : " (pagemap: not present)");
 		if (stop >= 0 && r->t_cleared >= 0 && stop >= r->t_cleared)
-			app(w, n, " It stayed unmapped for the last %s.", dur(d, sizeof(d), stop - r->t_cleared));
+			text_append(w, n, " It stayed unmapped for the last %s.", dur(d, sizeof(d), stop - r->t_cleared));
 		if (r->nohuge)
-			app(w, n, " A later access would have mapped it with small pages, because of MADV_NOHUGEPAGE at %.3f s.", r->t_nohuge);
+			text_append(w, n, " A later access would have mapped it with small pages, because of MADV_NOHUGEPAGE at %.3f s.", r->t_nohuge);
 		else
-			app(w, n, " A later access would have mapped it as one huge page.");
+			text_append(w, n, " A later access would have mapped it as one huge page.");
 		break;
 	}
 	case VR_REFAULTED_AS_PTE:
-		app(w, n, "%s built a huge page at %.3f s, but ", who, r->t_collapse);
+		text_append(w, n, "%s built a huge page at %.3f s, but ", who, r->t_collapse);
 		if (r->t_refault >= 0)
-			app(w, n, "the refault at %.3f s", r->t_refault);
+			text_append(w, n, "the refault at %.3f s", r->t_refault);
 		else
-			app(w, n, "the next access");
-		app(w, n, " mapped it with small 4 KiB page table entries instead of one PMD%s%s. ",
+			text_append(w, n, "the next access");
+		text_append(w, n, " mapped it with small 4 KiB page table entries instead of one PMD%s%s. ",
 		    r->thp ? " (the memory is the huge page, mapped piecewise)" : "", inf);
 		if (r->nohuge && r->t_nohuge >= r->t_collapse)
-			app(w, n, "Cause: MADV_NOHUGEPAGE at %.3f s, after the collapse; recent kernels (6.18) then map even an existing huge page with 512 small entries.", r->t_nohuge);
+			text_append(w, n, "Cause: MADV_NOHUGEPAGE at %.3f s, after the collapse; recent kernels (6.18) then map even an existing huge page with 512 small entries.", r->t_nohuge);
 		else if (r->nohuge)
-			app(w, n, "Cause: the range is madvised MADV_NOHUGEPAGE (at %.3f s), so faults map it with small entries.", r->t_nohuge);
+			text_append(w, n, "Cause: the range is madvised MADV_NOHUGEPAGE (at %.3f s), so faults map it with small entries.", r->t_nohuge);
 		else if (last_ms(r, "pmd_refused", NULL))
-			app(w, n, "Cause: do_set_pmd refused the PMD mapping (%s).", last_ms(r, "pmd_refused", NULL)->detail);
+			text_append(w, n, "Cause: do_set_pmd refused the PMD mapping (%s).", last_ms(r, "pmd_refused", NULL)->detail);
 		else if (!r->cleared_after_collapse)
-			app(w, n, "Cause: the old page table of this process was not removed (retract_page_tables skipped it), so the fault filled it with small entries; a later khugepaged pass may still fix that.");
+			text_append(w, n, "Cause: the old page table of this process was not removed (retract_page_tables skipped it), so the fault filled it with small entries; a later khugepaged pass may still fix that.");
 		else
-			app(w, n, "The kernel chose small pages for the refault (for example the huge page crosses the end of the file, or the mapping changed).");
+			text_append(w, n, "The kernel chose small pages for the refault (for example the huge page crosses the end of the file, or the mapping changed).");
 		break;
 	default:
-		app(w, n, "%s built a huge page at %.3f s", who, r->t_collapse);
+		text_append(w, n, "%s built a huge page at %.3f s", who, r->t_collapse);
 		if (r->t_refault >= 0)
-			app(w, n, " and the region was touched again at %.3f s", r->t_refault);
-		app(w, n, ", but no page state sample and no do_set_pmd event tell how it was mapped at the end.");
+			text_append(w, n, " and the region was touched again at %.3f s", r->t_refault);
+		text_append(w, n, ", but no page state sample and no do_set_pmd event tell how it was mapped at the end.");
 		break;
 	}
 }
@@ -362,16 +349,16 @@ void region_verdict(struct region *r, bool mm_scanned, const struct thp_context 
 
 	switch (r->reason) {
 	case VR_NOT_ELIGIBLE:
-		app(w, n, "Not eligible for a huge page: %s.", elig);
+		text_append(w, n, "Not eligible for a huge page: %s.", elig);
 		break;
 	case VR_SCAN_FAILED: {
 		const char *who = who_did(r, r->last_result);
 		if (r->collapse_failures > 0)
-			app(w, n, "%s tried to collapse this region %d time%s and failed: %s, meaning %s.", who,
+			text_append(w, n, "%s tried to collapse this region %d time%s and failed: %s, meaning %s.", who,
 			    r->collapse_attempts, r->collapse_attempts == 1 ? "" : "s", r->last_result,
 			    scan_result_meaning(r->last_result));
 		else
-			app(w, n, "%s scanned this region's file and gave up before collapsing: %s, meaning %s.", who,
+			text_append(w, n, "%s scanned this region's file and gave up before collapsing: %s, meaning %s.", who,
 			    r->last_result, scan_result_meaning(r->last_result));
 		break;
 	}
@@ -380,19 +367,19 @@ void region_verdict(struct region *r, bool mm_scanned, const struct thp_context 
 		break;
 	case VR_NOT_COLLAPSED:
 		if (r->t_first_scan >= 0)
-			app(w, n, "khugepaged scanned this region (first at %.3f s) without failing, but did not collapse it.", r->t_first_scan);
+			text_append(w, n, "khugepaged scanned this region (first at %.3f s) without failing, but did not collapse it.", r->t_first_scan);
 		else
-			app(w, n, "khugepaged scanned this process but never reached this region.");
+			text_append(w, n, "khugepaged scanned this process but never reached this region.");
 		if (ctx->pages_to_scan > 0 && ctx->scan_sleep_ms >= 0)
-			app(w, n, " It scans %ld pages every %ld ms, so it may not have got to it yet.", ctx->pages_to_scan, ctx->scan_sleep_ms);
+			text_append(w, n, " It scans %ld pages every %ld ms, so it may not have got to it yet.", ctx->pages_to_scan, ctx->scan_sleep_ms);
 		break;
 	default:
 		why_collapsed(r, collapsed_by_madvise(r));
 		return;
 	}
 	if (fs == PS_PTE)
-		app(w, n, " At the end it was mapped with small pages%s%s.", r->thp ? " of a huge folio" : "",
+		text_append(w, n, " At the end it was mapped with small pages%s%s.", r->thp ? " of a huge folio" : "",
 		    r->final_inferred ? " (inferred)" : "");
 	else if (fs == PS_NONE)
-		app(w, n, " At the end nothing of it was present%s.", r->final_inferred ? " (inferred)" : "");
+		text_append(w, n, " At the end nothing of it was present%s.", r->final_inferred ? " (inferred)" : "");
 }
