@@ -389,22 +389,31 @@ int target_resolve(pid_t pid, const struct range_spec *spec, bool strict,
 		   struct resolved_ranges *out, char *err, size_t n)
 {
 	struct map_list maps = { 0 };
+	int rc = procmaps_read(pid, &maps);
+
+	if (rc < 0) {
+		memset(out, 0, sizeof(*out));
+		snprintf(err, n, "cannot read /proc/%d/maps: %s", (int)pid, strerror(-rc));
+		return EXIT_TARGET;
+	}
+	rc = target_resolve_in(&maps, pid, spec, strict, out, err, n);
+	map_list_free(&maps);
+	return rc;
+}
+
+int target_resolve_in(const struct map_list *maps, pid_t pid, const struct range_spec *spec,
+		      bool strict, struct resolved_ranges *out, char *err, size_t n)
+{
 	char real[PATH_MAX];
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	rc = procmaps_read(pid, &maps);
-	if (rc < 0) {
-		snprintf(err, n, "cannot read /proc/%d/maps: %s", (int)pid, strerror(-rc));
-		return EXIT_TARGET;
-	}
-	rc = 0;
 	out->filter = spec->n_user || spec->text || spec->file;
 	for (size_t i = 0; i < spec->n_user; i++) {
 		bool mapped = false;
 
-		for (size_t j = 0; j < maps.n; j++)
-			if (maps.v[j].start < spec->user[i].end && maps.v[j].end > spec->user[i].start)
+		for (size_t j = 0; j < maps->n; j++)
+			if (maps->v[j].start < spec->user[i].end && maps->v[j].end > spec->user[i].start)
 				mapped = true;
 		if (strict && !mapped) {
 			snprintf(err, n, "--range 0x%llx-0x%llx is outside every mapping of process %d",
@@ -415,7 +424,7 @@ int target_resolve(pid_t pid, const struct range_spec *spec, bool strict,
 		}
 		add_range(out, spec->user[i].start, spec->user[i].end);
 	}
-	if (spec->text && (rc = resolve_text(pid, &maps, out, err, n)))
+	if (spec->text && (rc = resolve_text(pid, maps, out, err, n)))
 		goto out;
 	if (spec->file) {
 		size_t before = out->n;
@@ -428,9 +437,9 @@ int target_resolve(pid_t pid, const struct range_spec *spec, bool strict,
 		}
 		if (!realpath(spec->file, real))
 			snprintf(real, sizeof(real), "%s", spec->file);
-		for (size_t j = 0; j < maps.n; j++)
-			if (maps.v[j].ino == st.st_ino && strcmp(maps.v[j].path, real) == 0)
-				add_range(out, maps.v[j].start, maps.v[j].end);
+		for (size_t j = 0; j < maps->n; j++)
+			if (maps->v[j].ino == st.st_ino && strcmp(maps->v[j].path, real) == 0)
+				add_range(out, maps->v[j].start, maps->v[j].end);
 		if (strict && out->n == before) {
 			snprintf(err, n, "--file %s is not mapped by process %d", spec->file, (int)pid);
 			rc = EXIT_TARGET;
@@ -438,10 +447,9 @@ int target_resolve(pid_t pid, const struct range_spec *spec, bool strict,
 		}
 	}
 	/* The files behind the traced ranges identify retract_page_tables calls. */
-	for (size_t j = 0; j < maps.n; j++)
-		if (!out->filter || ranges_overlap(out->r, out->n, maps.v[j].start, maps.v[j].end))
-			add_file(out, &maps.v[j]);
+	for (size_t j = 0; j < maps->n; j++)
+		if (!out->filter || ranges_overlap(out->r, out->n, maps->v[j].start, maps->v[j].end))
+			add_file(out, &maps->v[j]);
 out:
-	map_list_free(&maps);
 	return rc;
 }

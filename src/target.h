@@ -69,9 +69,14 @@ struct resolved_ranges {
 	size_t n_files;
 };
 
+struct map_list;
+
 /* Resolve spec against the process's current mappings.  strict: fail when a
  * range or file is not mapped at all (EXIT_TARGET). */
 int target_resolve(pid_t pid, const struct range_spec *spec, bool strict,
 		   struct resolved_ranges *out, char *err, size_t n);
+/* The same against mappings already read from /proc/PID/maps. */
+int target_resolve_in(const struct map_list *maps, pid_t pid, const struct range_spec *spec,
+		      bool strict, struct resolved_ranges *out, char *err, size_t n);
 
 #endif

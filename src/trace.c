@@ -303,10 +303,15 @@ int tracer_resolve_initial(struct tracer *tr, pid_t pid)
 	struct resolved_ranges rr;
 	struct map_entry m;
 	char err[512];
-	int rc = target_resolve(pid, &tr->o->ranges, true, &rr, err, sizeof(err));
+	int rc;
 
-	mapping_of(tr, pid, 0, &m);	/* prime the maps cache */
-
+	/* One fresh read serves both the maps cache and the ranges. */
+	tr->maps_fresh = false;
+	mapping_of(tr, pid, 0, &m);
+	if (tr->maps_fresh && tr->maps_pid == pid)
+		rc = target_resolve_in(&tr->maps, pid, &tr->o->ranges, true, &rr, err, sizeof(err));
+	else
+		rc = target_resolve(pid, &tr->o->ranges, true, &rr, err, sizeof(err));
 	if (rc) {
 		char why[256];
 
