@@ -50,12 +50,17 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-# Files that need the BPF skeleton; everything else in src/ is plain C that the
-# unit tests link against without BPF.
-SKEL_SRCS := src/main.c src/trace.c src/trace_states.c src/trace_child.c src/preflight.c \
-	src/probes.c src/doctor.c src/loader.c
-CORE_SRCS := $(filter-out $(SKEL_SRCS),$(wildcard src/*.c))
-SKEL_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(filter $(wildcard src/*.c),$(SKEL_SRCS)))
+# src/ by role (README "Layout"): cli/ commands and the live run loop, probe/
+# the BPF side of user space, host/ what is read from /proc and sysfs,
+# model/ the pure region state machine, pipeline/ the one path from an event
+# to the sinks, sinks/ text, JSON and SVG, util/ small helpers.
+# Files that need the BPF skeleton; everything else is plain C that the unit
+# tests link against without BPF.
+SRCS := $(wildcard src/*/*.c)
+HDRS := $(wildcard src/*/*.h)
+SKEL_SRCS := $(filter-out src/cli/report.c,$(wildcard src/cli/*.c)) src/probe/probes.c src/probe/loader.c
+CORE_SRCS := $(filter-out $(SKEL_SRCS),$(SRCS))
+SKEL_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(SKEL_SRCS))
 CORE_OBJS := $(patsubst src/%.c,$(BUILD)/%.o,$(CORE_SRCS))
 CORE_LIB := $(BUILD)/libthpcore.a
 
@@ -87,9 +92,9 @@ $(BUILD)/thptrace.skel.h: $(BUILD)/thptrace.bpf.o
 
 $(SKEL_OBJS): $(BUILD)/thptrace.skel.h
 
-$(BUILD)/%.o: src/%.c $(wildcard src/*.h) bpf/thptrace.h | $(BUILD)
+$(BUILD)/%.o: src/%.c $(HDRS) bpf/thptrace.h | $(BUILD)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(dir $@) && $(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJS)
 	$(call msg,AR,$@)

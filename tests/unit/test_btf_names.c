@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <bpf/btf.h>
-#include "btf_names.h"
+#include "probe/btf_names.h"
 
 /* Our reader over what libbpf's writer produced: same bytes as a kernel's. */
 static struct kbtf *to_kbtf(struct btf *btf)

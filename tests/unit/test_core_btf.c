@@ -10,8 +10,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include <bpf/btf.h>
-#include "core_btf.h"
-#include "kbtf.h"
+#include "probe/core_btf.h"
+#include "probe/kbtf.h"
 
 static struct kbtf *as_kbtf(const struct btf *btf)
 {

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "elfsegs.h"
+#include "host/elfsegs.h"
 
 int main(void);
 

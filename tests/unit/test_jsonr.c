@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "jsonr.h"
+#include "util/jsonr.h"
 
 static struct jsonr J;
 

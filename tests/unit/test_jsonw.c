@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "jsonw.h"
+#include "sinks/jsonw.h"
 
 /* json_escape of the first n bytes of s, as a string. */
 static const char *esc(const char *s, size_t n)

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "page_state.h"
+#include "host/page_state.h"
 
 #define MiB (1UL << 20)
 #define PAGE 4096UL

@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "procmaps.h"
+#include "host/procmaps.h"
 
 static struct map_entry e;	/* 4 KiB: keep it off the stack */
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
-#include "ranges.h"
+#include "host/ranges.h"
 
 static void ok(const char *s, uint64_t start, uint64_t end)
 {

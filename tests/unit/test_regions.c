@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "jsonr.h"
-#include "regions.h"
+#include "util/jsonr.h"
+#include "model/regions.h"
 
 #define R0 0x7f0000000000ULL		/* a 2 MiB aligned region start */
 #define MB2 THP_REGION_SIZE

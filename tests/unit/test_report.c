@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "output.h"
-#include "regions.h"
-#include "report.h"
+#include "sinks/output.h"
+#include "model/regions.h"
+#include "cli/report.h"
 
 #define R0 0x7f3a4c000000ULL
 #define PID 4242

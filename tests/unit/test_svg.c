@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "svg.h"
+#include "sinks/svg.h"
 
 #define R0 0x7f0000000000ULL
 #define MB2 THP_REGION_SIZE

@@ -1,0 +1,37 @@
+/* A live trace: load, attach, run the target, stream events, report. */
+#ifndef THP_TRACE_H
+#define THP_TRACE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "probe/probes.h"
+#include "host/target.h"
+
+struct trace_opts {
+	enum backend backend;
+	bool json;
+	bool verbose;
+	bool all;			/* -a */
+	bool all_faults;		/* text: every fault line, no folding */
+	pid_t pid;			/* -p */
+	char **cmd;			/* -- CMD ARGS */
+	const char *user;		/* -u */
+	const char *out_path;		/* -o */
+	const char *svg_path;		/* --svg */
+	double duration;		/* --duration, 0 = until the target ends */
+	struct range_spec ranges;
+};
+
+/* Returns the process exit code (the command's status when one ran). */
+int trace_run(const struct trace_opts *o);
+
+/* --list-probes */
+int trace_list_probes(const struct trace_opts *o);
+
+/* Shared preflight for trace, --list-probes and doctor: root/capabilities,
+ * BTF, which starts loading in the background.  Returns 0 or an EXIT_*
+ * code after printing one line. */
+struct kbtf_job;
+int trace_preflight(struct kbtf_job *btf);
+
+#endif

@@ -1,0 +1,34 @@
+/* How one 2 MiB region of a process is mapped right now, read from
+ * /proc/PID/pagemap: the PAGEMAP_SCAN ioctl where the kernel has it (6.7+),
+ * else pagemap entries plus /proc/kpageflags.  This stands in for the
+ * function probes (pmdp_collapse_flush, do_set_pmd) that a kernel may not let
+ * us attach: a PMD cleared shows as "none", a PMD mapped as "pmd". */
+#ifndef THP_PAGE_STATE_H
+#define THP_PAGE_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "model/event.h"
+
+struct region_sample {
+	enum page_state state;	/* PS_NONE, PS_PTE or PS_PMD */
+	bool thp;		/* some present page belongs to a huge folio (KPF_THP) */
+	uint32_t present;	/* present 4 KiB pages out of 512 */
+	const char *method;	/* "pagemap_scan" or "pagemap" */
+};
+
+struct page_sampler;
+
+/* Open the sampler for pid: keeps /proc/PID/pagemap (and /proc/kpageflags
+ * when readable) open.  Returns NULL with errno set on failure.
+ * THPTRACE_NO_PAGEMAP_SCAN=1 in the environment (read here) makes this
+ * sampler use plain pagemap entries even where PAGEMAP_SCAN works. */
+struct page_sampler *page_sampler_open(pid_t pid);
+void page_sampler_close(struct page_sampler *s);
+
+/* Sample the 2 MiB region starting at region (2 MiB aligned).  Returns 0, or
+ * -errno (ESRCH when the process is gone). */
+int page_sampler_read(struct page_sampler *s, uint64_t region, struct region_sample *out);
+
+#endif

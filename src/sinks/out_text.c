@@ -1,0 +1,170 @@
+/* The text sink: one aligned line per event, then the regions report and
+ * the summary.  Colour only when asked (stdout is a terminal). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "sinks/output.h"
+
+#define C_RESET "\033[0m"
+#define C_BOLD "\033[1m"
+#define C_GREEN "\033[32m"
+#define C_RED "\033[31m"
+#define C_YELLOW "\033[33m"
+#define C_CYAN "\033[36m"
+
+static bool result_ok(const char *name)
+{
+	return strcmp(name, "SCAN_SUCCEED") == 0 || strcmp(name, "SCAN_PTE_MAPPED_HUGEPAGE") == 0;
+}
+
+static const char *event_color(const struct thp_event *ev)
+{
+	switch (ev->kind) {
+	case EV_COLLAPSE_FILE:
+		return result_ok(ev->result_name) ? C_GREEN : C_RED;
+	case EV_PMDP_COLLAPSE_FLUSH:
+	case EV_RETRACT:
+		return C_YELLOW;
+	case EV_SET_PMD:
+		return C_GREEN;
+	case EV_STATE:
+		return ev->state == PS_PMD ? C_GREEN : ev->state == PS_NONE ? C_YELLOW : C_CYAN;
+	case EV_LOST:
+		return C_RED;
+	default:
+		return NULL;
+	}
+}
+
+void text_header(FILE *f)
+{
+	fprintf(f, "%10s %-19s %-22s %-14s %s\n", "TIME(s)", "EVENT", "ACTOR", "ADDRESS", "DETAIL");
+}
+
+static int detail(char *b, size_t n, const struct thp_event *ev)
+{
+	const char *madv;
+
+	switch (ev->kind) {
+	case EV_EXEC:
+		return snprintf(b, n, "%s", ev->file);
+	case EV_EXIT:
+		return snprintf(b, n, "exit_code=%" PRId64, ev->ret);
+	case EV_MADVISE:
+		madv = madv_name(ev->behavior);
+		if (madv)
+			return snprintf(b, n, "%s len=%" PRIu64 " ret=%" PRId64, madv, ev->len, ev->ret);
+		return snprintf(b, n, "advice=%d len=%" PRIu64 " ret=%" PRId64, ev->behavior, ev->len,
+				ev->ret);
+	case EV_FAULT:
+		return snprintf(b, n, "error_code=0x%" PRIx64, ev->errcode);
+	case EV_SCAN_FILE:
+		return snprintf(b, n, "%s present=%d swap=%d result=%s", ev->file, ev->present,
+				ev->swap, ev->result_name);
+	case EV_COLLAPSE_FILE:
+		return snprintf(b, n, "%s pgoff=%" PRIu64 " result=%s", ev->file, ev->pgoff,
+				ev->result_name);
+	case EV_RETRACT:
+		return snprintf(b, n, "page tables of ino %" PRIu64 " pgoff=%" PRIu64 "%s", ev->ino,
+				ev->pgoff, ev->fields & EVF_IN_COLLAPSE ? " (in collapse)" : "");
+	case EV_PMDP_COLLAPSE_FLUSH:
+		return snprintf(b, n, "PMD cleared %s%s", ev->file,
+				ev->fields & EVF_IN_COLLAPSE ? " (in collapse)" : "");
+	case EV_MAP_PAGES:
+		if (ev->fields & EVF_RET)
+			return snprintf(b, n, "pgoff=%" PRIu64 "-%" PRIu64 " ret=0x%" PRIx64, ev->pgoff,
+					ev->pgoff_end, (uint64_t)ev->ret);
+		return snprintf(b, n, "pgoff=%" PRIu64 "-%" PRIu64, ev->pgoff, ev->pgoff_end);
+	case EV_SET_PMD:
+		if (ev->ret == 0)
+			return snprintf(b, n, "PMD mapped %s", ev->file);
+		return snprintf(b, n, "not mapped ret=0x%" PRIx64 " %s", (uint64_t)ev->ret, ev->file);
+	case EV_STATE:
+		switch (ev->state) {
+		case PS_NONE:
+			return snprintf(b, n, "none: not present (PMD cleared or never mapped)");
+		case PS_PTE:
+			return snprintf(b, n, "pte: %d small pages present%s", ev->present,
+					ev->thp ? ", part of a huge folio" : "");
+		case PS_PMD:
+			return snprintf(b, n, "pmd: mapped as one huge page%s",
+					ev->thp ? "" : " (not THP per kpageflags)");
+		default:
+			return snprintf(b, n, "unknown");
+		}
+	case EV_LOST:
+		return snprintf(b, n, "%" PRIu64 " records lost (ring buffer full)", ev->count);
+	default:
+		return snprintf(b, n, "%s", "");
+	}
+}
+
+void text_event(FILE *f, const struct thp_event *ev, bool color)
+{
+	char actor[40], addr[24], det[512];
+	const char *c = color ? event_color(ev) : NULL;
+	uint64_t a = ev->kind == EV_STATE ? ev->region : ev->addr;
+	bool has_addr = ev->kind == EV_STATE || (ev->fields & EVF_ADDR);
+
+	if (ev->kind == EV_STATE)
+		snprintf(actor, sizeof(actor), "%u/pagemap", ev->target_pid);
+	else if (ev->kind == EV_LOST)
+		snprintf(actor, sizeof(actor), "-");
+	else
+		snprintf(actor, sizeof(actor), "%u/%s", ev->pid, ev->comm);
+	if (has_addr)
+		snprintf(addr, sizeof(addr), "0x%" PRIx64, a);
+	else
+		snprintf(addr, sizeof(addr), "-");
+	detail(det, sizeof(det), ev);
+	fprintf(f, "%10.6f %s%-19s%s %-22s %-14s %s [%s]\n", ev->t, c ? c : "", ev_kind_name(ev->kind),
+		c ? C_RESET : "", actor, addr, det, ev_via_name(ev->via));
+}
+
+static void fmt_secs(char *b, size_t n, double s)
+{
+	if (s < 0)
+		snprintf(b, n, "-");
+	else
+		snprintf(b, n, "%.3f s", s);
+}
+
+void text_verdicts(FILE *f, const struct regions *rs)
+{
+	if (rs->n == 0) {
+		fprintf(f, "\nno huge-page region of the target saw madvise or THP activity\n");
+		return;
+	}
+	fprintf(f, "\nregions (%zu):\n", rs->n);
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct region *r = &rs->v[i];
+		char u[32], m[32];
+
+		fprintf(f, "\n0x%" PRIx64 "-0x%" PRIx64 " %s (pid %u, mm %u)\n", r->start,
+			(uint64_t)(r->start + THP_REGION_SIZE), r->file[0] ? r->file : "[anonymous]", r->pid,
+			r->mm_id);
+		fprintf(f, "  final state: %s%s    reason: %s\n", page_state_name(r->final_state),
+			r->final_inferred ? " (inferred)" : "", verdict_reason_name(r->reason));
+		for (size_t j = 0; j < r->n_milestones; j++)
+			fprintf(f, "  %10.6f  %-12s %s\n", r->ms[j].t, r->ms[j].what, r->ms[j].detail);
+		if (r->dropped_milestones)
+			fprintf(f, "  (%zu more milestones not shown)\n", r->dropped_milestones);
+		fmt_secs(u, sizeof(u), r->unmapped_s);
+		fmt_secs(m, sizeof(m), r->madvise_to_pmd_s);
+		fprintf(f, "  unmapped between PMD clear and refault: %s; madvise to PMD mapping: %s\n",
+			u, m);
+		fprintf(f, "  why: %s\n", r->why);
+	}
+}
+
+void text_summary(FILE *f, const struct run_summary *s)
+{
+	fprintf(f, "\nsummary: %.3f s traced, stopped: %s", s->t, s->stop_reason);
+	if (s->exit_status >= 0)
+		fprintf(f, ", command exit status %d", s->exit_status);
+	fprintf(f, "\n  events:");
+	for (int k = EV_EXEC; k < EV_LOST; k++)
+		if (s->counts[k])
+			fprintf(f, " %s=%" PRIu64, ev_kind_name(k), s->counts[k]);
+	fprintf(f, "\n  lost: %" PRIu64 "\n", s->lost);
+}

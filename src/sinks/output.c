@@ -1,0 +1,127 @@
+/* Dispatch to the text or JSON sink, and notice a closed stdout. */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+#include "sinks/output.h"
+
+void output_init(struct output *o, FILE *f, bool json, bool color)
+{
+	o->f = f;
+	o->json = json;
+	o->color = color && !json;
+	o->all_faults = false;
+	o->header_done = false;
+	memset(&o->group, 0, sizeof(o->group));
+	o->err = 0;
+}
+
+void output_flush_group(struct output *o)
+{
+	struct fault_group *g = &o->group;
+
+	if (g->open && (g->more_faults || g->more_map_pages) && !o->err)
+		fprintf(o->f, "%10s %-19s %-22s 0x%-12" PRIx64 " %" PRIu64 " more faults, %" PRIu64
+			" more filemap_map_pages, until %.6f\n", "", "...", "", g->region,
+			g->more_faults, g->more_map_pages, g->last_t);
+	memset(g, 0, sizeof(*g));
+}
+
+/* True when ev joins the open group and is not to be printed. */
+static bool fold(struct output *o, const struct thp_event *ev)
+{
+	struct fault_group *g = &o->group;
+	bool is_fault = ev->kind == EV_FAULT;
+	uint64_t region = ev->addr & THP_REGION_MASK;
+
+	if (o->all_faults)
+		return false;
+	if ((!is_fault && ev->kind != EV_MAP_PAGES) || !(ev->fields & EVF_ADDR)) {
+		output_flush_group(o);
+		return false;
+	}
+	if (!g->open || g->pid != ev->pid || g->region != region) {
+		output_flush_group(o);
+		g->open = true;
+		g->pid = ev->pid;
+		g->region = region;
+	}
+	g->last_t = ev->t;
+	if (is_fault ? !g->seen_fault : !g->seen_map_pages) {
+		if (is_fault)
+			g->seen_fault = true;
+		else
+			g->seen_map_pages = true;
+		return false;
+	}
+	if (is_fault)
+		g->more_faults++;
+	else
+		g->more_map_pages++;
+	return true;
+}
+
+static void check(struct output *o)
+{
+	if (!o->err && ferror(o->f))
+		o->err = errno ? errno : EIO;
+}
+
+void output_event(struct output *o, const struct thp_event *ev)
+{
+	if (o->err)
+		return;
+	if (o->json) {
+		json_event(o->f, ev);
+	} else {
+		if (!o->header_done) {
+			text_header(o->f);
+			o->header_done = true;
+		}
+		if (!fold(o, ev))
+			text_event(o->f, ev, o->color);
+	}
+	check(o);
+}
+
+void output_verdicts(struct output *o, const struct regions *rs)
+{
+	if (o->err)
+		return;
+	output_flush_group(o);
+	if (o->json) {
+		for (size_t i = 0; i < rs->n; i++)
+			json_verdict(o->f, &rs->v[i]);
+	} else {
+		text_verdicts(o->f, rs);
+	}
+	check(o);
+}
+
+void output_summary(struct output *o, const struct run_summary *s)
+{
+	if (o->err)
+		return;
+	output_flush_group(o);
+	if (o->json)
+		json_summary(o->f, s);
+	else
+		text_summary(o->f, s);
+	check(o);
+}
+
+void output_context(struct output *o, const struct thp_context *ctx, uint64_t start_ns,
+		    bool at_end)
+{
+	if (o->err || !o->json)
+		return;
+	json_context(o->f, ctx, start_ns, at_end);
+	check(o);
+}
+
+void output_region_file(struct output *o, const struct region *r)
+{
+	if (o->err || !o->json)
+		return;
+	json_region_file(o->f, r);
+	check(o);
+}
