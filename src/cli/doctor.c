@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 #include "probe/btf_names.h"
+#include "util/config.h"
 #include "cli/doctor.h"
 #include "sinks/jsonw.h"
 #include "probe/probes.h"
@@ -419,7 +420,7 @@ static const char *find_config(void)
 
 static void sec_system(struct doc *d, struct facts *f)
 {
-	const char *btf_env = getenv("THPTRACE_BTF");
+	const char *btf_env = config()->btf_path;
 	struct stat st;
 	struct jsonw *w;
 

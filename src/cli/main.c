@@ -11,6 +11,7 @@
 #include "cli/report.h"
 #include "host/target.h"
 #include "cli/trace.h"
+#include "util/config.h"
 
 const char *argp_program_version = "thptrace 0.1";
 const char *argp_program_bug_address = "the project's issue tracker";
@@ -289,6 +290,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { options, parse_opt, "-- CMD [ARGS...]", doc, NULL, NULL, NULL };
 	struct cli c = { 0 };
 
+	config();	/* the environment, once, before the BTF thread starts */
 	if (argc > 1 && strcmp(argv[1], "doctor") == 0)
 		return doctor_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "report") == 0)

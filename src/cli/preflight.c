@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "probe/kbtf.h"
+#include "util/config.h"
 #include "host/target.h"
 #include "cli/trace.h"
 #include "cli/tracer.h"
@@ -93,7 +94,7 @@ int trace_preflight(struct kbtf_job *btf)
 	kbtf_load_start(btf);
 	if ((rc = check_caps()))
 		goto fail;
-	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0 && !getenv("THPTRACE_BTF")) {
+	if (access("/sys/kernel/btf/vmlinux", R_OK) < 0 && !config()->btf_path) {
 		fprintf(stderr, "thptrace: this kernel has no BTF (/sys/kernel/btf/vmlinux: %s): it"
 			" needs CONFIG_DEBUG_INFO_BTF=y\n", strerror(errno));
 		rc = EXIT_ENV;

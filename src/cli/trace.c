@@ -24,6 +24,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "probe/btf_names.h"
+#include "util/config.h"
 #include "probe/decode.h"
 #include "sinks/output.h"
 #include "host/page_state.h"
@@ -544,7 +545,7 @@ static void cleanup(struct tracer *tr)
  * of two of at least one page.  A test knob: small ones lose records. */
 static int ringbuf_size(unsigned long *bytes)
 {
-	const char *v = getenv("THPTRACE_RINGBUF_BYTES");
+	const char *v = config()->ringbuf_bytes;
 	long page = sysconf(_SC_PAGESIZE);
 	char *end;
 
@@ -714,8 +715,8 @@ int trace_run(const struct trace_opts *o)
 	}
 	/* THPTRACE_TEST_ATTACH_DELAY_US: fault injection for the live tests, a
 	 * pause after the -p check that lets the process exit while attaching. */
-	if (o->pid && getenv("THPTRACE_TEST_ATTACH_DELAY_US"))
-		usleep((useconds_t)strtoul(getenv("THPTRACE_TEST_ATTACH_DELAY_US"), NULL, 10) % 10000000);
+	if (o->pid && config()->attach_delay_us)
+		usleep((useconds_t)config()->attach_delay_us);
 	if ((rc = setup_bpf(&tr)))
 		goto out;
 	if (stop_signal) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "host/page_state.h"
+#include "util/config.h"
 #include "cli/tracer.h"
 
 /* ---- page state ---- */
@@ -147,16 +148,7 @@ void states_mark_dirty(struct tracer *tr, const struct region *r)
  * pause between a drain and its samples that lets a process vanish there. */
 static unsigned long sample_delay_us(void)
 {
-	static long v = -1;
-
-	if (v < 0) {
-		const char *e = getenv("THPTRACE_TEST_SAMPLE_DELAY_US");
-
-		v = e ? strtol(e, NULL, 10) : 0;
-		if (v < 0 || v > 10000000)
-			v = 0;
-	}
-	return (unsigned long)v;
+	return config()->sample_delay_us;
 }
 
 void states_sample_dirty(struct tracer *tr)

@@ -26,6 +26,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "host/page_state.h"
+#include "util/config.h"
 
 /* The PAGEMAP_SCAN UAPI, as in linux/include/uapi/linux/fs.h (6.7+).
  * Debian 12's headers lack it, so it is spelled out here under our own
@@ -104,9 +105,7 @@ static int gone_or(int err)
 
 static bool env_forces_fallback(void)
 {
-	const char *v = getenv("THPTRACE_NO_PAGEMAP_SCAN");
-
-	return v && *v && strcmp(v, "0") != 0;
+	return config()->no_pagemap_scan;
 }
 
 /* An empty scan: 0 on kernels with PAGEMAP_SCAN, ENOTTY before 6.7. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <bpf/btf.h>
 #include "probe/kbtf.h"
+#include "util/config.h"
 
 struct kbtf {
 	const uint8_t *data;
@@ -299,7 +300,7 @@ static struct kbtf *load_file(const char *path)
 
 struct kbtf *kbtf_load(void)
 {
-	const char *path = getenv("THPTRACE_BTF");
+	const char *path = config()->btf_path;
 
 	if (path)
 		return load_via_libbpf(path);

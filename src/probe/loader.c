@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "probe/core_btf.h"
+#include "util/config.h"
 #include "probe/kbtf.h"
 #include "probe/loader.h"
 #include "probe/probes.h"
@@ -36,7 +37,7 @@ static int fill_core_btf(int fd, const struct kbtf *kb, struct bpf_object *obj)
 {
 	/* THPTRACE_TEST_EMPTY_CORE_BTF: fault injection for the live tests, a
 	 * trimmed BTF without the types, to walk the fallback. */
-	struct btf *b = getenv("THPTRACE_TEST_EMPTY_CORE_BTF") ? btf__new_empty()
+	struct btf *b = config()->empty_core_btf ? btf__new_empty()
 			: core_btf_build(kb, bpf_object__btf(obj));
 	const void *raw;
 	__u32 size;
@@ -115,7 +116,7 @@ int loader_open(struct loader *l, const struct load_params *p, char *err, size_t
 {
 	/* $THPTRACE_BTF stands in for the kernel's BTF in prototype checks
 	 * only: relocations always follow the running kernel. */
-	bool trim = !getenv("THPTRACE_FULL_BTF") && !getenv("THPTRACE_BTF");
+	bool trim = !config()->full_btf && !config()->btf_path;
 
 	l->params = *p;
 	l->core_fd = trim ? memfd_create("thptrace-core-btf", MFD_CLOEXEC) : -1;

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "probe/btf_names.h"
+#include "util/config.h"
 #include "sinks/jsonw.h"
 #include "probe/probes.h"
 
@@ -401,7 +402,7 @@ static bool try_raw(struct probe_status *s, const struct kbtf *btf)
 		snprintf(s->raw_why, sizeof(s->raw_why), "no raw program");
 		return false;
 	}
-	if (getenv("THPTRACE_PERF_TRACEPOINTS")) {
+	if (config()->perf_tracepoints) {
 		snprintf(s->raw_why, sizeof(s->raw_why), "THPTRACE_PERF_TRACEPOINTS is set");
 		return false;
 	}
