@@ -30,7 +30,7 @@ static struct page_sampler *sampler_for(struct tracer *tr, pid_t pid)
 		page_sampler_close(free_slot->s);
 		free_slot->s = NULL;
 	}
-	free_slot->s = page_sampler_open(pid);
+	free_slot->s = page_sampler_open(pid, config()->no_pagemap_scan);
 	free_slot->pid = pid;
 	return free_slot->s;
 }

@@ -26,7 +26,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include "host/page_state.h"
-#include "util/config.h"
 
 /* The PAGEMAP_SCAN UAPI, as in linux/include/uapi/linux/fs.h (6.7+).
  * Debian 12's headers lack it, so it is spelled out here under our own
@@ -103,11 +102,6 @@ static int gone_or(int err)
 	return -err;
 }
 
-static bool env_forces_fallback(void)
-{
-	return config()->no_pagemap_scan;
-}
-
 /* An empty scan: 0 on kernels with PAGEMAP_SCAN, ENOTTY before 6.7. */
 static bool probe_scan(int fd)
 {
@@ -140,7 +134,7 @@ static bool is_zombie(pid_t pid)
 	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
-struct page_sampler *page_sampler_open(pid_t pid)
+struct page_sampler *page_sampler_open(pid_t pid, bool no_scan)
 {
 	struct page_sampler *s;
 	char path[64];
@@ -177,7 +171,7 @@ struct page_sampler *page_sampler_open(pid_t pid)
 	 * method says "no-kpageflags". */
 	s->kpf_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 
-	s->forced_fallback = env_forces_fallback();
+	s->forced_fallback = no_scan;
 	if (!s->forced_fallback) {
 		int sup = __atomic_load_n(&scan_support, __ATOMIC_RELAXED);
 

@@ -22,9 +22,9 @@ struct page_sampler;
 
 /* Open the sampler for pid: keeps /proc/PID/pagemap (and /proc/kpageflags
  * when readable) open.  Returns NULL with errno set on failure.
- * THPTRACE_NO_PAGEMAP_SCAN=1 in the environment (read here) makes this
- * sampler use plain pagemap entries even where PAGEMAP_SCAN works. */
-struct page_sampler *page_sampler_open(pid_t pid);
+ * no_scan makes this sampler use plain pagemap entries even where
+ * PAGEMAP_SCAN works (THPTRACE_NO_PAGEMAP_SCAN=1, and the tests). */
+struct page_sampler *page_sampler_open(pid_t pid, bool no_scan);
 void page_sampler_close(struct page_sampler *s);
 
 /* Sample the 2 MiB region starting at region (2 MiB aligned).  Returns 0, or

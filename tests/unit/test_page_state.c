@@ -25,12 +25,16 @@
 
 enum mode { M_SCAN, M_FALLBACK };
 
+static enum mode cur_mode;
+
 static void set_mode(enum mode m)
 {
-	if (m == M_FALLBACK)
-		setenv("THPTRACE_NO_PAGEMAP_SCAN", "1", 1);
-	else
-		unsetenv("THPTRACE_NO_PAGEMAP_SCAN");
+	cur_mode = m;
+}
+
+static struct page_sampler *open_sampler(pid_t pid)
+{
+	return page_sampler_open(pid, cur_mode == M_FALLBACK);
 }
 
 static bool is_root(void)
@@ -83,7 +87,7 @@ static struct page_sampler *open_self(enum mode m)
 	struct page_sampler *s;
 
 	set_mode(m);
-	s = page_sampler_open(getpid());
+	s = open_sampler(getpid());
 	assert_non_null(s);
 	return s;
 }
@@ -271,7 +275,7 @@ static void other_process(enum mode m)
 	close(down[0]);
 	assert_int_equal(read(up[0], &addr, sizeof(addr)), sizeof(addr));
 	set_mode(m);
-	s = page_sampler_open(pid);
+	s = open_sampler(pid);
 	assert_non_null(s);
 	assert_int_equal(page_sampler_read(s, addr, &r), 0);
 	assert_int_equal(r.state, PS_PTE);
@@ -291,7 +295,7 @@ static void other_process(enum mode m)
 
 	/* Reaped: no /proc entry to open. */
 	errno = 0;
-	assert_null(page_sampler_open(pid));
+	assert_null(open_sampler(pid));
 	assert_int_equal(errno, ESRCH);
 }
 
@@ -316,7 +320,7 @@ static void exited_child(enum mode m)
 	}
 	close(fds[0]);
 	set_mode(m);
-	s = page_sampler_open(pid);
+	s = open_sampler(pid);
 	assert_non_null(s);
 	assert_int_equal(page_sampler_read(s, 0, &r), 0);
 	assert_int_equal(r.state, PS_NONE);
@@ -327,7 +331,7 @@ static void exited_child(enum mode m)
 	/* Zombie: the open sampler and a new one both see it gone. */
 	assert_int_equal(page_sampler_read(s, 0, &r), -ESRCH);
 	errno = 0;
-	assert_null(page_sampler_open(pid));
+	assert_null(open_sampler(pid));
 	assert_int_equal(errno, ESRCH);
 
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -352,10 +356,10 @@ static void bad_args(enum mode m)
 	page_sampler_close(NULL);
 
 	errno = 0;
-	assert_null(page_sampler_open(0));
+	assert_null(open_sampler(0));
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_null(page_sampler_open(-5));
+	assert_null(open_sampler(-5));
 	assert_int_equal(errno, EINVAL);
 }
 
