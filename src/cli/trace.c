@@ -25,14 +25,13 @@
 #include <bpf/libbpf.h>
 #include "probe/btf_names.h"
 #include "util/config.h"
-#include "probe/decode.h"
-#include "sinks/output.h"
+#include "input/decode.h"
 #include "host/page_state.h"
 #include "probe/probes.h"
 #include "host/procmaps.h"
 #include "model/regions.h"
 #include "host/sysinfo.h"
-#include "sinks/svg.h"
+#include "pipeline/pipeline.h"
 #include "cli/trace.h"
 #include "cli/tracer.h"
 #include "thptrace.skel.h"
@@ -92,24 +91,30 @@ static const char *result_name(void *ctx, int v)
 	return v >= 0 && v < SCAN_NAMES_MAX && scan_names[v][0] ? scan_names[v] : NULL;
 }
 
-static void emit(struct tracer *tr, struct thp_event *ev);
-
 /* ---- events ---- */
+
+/* A region seen for the first time: its backing file's facts, from /proc,
+ * go through the pipeline as an event of their own (JSON keeps them for
+ * `report`). */
+static void region_file_facts(struct tracer *tr, const struct region *r, const struct thp_event *by)
+{
+	struct thp_event fe = { .kind = EV_REGION_FILE, .ts_ns = by->ts_ns, .t = by->t,
+				.mm_id = r->mm_id, .target_pid = r->pid, .region = r->start };
+
+	sysinfo_region_file(r->pid, r->start, &fe.finfo, fe.file, sizeof(fe.file));
+	if (r->file[0])
+		snprintf(fe.file, sizeof(fe.file), "%s", r->file);
+	pipeline_event(&tr->pl, &fe);
+}
 
 static void emit(struct tracer *tr, struct thp_event *ev)
 {
-	struct region *r = regions_feed(&tr->rs, ev);
+	const struct region *r = pipeline_event(&tr->pl, ev);
 
 	if (r && !r->have_finfo && r->pid) {
-		sysinfo_region_file(r->pid, r->start, &r->finfo, r->file[0] ? NULL : r->file,
-				    sizeof(r->file));
-		r->have_finfo = true;
-		output_region_file(&tr->out, r);
+		region_file_facts(tr, r, ev);
+		r = regions_find(&tr->pl.rs, r->mm_id, r->start);
 	}
-	tr->sum.counts[ev->kind]++;
-	output_event(&tr->out, ev);
-	if (tr->svg)
-		svg_trace_event(tr->svg, ev);
 	/* Sample once per drain, after the drain's events: a state read between
 	 * two of them would put a later time before an earlier event. */
 	if (r && ev->kind != EV_STATE && ev->kind != EV_EXIT)
@@ -240,7 +245,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		tracer_process_batch(tr);
 	if (decode_rec(&tr->dec, data, size, &tr->batch[tr->n_batch]) == 0)
 		tr->n_batch++;
-	return tr->out.err ? -EPIPE : 0;
+	return tr->pl.out.err ? -EPIPE : 0;
 }
 
 static void check_lost(struct tracer *tr)
@@ -467,7 +472,7 @@ static int run_loop(struct tracer *tr)
 		now = tracer_now_ns();
 		if (deadline && deadline > now && deadline - now < (uint64_t)timeout * 1000000)
 			timeout = (int)((deadline - now) / 1000000) + 1;
-		if (tr->out.err) {
+		if (tr->pl.out.err) {
 			why = "output closed";
 			break;
 		}
@@ -499,26 +504,32 @@ static int run_loop(struct tracer *tr)
 	return 0;
 }
 
+/* The settings in force, as an event: at the start, and at the end with
+ * what changed (khugepaged's full scans, the duration). */
+static void context_event(struct tracer *tr, bool at_end)
+{
+	struct thp_event ev = { .kind = EV_CONTEXT, .ctx = &tr->ctx, .start_ns = tr->start_ns,
+				.ctx_end = at_end };
+
+	pipeline_event(&tr->pl, &ev);
+}
+
 static void finish(struct tracer *tr)
 {
-	if (tr->out.err)
+	char err[256];
+
+	if (tr->pl.out.err)
 		return;
 	tr->ctx.full_scans_end = sysinfo_long(THP_SYSFS "/khugepaged/full_scans");
 	tr->ctx.duration_s = tr->sum.t;
-	output_context(&tr->out, &tr->ctx, tr->start_ns, true);
-	regions_finish(&tr->rs, &tr->ctx);
-	output_verdicts(&tr->out, &tr->rs);
-	output_summary(&tr->out, &tr->sum);
-	if (tr->svg) {
-		char err[256];
-
-		if (svg_trace_write(tr->svg, &tr->rs, tr->o->svg_path, err, sizeof(err)) < 0) {
-			fprintf(stderr, "thptrace: %s\n", err);
-			tr->svg_failed = true;
-		}
+	context_event(tr, true);
+	memcpy(tr->sum.counts, pipeline_counted(&tr->pl)->counts, sizeof(tr->sum.counts));
+	if (pipeline_finish(&tr->pl, &tr->sum, err, sizeof(err)) < 0) {
+		fprintf(stderr, "thptrace: %s\n", err);
+		tr->svg_failed = true;
 	}
-	if ((fflush(tr->out.f) != 0 || ferror(tr->out.f)) && !tr->out.err)
-		tr->out.err = errno ? errno : EIO;
+	if (ferror(tr->pl.out.f) && !tr->pl.out.err)
+		tr->pl.out.err = errno ? errno : EIO;
 }
 
 static void cleanup(struct tracer *tr)
@@ -529,10 +540,9 @@ static void cleanup(struct tracer *tr)
 	loader_close(&tr->ld);
 	for (int i = 0; i < MAX_SAMPLERS; i++)
 		page_sampler_close(tr->smp[i].s);
-	regions_free(&tr->rs);
+	pipeline_free(&tr->pl);
 	map_list_free(&tr->maps);
 	free(tr->batch);
-	svg_trace_free(tr->svg);
 	if (tr->outf && tr->outf != stdout)
 		fclose(tr->outf);
 	if (tr->sigfd >= 0)
@@ -625,17 +635,17 @@ static int check_fds(const struct trace_opts *o)
 /* The exit status once the trace ran (see --help, "Exit status"). */
 static int run_status(struct tracer *tr)
 {
-	if (tr->out.err && tr->out.err != EPIPE) {
+	if (tr->pl.out.err && tr->pl.out.err != EPIPE) {
 		fprintf(stderr, "thptrace: cannot write %s%s%s: %s\n",
 			tr->o->out_path ? "'" : "to standard output",
 			tr->o->out_path ? tr->o->out_path : "", tr->o->out_path ? "'" : "",
-			strerror(tr->out.err));
+			strerror(tr->pl.out.err));
 		return EXIT_OUTPUT;
 	}
 	if (tr->tgt.spawned && tr->tgt.exited)
 		return tr->tgt.exit_status;
 	/* The reader went away (| head): quiet, and the command runs on. */
-	if (tr->out.err == EPIPE)
+	if (tr->pl.out.err == EPIPE)
 		return 0;
 	if (tr->svg_failed)
 		return EXIT_OUTPUT;
@@ -697,11 +707,9 @@ int trace_run(const struct trace_opts *o)
 		rc = EXIT_OUTPUT;
 		goto out;
 	}
-	output_init(&tr.out, tr.outf, o->json, !o->out_path && isatty(fileno(stdout)));
-	tr.out.all_faults = o->all_faults;
-	if (o->svg_path)
-		tr.svg = svg_trace_new();
-	regions_init(&tr.rs);
+	pipeline_init(&tr.pl, tr.outf, &(struct pipeline_opts){
+		.json = o->json, .color = !o->out_path && isatty(fileno(stdout)),
+		.all_faults = o->all_faults, .svg_path = o->svg_path });
 	sysinfo_context(&tr.ctx);
 	tr.batch = calloc(BATCH_MAX + PENDING_STATES, sizeof(*tr.batch));
 	if (!tr.batch) {
@@ -742,8 +750,8 @@ int trace_run(const struct trace_opts *o)
 	}
 	tr.start_ns = tracer_now_ns();
 	decoder_init(&tr.dec, tr.start_ns, result_name, NULL);
-	output_context(&tr.out, &tr.ctx, tr.start_ns, false);
-	fflush(tr.out.f);	/* a reader waiting for the start sees it */
+	context_event(&tr, false);
+	fflush(tr.pl.out.f);	/* a reader waiting for the start sees it */
 	if ((rc = child_start(&tr)))
 		goto out;
 	if (o->pid && target_check_pid(o->pid, err, sizeof(err))) {

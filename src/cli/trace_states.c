@@ -67,7 +67,7 @@ static bool state_known(struct tracer *tr, uint32_t mm_id, uint64_t start,
 		if (p->mm_id == mm_id && p->region == start)
 			return p->state == rs->state && p->thp == rs->thp;
 	}
-	r = regions_find(&tr->rs, mm_id, start);
+	r = regions_find(&tr->pl.rs, mm_id, start);
 	return r && r->state == rs->state && r->thp == rs->thp;
 }
 
@@ -177,18 +177,18 @@ bool states_pid_exited(const struct tracer *tr, uint32_t pid)
 void states_proc_gone(struct tracer *tr, uint32_t pid)
 {
 	bool first = !states_pid_exited(tr, pid);
-	size_t n = tr->rs.n;
+	size_t n = tr->pl.rs.n;
 
 	if (first)
 		tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
 	states_sampler_drop(tr, pid);
 	for (size_t i = 0; i < n; i++) {
-		uint32_t mm_id = tr->rs.v[i].mm_id;
+		uint32_t mm_id = tr->pl.rs.v[i].mm_id;
 
-		if (tr->rs.v[i].pid != pid || (mm_id ? mm_gone(tr, mm_id) : !first))
+		if (tr->pl.rs.v[i].pid != pid || (mm_id ? mm_gone(tr, mm_id) : !first))
 			continue;
 		set_mm_gone(tr, mm_id);
-		state_event(tr, mm_id, pid, tr->rs.v[i].start);
+		state_event(tr, mm_id, pid, tr->pl.rs.v[i].start);
 	}
 }
 
@@ -198,15 +198,15 @@ void states_proc_exited(struct tracer *tr, uint32_t pid)
 	if (!states_pid_exited(tr, pid))
 		tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
 	states_sampler_drop(tr, pid);
-	for (size_t i = 0; i < tr->rs.n; i++)
-		if (tr->rs.v[i].pid == pid)
-			set_mm_gone(tr, tr->rs.v[i].mm_id);
+	for (size_t i = 0; i < tr->pl.rs.n; i++)
+		if (tr->pl.rs.v[i].pid == pid)
+			set_mm_gone(tr, tr->pl.rs.v[i].mm_id);
 }
 
 void states_sample_all(struct tracer *tr)
 {
-	for (size_t i = 0; i < tr->rs.n; i++)
-		sample_region(tr, tr->rs.v[i].mm_id, tr->rs.v[i].pid, tr->rs.v[i].start);
+	for (size_t i = 0; i < tr->pl.rs.n; i++)
+		sample_region(tr, tr->pl.rs.v[i].mm_id, tr->pl.rs.v[i].pid, tr->pl.rs.v[i].start);
 }
 
 /* Where no probe sees the PMD being cleared (collapse_file's tracepoint
@@ -217,8 +217,8 @@ size_t states_sample_pending(struct tracer *tr)
 {
 	size_t done = 0;
 
-	for (size_t i = 0; i < tr->rs.n && done < PENDING_MAX; i++) {
-		const struct region *r = &tr->rs.v[i];
+	for (size_t i = 0; i < tr->pl.rs.n && done < PENDING_MAX; i++) {
+		const struct region *r = &tr->pl.rs.v[i];
 
 		if (r->state == PS_PMD || states_pid_exited(tr, r->pid))
 			continue;

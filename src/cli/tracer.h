@@ -12,10 +12,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
-#include "probe/decode.h"
+#include "input/decode.h"
 #include "probe/kbtf.h"
 #include "probe/loader.h"
-#include "sinks/output.h"
+#include "pipeline/pipeline.h"
 #include "probe/probes.h"
 #include "host/procmaps.h"
 #include "model/regions.h"
@@ -24,7 +24,6 @@
 
 struct page_sampler;
 struct ring_buffer;
-struct svg_trace;
 struct thptrace_bpf;
 
 #define POLL_MS 10
@@ -56,10 +55,8 @@ struct tracer {
 	struct thptrace_bpf *skel;	/* ld.skel, once loaded */
 	struct ring_buffer *rb;
 	struct decoder dec;
-	struct regions rs;
-	struct output out;
+	struct pipeline pl;		/* regions, sinks, summary counts */
 	FILE *outf;
-	struct svg_trace *svg;
 	struct target tgt;
 	struct run_summary sum;
 	struct thp_context ctx;

@@ -19,6 +19,8 @@ static const char *const kind_names[EV_KIND_MAX] = {
 	[EV_LOST] = "lost",
 	[EV_SUMMARY] = "summary",
 	[EV_VERDICT] = "verdict",
+	[EV_REGION_FILE] = "region_file",
+	[EV_CONTEXT] = "context",
 };
 
 static const char *const via_names[VIA_ID_MAX] = {

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "model/settings.h"
 
 #define EV_COMM_LEN 16
 #define EV_FILE_LEN 256
@@ -30,6 +31,8 @@ enum ev_kind {
 	EV_LOST,		/* records the ring buffer dropped */
 	EV_SUMMARY,
 	EV_VERDICT,
+	EV_REGION_FILE,		/* one region's backing-file facts (finfo) */
+	EV_CONTEXT,		/* the THP settings in force (ctx) */
 	EV_KIND_MAX,
 };
 
@@ -102,6 +105,14 @@ struct thp_event {
 
 	/* EV_LOST / EV_SUMMARY */
 	uint64_t count;
+
+	/* EV_REGION_FILE: facts of (mm_id, region); file is the mapping's path */
+	struct region_file_info finfo;
+	/* EV_CONTEXT: the settings (owned by the sender, read during the
+	 * call), the clock at the start, and whether this is the end line */
+	const struct thp_context *ctx;
+	uint64_t start_ns;
+	bool ctx_end;
 };
 
 const char *ev_kind_name(enum ev_kind k);

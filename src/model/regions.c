@@ -1,7 +1,7 @@
 /* Region state machine (see regions.h).  Every time here is an event's t;
  * nothing reads a clock, /proc or BPF, so a replayed stream gives the same
- * answer as the live run.  The verdict text lives in verdict.c. */
-#include <stdarg.h>
+ * answer as the live run.  The verdict's choice lives in verdict.c, its
+ * words in sinks/explain.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +23,23 @@
 #define MADV_NOHUGEPAGE_NR 15
 #define MADV_COLLAPSE_NR 25
 
+/* Every setting unknown until an EV_CONTEXT says otherwise. */
+static const struct thp_context ctx_unknown = {
+	.scan_sleep_ms = -1, .pages_to_scan = -1, .full_scans_start = -1,
+	.full_scans_end = -1, .read_only_thp_for_fs = -1, .duration_s = -1,
+};
+
 void regions_init(struct regions *rs)
 {
 	memset(rs, 0, sizeof(*rs));
+	rs->ctx = ctx_unknown;
 }
 
 void regions_free(struct regions *rs)
 {
 	free(rs->v);
 	free(rs->orphans);
+	free(rs->pending_files);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -67,22 +75,37 @@ bool regions_same_file(const char *region_file, const char *ev_file)
 	return la == lb && strncmp(a, b, la) == 0;
 }
 
-__attribute__((format(printf, 4, 5)))
-static void add_ms(struct region *r, double t, const char *what, const char *fmt, ...)
+/* A new milestone of r (zeroed but for t, kind and how), or NULL when the
+ * region has as many as it keeps: the caller fills the fields it has. */
+static struct milestone *add_ms(struct region *r, double t, enum ms_kind kind, enum ms_how how)
 {
 	struct milestone *m;
-	va_list ap;
 
 	if (r->n_milestones >= REGION_MAX_MILESTONES) {
 		r->dropped_milestones++;
-		return;
+		return NULL;
 	}
 	m = &r->ms[r->n_milestones++];
+	memset(m, 0, sizeof(*m));
 	m->t = t;
-	snprintf(m->what, sizeof(m->what), "%s", what);
-	va_start(ap, fmt);
-	vsnprintf(m->detail, sizeof(m->detail), fmt, ap);
-	va_end(ap);
+	m->kind = kind;
+	m->how = how;
+	m->write = -1;
+	return m;
+}
+
+/* The page state from t on.  A full list drops its oldest change, so that
+ * the last state (the one that matters most) is always right. */
+static void set_state(struct region *r, double t, enum page_state st, enum ms_how how)
+{
+	if (r->n_changes && r->chg[r->n_changes - 1].state == st)
+		return;
+	if (r->n_changes == REGION_MAX_CHANGES) {
+		memmove(r->chg, r->chg + 1, (REGION_MAX_CHANGES - 1) * sizeof(r->chg[0]));
+		r->n_changes--;
+		r->dropped_changes++;
+	}
+	r->chg[r->n_changes++] = (struct state_change){ t, st, how };
 }
 
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start)
@@ -113,6 +136,8 @@ static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pi
 	r->t_madvise = r->t_first_scan = r->t_collapse = -1;
 	r->t_cleared = r->t_refault = r->t_pmd = -1;
 	r->t_nohuge = r->t_exit = -1;
+	r->finfo.is_shmem = r->finfo.open_for_write = -1;
+	r->finfo.fully_mapped = r->finfo.file_aligned = -1;
 	r->unmapped_s = r->madvise_to_pmd_s = -1;
 	return r;
 }
@@ -130,63 +155,81 @@ static bool awaiting_refault(const struct region *r)
 	return r->t_cleared >= 0 && r->t_refault < r->t_cleared && r->t_pmd < r->t_cleared;
 }
 
-static void cleared(struct region *r, double t, const char *detail)
+static void cleared(struct region *r, double t, enum ms_how how)
 {
 	if (awaiting_refault(r))
 		return;		/* retract, pmdp flush and pagemap all report one clear */
 	r->t_cleared = t;
 	if (r->collapsed)
 		r->cleared_after_collapse = true;
-	add_ms(r, t, "pmd_cleared", "%s", detail);
+	add_ms(r, t, MS_PMD_CLEARED, how);
 }
 
-static void refault(struct region *r, double t, const char *detail)
+static struct milestone *refault(struct region *r, double t, enum ms_how how)
 {
 	if (!awaiting_refault(r))
-		return;
+		return NULL;
 	r->t_refault = t;
 	if (r->unmapped_s < 0)
 		r->unmapped_s = t - r->t_cleared;
-	add_ms(r, t, "refault", "%s", detail);
+	return add_ms(r, t, MS_REFAULT, how);
 }
 
-static void mapped_pmd(struct region *r, double t, const char *detail)
+static void mapped_pmd(struct region *r, double t, enum ms_how how)
 {
+	set_state(r, t, PS_PMD, how);
 	if (r->t_pmd >= 0 && r->t_pmd >= r->t_cleared)
 		return;		/* do_set_pmd already said so; pagemap only confirms */
 	r->t_pmd = t;
 	/* MADV_COLLAPSE maps the PMD inside the call, before its exit event. */
 	if (r->t_madvise >= 0 && r->madvise_to_pmd_s < 0)
 		r->madvise_to_pmd_s = t > r->t_madvise ? t - r->t_madvise : 0;
-	add_ms(r, t, "pmd_mapped", "%s", detail);
+	add_ms(r, t, MS_PMD_MAPPED, how);
 }
 
-static const char *actor(const struct thp_event *ev, char *buf, size_t len)
+/* khugepaged, or the process in madvise(MADV_COLLAPSE).  An event without
+ * a comm comes from a perf-event tracepoint record of khugepaged's. */
+static enum actor actor_of(const struct thp_event *ev)
 {
-	if (is_khugepaged(ev) || !ev->comm[0])
-		return "khugepaged";
-	snprintf(buf, len, "MADV_COLLAPSE (%s)", ev->comm);
-	return buf;
+	return is_khugepaged(ev) || !ev->comm[0] ? ACT_KHUGEPAGED : ACT_MADV_COLLAPSE;
+}
+
+static void set_actor(struct milestone *m, const struct thp_event *ev)
+{
+	if (!m)
+		return;
+	m->actor = actor_of(ev);
+	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
+	snprintf(m->result, sizeof(m->result), "%s", ev->result_name);
+}
+
+static void failed_result(struct region *r, const struct thp_event *ev)
+{
+	snprintf(r->last_result, sizeof(r->last_result), "%s", ev->result_name);
+	r->last_result_by = actor_of(ev);
 }
 
 static void apply_scan(struct region *r, const struct thp_event *ev)
 {
-	const char *name = ev->result_name[0] ? ev->result_name : "no result";
 	int o = scan_result_outcome(ev->result_name);
-	bool kh = is_khugepaged(ev) || !ev->comm[0];
-	char who[40];
+	bool kh = actor_of(ev) == ACT_KHUGEPAGED;
+	struct milestone *m;
 
 	if (kh)
 		r->scans++;
 	if (kh && r->t_first_scan < 0) {
 		r->t_first_scan = ev->t;
-		add_ms(r, ev->t, "scanned", "%s by khugepaged (%d present, %d swapped)",
-		       name, ev->present, ev->swap);
+		m = add_ms(r, ev->t, MS_SCANNED, HOW_FIRST_SCAN);
+		set_actor(m, ev);
+		if (m) {
+			m->present = ev->present;
+			m->swap = ev->swap;
+		}
 	} else if (o < 0 && strcmp(r->last_result, ev->result_name) != 0) {
-		add_ms(r, ev->t, "scanned", "%s by %s", name, actor(ev, who, sizeof(who)));
+		set_actor(add_ms(r, ev->t, MS_SCANNED, HOW_NONE), ev);
 	}
 	if (o < 0)
-		snprintf(r->last_result, sizeof(r->last_result), "%s", ev->result_name);
+		failed_result(r, ev);
 }
 
 /* pagemap saw the range go empty before the collapse event came: now we
@@ -195,9 +238,9 @@ static void relabel_unmapped(struct region *r)
 {
 	for (size_t i = r->n_milestones; i-- > 0;) {
 		struct milestone *m = &r->ms[i];
-		if (m->t == r->t_cleared && !strcmp(m->what, "unmapped")) {
-			snprintf(m->what, sizeof(m->what), "pmd_cleared");
-			snprintf(m->detail, sizeof(m->detail), "pagemap: not present (the collapse cleared it)");
+		if (m->t == r->t_cleared && m->kind == MS_UNMAPPED) {
+			m->kind = MS_PMD_CLEARED;
+			m->how = HOW_PAGEMAP_COLLAPSE_CLEARED;
 			return;
 		}
 	}
@@ -205,19 +248,17 @@ static void relabel_unmapped(struct region *r)
 
 static void apply_collapse(struct region *r, const struct thp_event *ev)
 {
-	const char *name = ev->result_name[0] ? ev->result_name : "no result";
 	int o = scan_result_outcome(ev->result_name);
-	char who[40];
 
 	set_file(r, ev);
 	if (is_khugepaged(ev) && r->t_first_scan < 0) {
 		r->t_first_scan = ev->t;
-		add_ms(r, ev->t, "scanned", "khugepaged reached this region");
+		add_ms(r, ev->t, MS_SCANNED, HOW_REACHED);
 	}
 	if (!is_khugepaged(ev) && ev->comm[0])
 		r->madv_collapse = true;
 	r->collapse_attempts++;
-	add_ms(r, ev->t, "collapse", "%s by %s", name, actor(ev, who, sizeof(who)));
+	set_actor(add_ms(r, ev->t, MS_COLLAPSE, HOW_NONE), ev);
 	if (o > 0) {
 		/* collapse_file clears the old page tables (retract) before its
 		 * tracepoint fires, so a pending clear belongs to this collapse;
@@ -229,12 +270,13 @@ static void apply_collapse(struct region *r, const struct thp_event *ev)
 		if (r->cleared_after_collapse)
 			relabel_unmapped(r);
 		r->collapsed = true;
+		r->collapsed_by = actor_of(ev);
 		r->t_collapse = ev->t;
 		if (!r->cleared_after_collapse && r->state == PS_NONE)
-			cleared(r, ev->t, "pagemap: not present after the collapse");
+			cleared(r, ev->t, HOW_PAGEMAP_AFTER_COLLAPSE);
 	} else if (o < 0) {
 		r->collapse_failures++;
-		snprintf(r->last_result, sizeof(r->last_result), "%s", ev->result_name);
+		failed_result(r, ev);
 	}
 }
 
@@ -243,20 +285,21 @@ static void apply_set_pmd(struct region *r, const struct thp_event *ev)
 	bool in_collapse = (ev->fields & EVF_IN_COLLAPSE) || is_khugepaged(ev);
 
 	if ((ev->fields & EVF_RET) && ev->ret != 0) {
-		add_ms(r, ev->t, "pmd_refused", "do_set_pmd returned %#llx: small pages instead",
-		       (unsigned long long)ev->ret);
+		struct milestone *m = add_ms(r, ev->t, MS_PMD_REFUSED, HOW_SET_PMD);
+
+		if (m)
+			m->ret = ev->ret;
 		return;
 	}
 	/* Not a refault by itself: MADV_COLLAPSE's own PMD install comes
 	 * through here too, outside collapse_file.  The fault event says it. */
-	mapped_pmd(r, ev->t, in_collapse ? "do_set_pmd by the collapse itself"
-					 : "do_set_pmd: one PMD for the whole region");
+	mapped_pmd(r, ev->t, in_collapse ? HOW_SET_PMD_IN_COLLAPSE : HOW_SET_PMD);
 }
 
 /* Apply an event that never creates a region to one region it concerns. */
 static void apply(struct region *r, const struct thp_event *ev)
 {
-	char d[96];
+	struct milestone *m;
 
 	switch (ev->kind) {
 	case EV_SCAN_FILE:
@@ -266,18 +309,23 @@ static void apply(struct region *r, const struct thp_event *ev)
 		apply_collapse(r, ev);
 		break;
 	case EV_RETRACT:
-		cleared(r, ev->t, "retract_page_tables removed the page table");
+		set_state(r, ev->t, PS_NONE, HOW_RETRACT);
+		cleared(r, ev->t, HOW_RETRACT);
 		break;
 	case EV_PMDP_COLLAPSE_FLUSH:
-		cleared(r, ev->t, "pmdp_collapse_flush cleared the PMD");
+		set_state(r, ev->t, PS_NONE, HOW_PMDP_FLUSH);
+		cleared(r, ev->t, HOW_PMDP_FLUSH);
 		break;
 	case EV_FAULT:
-		snprintf(d, sizeof(d), "page fault at %#llx%s", (unsigned long long)ev->addr,
-			 !(ev->fields & EVF_ERRCODE) ? "" : (ev->errcode & 2) ? " (write)" : " (read)");
-		refault(r, ev->t, d);
+		if ((m = refault(r, ev->t, HOW_FAULT))) {
+			m->addr = ev->addr;
+			m->write = !(ev->fields & EVF_ERRCODE) ? -1 : (ev->errcode & 2) ? 1 : 0;
+		}
 		break;
 	case EV_MAP_PAGES:
-		refault(r, ev->t, "fault-around (filemap_map_pages)");
+		/* The state is left to pagemap: filemap_map_pages also maps a
+		 * PMD (filemap_map_pmd), and its fexit comes after do_set_pmd. */
+		refault(r, ev->t, HOW_MAP_PAGES);
 		break;
 	case EV_SET_PMD:
 		apply_set_pmd(r, ev);
@@ -285,7 +333,7 @@ static void apply(struct region *r, const struct thp_event *ev)
 	case EV_EXIT:
 		if (r->t_exit < 0) {
 			r->t_exit = ev->t;
-			add_ms(r, ev->t, "exit", "the process exited");
+			add_ms(r, ev->t, MS_EXIT, HOW_NONE);
 		}
 		break;
 	default:
@@ -407,17 +455,19 @@ static void orphans_replay(struct regions *rs, size_t from)
 static void state_change(struct region *r, const struct thp_event *ev)
 {
 	enum page_state prev = r->state, s = ev->state;
+	struct milestone *m;
 
 	if (s == PS_UNKNOWN)
 		return;
 	r->thp = ev->thp;
 	r->state = s;
+	set_state(r, ev->t, s, HOW_PAGEMAP);
 	if (s == prev)
 		return;
 	switch (s) {
 	case PS_PMD:
-		refault(r, ev->t, "seen by pagemap (sample time)");
-		mapped_pmd(r, ev->t, "pagemap: mapped by one PMD");
+		refault(r, ev->t, HOW_PAGEMAP);
+		mapped_pmd(r, ev->t, HOW_PAGEMAP);
 		break;
 	case PS_NONE:
 		if (awaiting_refault(r))
@@ -426,24 +476,26 @@ static void state_change(struct region *r, const struct thp_event *ev)
 		    r->t_collapse > r->t_refault)
 			/* collapse_file cleared it before its event: not later
 			 * than that, whenever pagemap got to look */
-			cleared(r, r->t_collapse, "pagemap: not present after the collapse");
+			cleared(r, r->t_collapse, HOW_PAGEMAP_AFTER_COLLAPSE);
 		else if (prev == PS_PMD || (r->collapsed && !r->cleared_after_collapse))
-			cleared(r, ev->t, "pagemap: not present");
+			cleared(r, ev->t, HOW_PAGEMAP);
 		else if (prev == PS_PTE) {
 			/* maybe a clear whose collapse event is still to come */
 			r->t_cleared = ev->t;
-			add_ms(r, ev->t, "unmapped", "pagemap: not present any more");
+			add_ms(r, ev->t, MS_UNMAPPED, HOW_PAGEMAP);
 		}
 		break;
 	case PS_PTE:
-		refault(r, ev->t, "seen by pagemap (sample time)");
+		refault(r, ev->t, HOW_PAGEMAP);
+		m = NULL;
 		if (prev == PS_PMD)
-			add_ms(r, ev->t, "pte_mapped", "the PMD mapping was split into small pages");
+			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_SPLIT);
 		else if (r->collapsed && (prev == PS_NONE || ev->thp))
-			add_ms(r, ev->t, "pte_mapped", "refault mapped small pages%s",
-			       ev->thp ? " of the huge page" : "");
+			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_REFAULT_SMALL);
 		else if (prev == PS_NONE)
-			add_ms(r, ev->t, "pte_mapped", "mapped with small pages");
+			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_MAPPED_SMALL);
+		if (m)
+			m->thp = ev->thp;
 		break;
 	default:
 		break;
@@ -469,6 +521,8 @@ static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 
 static void madvised(struct region *r, const struct thp_event *ev)
 {
+	struct milestone *m;
+
 	r->madvised_huge = true;
 	if (r->t_madvise < 0)
 		r->t_madvise = ev->t;
@@ -479,7 +533,9 @@ static void madvised(struct region *r, const struct thp_event *ev)
 	set_file(r, ev);
 	if (!r->pid)
 		r->pid = ev_target(ev);
-	add_ms(r, ev->t, "madvised", "%s", madv_name(ev->behavior));
+	m = add_ms(r, ev->t, MS_MADVISED, HOW_NONE);
+	if (m)
+		m->behavior = ev->behavior;
 }
 
 static struct region *feed_madvise(struct regions *rs, const struct thp_event *ev)
@@ -508,12 +564,16 @@ static struct region *feed_madvise(struct regions *rs, const struct thp_event *e
 		} else if (huge) {
 			if (b == MADV_COLLAPSE_NR)
 				r->madv_collapse = true;	/* tried: huge=never did not stop it */
-			add_ms(r, ev->t, "madvise_failed", "%s failed: %lld", madv_name(b),
-			       (long long)ev->ret);
+			struct milestone *m = add_ms(r, ev->t, MS_MADVISE_FAILED, HOW_NONE);
+
+			if (m) {
+				m->behavior = b;
+				m->ret = ev->ret;
+			}
 		} else if (ok) {
 			r->nohuge = true;
 			r->t_nohuge = ev->t;
-			add_ms(r, ev->t, "nohugepage", "MADV_NOHUGEPAGE");
+			add_ms(r, ev->t, MS_NOHUGEPAGE, HOW_NONE);
 		}
 		if (first == SIZE_MAX)
 			first = (size_t)(r - rs->v);
@@ -523,17 +583,94 @@ static struct region *feed_madvise(struct regions *rs, const struct thp_event *e
 	return first == SIZE_MAX ? NULL : &rs->v[first];
 }
 
-struct region *regions_feed(struct regions *rs, const struct thp_event *ev)
+static void apply_file_facts(struct region *r, const struct thp_event *ev)
+{
+	r->finfo = ev->finfo;
+	r->have_finfo = true;
+	if (!r->file[0] && ev->file[0])
+		snprintf(r->file, sizeof(r->file), "%s", ev->file);
+}
+
+/* A region's file facts are looked up when it first shows up: they may come
+ * just before the event that creates it (replay), so they wait here. */
+static struct region *feed_region_file(struct regions *rs, const struct thp_event *ev)
+{
+	uint64_t start = ev->region & THP_REGION_MASK;
+	struct region *r = regions_find(rs, ev->mm_id, start);
+	struct thp_event *v;
+
+	if (r) {
+		if (!r->have_finfo)
+			apply_file_facts(r, ev);
+		return r;
+	}
+	if (rs->n_pending_files == rs->cap_pending_files) {
+		size_t cap = rs->cap_pending_files ? rs->cap_pending_files * 2 : 16;
+
+		v = realloc(rs->pending_files, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		rs->pending_files = v;
+		rs->cap_pending_files = cap;
+	}
+	v = &rs->pending_files[rs->n_pending_files++];
+	*v = *ev;
+	v->region = start;
+	return NULL;
+}
+
+/* Regions [from, n) are new: give them the file facts that came first. */
+static void pending_files_take(struct regions *rs, size_t from)
+{
+	for (size_t k = 0; k < rs->n_pending_files;) {
+		struct thp_event *p = &rs->pending_files[k];
+		struct region *r = regions_find(rs, p->mm_id, p->region);
+
+		if (r && (size_t)(r - rs->v) >= from && !r->have_finfo) {
+			apply_file_facts(r, p);
+			*p = rs->pending_files[--rs->n_pending_files];
+		} else {
+			k++;
+		}
+	}
+}
+
+static void feed_context(struct regions *rs, const struct thp_event *ev)
+{
+	const struct thp_context *c = ev->ctx;
+
+	if (!c)
+		return;
+	/* The end line carries only what changed by the end. */
+	if (ev->ctx_end) {
+		rs->ctx.full_scans_end = c->full_scans_end;
+		rs->ctx.duration_s = c->duration_s;
+	} else {
+		double d = rs->ctx.duration_s;
+		long fe = rs->ctx.full_scans_end;
+
+		rs->ctx = *c;
+		if (c->full_scans_end < 0)
+			rs->ctx.full_scans_end = fe;
+		if (c->duration_s < 0)
+			rs->ctx.duration_s = d;
+	}
+}
+
+static struct region *feed(struct regions *rs, const struct thp_event *ev)
 {
 	struct region *r;
 
-	if (!rs || !ev)
-		return NULL;
 	switch (ev->kind) {
 	case EV_MADVISE:
 		return feed_madvise(rs, ev);
 	case EV_STATE:
 		return feed_state(rs, ev);
+	case EV_REGION_FILE:
+		return feed_region_file(rs, ev);
+	case EV_CONTEXT:
+		feed_context(rs, ev);
+		return NULL;
 	case EV_SCAN_FILE:
 	case EV_COLLAPSE_FILE:
 		/* MADV_COLLAPSE runs the same scan in the process itself: only
@@ -550,6 +687,23 @@ struct region *regions_feed(struct regions *rs, const struct thp_event *ev)
 	r = dispatch(rs, ev, 0);
 	if (!r && bufferable(ev))
 		orphan_push(rs, ev);
+	return r;
+}
+
+struct region *regions_feed(struct regions *rs, const struct thp_event *ev)
+{
+	size_t from, idx;
+	struct region *r;
+
+	if (!rs || !ev)
+		return NULL;
+	from = rs->n;
+	r = feed(rs, ev);
+	if (rs->n > from && rs->n_pending_files) {
+		idx = r ? (size_t)(r - rs->v) : 0;
+		pending_files_take(rs, from);
+		r = r ? &rs->v[idx] : NULL;
+	}
 	return r;
 }
 
@@ -576,22 +730,36 @@ static void sort_milestones(struct region *r)
 	}
 }
 
-void regions_finish(struct regions *rs, const struct thp_context *ctx)
+/* Orphans and the collapse's own clear can put changes out of order. */
+static void sort_changes(struct region *r)
 {
-	static const struct thp_context none = {
-		.scan_sleep_ms = -1, .pages_to_scan = -1, .full_scans_start = -1,
-		.full_scans_end = -1, .read_only_thp_for_fs = -1, .duration_s = -1,
-	};
+	for (size_t i = 1; i < r->n_changes; i++) {
+		struct state_change c = r->chg[i];
+		size_t j = i;
+		for (; j > 0 && r->chg[j - 1].t > c.t; j--)
+			r->chg[j] = r->chg[j - 1];
+		r->chg[j] = c;
+	}
+}
 
-	if (!ctx)
-		ctx = &none;
+void regions_finish(struct regions *rs)
+{
 	for (size_t i = 0; i < rs->n; i++) {
 		struct region *r = &rs->v[i];
 		sort_milestones(r);
+		sort_changes(r);
 		r->final_inferred = r->state == PS_UNKNOWN;
 		r->final_state = r->final_inferred ? infer_state(r) : r->state;
 		if (r->final_state == PS_UNKNOWN)
 			r->final_inferred = false;
-		region_verdict(r, r->mm_id < 64 ? rs->mm_scanned[r->mm_id] : rs->saw_scan_any, ctx);
+		region_verdict(r, r->mm_id < 64 ? rs->mm_scanned[r->mm_id] : rs->saw_scan_any, &rs->ctx);
 	}
+}
+
+const struct milestone *region_last_ms(const struct region *r, enum ms_kind k)
+{
+	for (size_t i = r->n_milestones; i-- > 0;)
+		if (r->ms[i].kind == k)
+			return &r->ms[i];
+	return NULL;
 }

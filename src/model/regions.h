@@ -1,9 +1,10 @@
 /* Region state machine: every event, in time order, goes through here; at
- * the end each 2 MiB region gets its milestones and one verdict.  Pure: no
- * BPF, no /proc, no I/O, so live runs, `report` replays and unit tests all
- * give the same verdicts for the same events.  What only the machine can
- * tell (THP knobs, tmpfs modes, khugepaged counters) comes in as plain data
- * in struct thp_context. */
+ * the end each 2 MiB region has its milestones, its page-state intervals
+ * and one verdict with its evidence, all as data.  Pure: no BPF, no /proc,
+ * no I/O, so live runs, `report` replays and unit tests all give the same
+ * verdicts for the same events.  Machine facts (THP knobs, a region's
+ * backing file) arrive as events too (EV_CONTEXT, EV_REGION_FILE).
+ * Sinks render what is here (sinks/explain.c words it); none decides. */
 #ifndef THP_REGIONS_H
 #define THP_REGIONS_H
 
@@ -11,12 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "model/event.h"
+#include "model/eligibility.h"
+#include "model/settings.h"
 
 enum verdict_reason {
 	VR_UNKNOWN = 0,
 	VR_HUGE,			/* PMD-mapped THP at the end */
 	VR_NOT_SCANNED,			/* khugepaged never scanned this mm */
-	VR_NOT_ELIGIBLE,		/* the kernel would not make it huge: why in detail */
+	VR_NOT_ELIGIBLE,		/* the kernel would not make it huge: blockers */
 	VR_SCAN_FAILED,			/* scan/collapse ran and failed: result name */
 	VR_COLLAPSED_NOT_REFAULTED,	/* collapsed, PMD cleared, never touched again */
 	VR_REFAULTED_AS_PTE,		/* collapsed, refault mapped small pages */
@@ -27,41 +30,86 @@ enum verdict_reason {
 const char *verdict_reason_name(enum verdict_reason r);
 enum verdict_reason verdict_reason_from_name(const char *s);
 
-/* Plain-words meaning of a kernel enum scan_result name ("SCAN_PAGE_LRU" →
- * "a page was not on the LRU list (being reclaimed or migrated)"). */
-const char *scan_result_meaning(const char *name);
-
-/* Machine facts gathered outside (sysfs, mounts, config); all optional:
- * an empty string or a negative number means "not known". */
-struct thp_context {
-	char thp_enabled[16];		/* "always" | "madvise" | "never" */
-	char shmem_enabled[16];
-	char defrag[32];
-	long scan_sleep_ms;		/* khugepaged/scan_sleep_millisecs */
-	long pages_to_scan;		/* khugepaged/pages_to_scan */
-	long full_scans_start;		/* khugepaged/full_scans at start and end */
-	long full_scans_end;
-	int read_only_thp_for_fs;	/* CONFIG_READ_ONLY_THP_FOR_FS: 1, 0, -1 unknown */
-	double duration_s;		/* how long the trace ran */
+/* Who did a scan or collapse. */
+enum actor {
+	ACT_NONE = 0,
+	ACT_KHUGEPAGED,
+	ACT_MADV_COLLAPSE,		/* the process itself, in madvise(MADV_COLLAPSE) */
 };
 
-/* Facts about one region's backing file, looked up by the caller when the
- * region is first seen (so that regions.c needs no /proc). */
-struct region_file_info {
-	char tmpfs_huge[16];		/* huge= of its tmpfs mount, "" if not tmpfs */
-	int is_shmem;			/* 1, 0, -1 unknown */
-	int open_for_write;		/* 1, 0, -1 unknown */
-	int fully_mapped;		/* the whole 2 MiB is inside one mapping: 1, 0, -1 */
-	int file_aligned;		/* file offset of region start is 2 MiB aligned: 1, 0, -1 */
+/* What happened to a region, in the words of its verdict's "what". */
+enum ms_kind {
+	MS_MADVISED = 0,		/* MADV_HUGEPAGE / MADV_COLLAPSE succeeded */
+	MS_MADVISE_FAILED,
+	MS_NOHUGEPAGE,
+	MS_SCANNED,
+	MS_COLLAPSE,
+	MS_PMD_CLEARED,
+	MS_UNMAPPED,			/* not present any more, cause not known (yet) */
+	MS_REFAULT,
+	MS_PMD_MAPPED,
+	MS_PTE_MAPPED,
+	MS_PMD_REFUSED,
+	MS_EXIT,
+	MS_KIND_MAX,
+};
+
+/* How a milestone was seen: selects its wording, and tells the verdict
+ * which evidence it has. */
+enum ms_how {
+	HOW_NONE = 0,
+	HOW_FIRST_SCAN,			/* scanned: khugepaged's first scan_file (present, swap) */
+	HOW_REACHED,			/* scanned: implied by khugepaged's collapse event */
+	HOW_RETRACT,			/* pmd_cleared: retract_page_tables */
+	HOW_PMDP_FLUSH,			/* pmd_cleared: pmdp_collapse_flush */
+	HOW_PAGEMAP,			/* a page-state sample */
+	HOW_PAGEMAP_AFTER_COLLAPSE,	/* pmd_cleared: sampled none after the collapse */
+	HOW_PAGEMAP_COLLAPSE_CLEARED,	/* pmd_cleared: an "unmapped" the collapse explained */
+	HOW_FAULT,			/* refault: a user page fault */
+	HOW_MAP_PAGES,			/* refault: fault-around */
+	HOW_SET_PMD,			/* pmd_mapped: do_set_pmd from a fault */
+	HOW_SET_PMD_IN_COLLAPSE,	/* pmd_mapped: do_set_pmd by the collapse itself */
+	HOW_SPLIT,			/* pte_mapped: the PMD mapping was split */
+	HOW_REFAULT_SMALL,		/* pte_mapped: the refault after a collapse mapped small pages */
+	HOW_MAPPED_SMALL,		/* pte_mapped: first mapped with small pages */
 };
 
 #define REGION_MAX_MILESTONES 64
+#define REGION_MAX_CHANGES 64
 
 struct milestone {
 	double t;			/* seconds since start */
-	char what[32];			/* "madvised", "scanned", "collapse", "pmd_cleared",
-					 * "refault", "pmd_mapped", "pte_mapped", "exit" */
-	char detail[96];		/* e.g. "SCAN_SUCCEED by khugepaged" */
+	enum ms_kind kind;
+	enum ms_how how;
+	enum actor actor;		/* scanned, collapse */
+	char comm[EV_COMM_LEN];		/* the actor's comm (MADV_COLLAPSE's process) */
+	char result[EV_NAME_LEN];	/* scanned, collapse: the kernel's result name */
+	int32_t behavior;		/* madvised, madvise_failed: the advice */
+	int32_t present, swap;		/* scanned (HOW_FIRST_SCAN) */
+	int64_t ret;			/* madvise_failed, pmd_refused */
+	uint64_t addr;			/* refault (HOW_FAULT) */
+	int8_t write;			/* refault (HOW_FAULT): 1 write, 0 read, -1 unknown */
+	bool thp;			/* pte_mapped: small pages of a huge folio */
+};
+
+/* The page state from t on, until the next change.  From page-state
+ * samples and from the events that change it for sure (a PMD clear, a
+ * PMD mapped by do_set_pmd). */
+struct state_change {
+	double t;
+	enum page_state state;
+	enum ms_how how;		/* HOW_PAGEMAP, or the event that said so */
+};
+
+/* Why the verdict is what it is, as data: sinks/explain.c words it. */
+struct verdict_evidence {
+	enum verdict_reason reason;
+	enum actor builder;		/* collapse verdicts: who built the huge page */
+	enum backing backing;
+	unsigned blockers;		/* not_eligible: EB_* */
+	bool mm_scanned;		/* khugepaged visited the region's mm */
+	int refused_ms;			/* refaulted_as_pte: index of do_set_pmd's refusal, or -1 */
+	struct thp_context ctx;		/* the settings the verdict used */
 };
 
 struct region {
@@ -70,30 +118,35 @@ struct region {
 	uint64_t start;			/* 2 MiB aligned */
 	char file[EV_FILE_LEN];
 	struct region_file_info finfo;
-	bool have_finfo;
+	bool have_finfo;		/* an EV_REGION_FILE came */
 
 	/* live state */
 	enum page_state state;
 	bool thp;
 	bool madvised_huge;		/* MADV_HUGEPAGE or MADV_COLLAPSE covered it */
+	bool madv_collapse;		/* MADV_COLLAPSE covered it (ignores the sysfs THP modes) */
 	bool nohuge;			/* MADV_NOHUGEPAGE after that */
 	bool collapsed;			/* a collapse succeeded */
 	bool cleared_after_collapse;	/* PMD cleared / region went to none after it */
 	int collapse_attempts, collapse_failures, scans;
 	char last_result[EV_NAME_LEN];	/* last failing scan/collapse result */
+	enum actor last_result_by;	/* who got last_result */
+	enum actor collapsed_by;	/* who made the last successful collapse */
 
-	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd;	/* < 0: never */
-	/* added for regions.c/verdict.c: */
-	bool madv_collapse;		/* MADV_COLLAPSE covered it (ignores the sysfs THP modes) */
-	double t_nohuge, t_exit;	/* last MADV_NOHUGEPAGE, target exit; < 0: never */
+	/* times, seconds since start; < 0: never */
+	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd, t_nohuge, t_exit;
 
 	size_t n_milestones;
 	struct milestone ms[REGION_MAX_MILESTONES];
 	size_t dropped_milestones;
 
+	size_t n_changes;
+	struct state_change chg[REGION_MAX_CHANGES];
+	size_t dropped_changes;		/* the oldest ones go first; the last stays */
+
 	/* filled by regions_finish() */
-	enum verdict_reason reason;
-	char why[512];			/* one or two sentences for a person */
+	struct verdict_evidence ev;
+	enum verdict_reason reason;	/* == ev.reason */
 	double unmapped_s;		/* PMD clear → refault; < 0 if not applicable */
 	double madvise_to_pmd_s;	/* < 0 if not applicable */
 	enum page_state final_state;	/* last EV_STATE, else inferred from milestones */
@@ -103,13 +156,17 @@ struct region {
 struct regions {
 	struct region *v;
 	size_t n, cap;
+	struct thp_context ctx;		/* the last EV_CONTEXT's settings */
 	bool mm_scanned[64];		/* khugepaged scanned mm id i (i < 64) */
 	bool saw_scan_any;
-	/* Recent events that matched no region yet, replayed when a region
-	 * appears (a MADV_COLLAPSE's own collapse comes before its madvise
-	 * exit event).  Private to regions.c. */
+	/* Private to regions.c: recent events that matched no region yet,
+	 * replayed when a region appears (a MADV_COLLAPSE's own collapse comes
+	 * before its madvise exit event), and region_file facts whose region
+	 * does not exist yet. */
 	struct thp_event *orphans;
 	size_t n_orphans, orphan_next;
+	struct thp_event *pending_files;
+	size_t n_pending_files, cap_pending_files;
 };
 
 void regions_init(struct regions *rs);
@@ -127,17 +184,27 @@ struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start);
  * the mapping's path, maybe ending in " (deleted)". */
 bool regions_same_file(const char *region_file, const char *ev_file);
 
-/* Compute every region's verdict. */
-void regions_finish(struct regions *rs, const struct thp_context *ctx);
+/* Compute every region's verdict, with the settings the EV_CONTEXT events
+ * gave (all unknown without one). */
+void regions_finish(struct regions *rs);
+
+/* Plain-words meaning of a kernel enum scan_result name ("SCAN_PAGE_LRU" →
+ * "a page was not on the LRU list (being reclaimed or migrated)"). */
+const char *scan_result_meaning(const char *name);
 
 /* How a scan/collapse result counts: 1 a huge page was made (SCAN_SUCCEED,
  * SCAN_PTE_MAPPED_HUGEPAGE), 0 nothing to judge (no name, SCAN_PMD_MAPPED:
  * already huge), -1 a failure.  Takes "SCAN_X" or the tracepoint's "x" text. */
 int scan_result_outcome(const char *name);
 
-/* verdict.c: choose r->reason and write r->why once regions.c has set
- * final_state, unmapped_s and madvise_to_pmd_s.  mm_scanned: khugepaged
- * scanned the region's mm during the trace. */
+/* model/verdict.c: choose the reason and gather its evidence once
+ * regions.c has set final_state, unmapped_s and madvise_to_pmd_s. */
 void region_verdict(struct region *r, bool mm_scanned, const struct thp_context *ctx);
+
+/* The milestone names ("pmd_cleared") the verdict lists. */
+const char *ms_kind_name(enum ms_kind k);
+
+/* The last milestone of a kind, or NULL. */
+const struct milestone *region_last_ms(const struct region *r, enum ms_kind k);
 
 #endif

@@ -2,6 +2,7 @@
  * schema"); report.c reads the same names back. */
 #include <stdio.h>
 #include "sinks/jsonw.h"
+#include "sinks/explain.h"
 #include "sinks/output.h"
 
 #define LINE_MAX_BYTES 8192
@@ -94,7 +95,7 @@ static void json_secs(struct jsonw *w, const char *key, double s)
 
 void json_verdict(FILE *f, const struct region *r)
 {
-	char buf[LINE_MAX_BYTES * 4], ms[LINE_MAX_BYTES * 3];
+	char buf[LINE_MAX_BYTES * 4], ms[LINE_MAX_BYTES * 3], d[128], why[EXPLAIN_WHY_MAX];
 	struct jsonw w, m;
 	size_t used = 0;
 
@@ -107,8 +108,8 @@ void json_verdict(FILE *f, const struct region *r)
 		jsonw_init(&m, one, sizeof(one));
 		jsonw_begin(&m);
 		jsonw_double(&m, "t", r->ms[i].t, 6);
-		jsonw_str(&m, "what", r->ms[i].what);
-		jsonw_str(&m, "detail", r->ms[i].detail);
+		jsonw_str(&m, "what", ms_kind_name(r->ms[i].kind));
+		jsonw_str(&m, "detail", explain_milestone(&r->ms[i], d, sizeof(d)));
 		jsonw_end(&m);
 		if (m.overflow || used + m.len + 3 >= sizeof(ms))
 			break;
@@ -127,7 +128,7 @@ void json_verdict(FILE *f, const struct region *r)
 	if (r->final_inferred)
 		jsonw_bool(&w, "final_inferred", true);
 	jsonw_str(&w, "reason", verdict_reason_name(r->reason));
-	jsonw_str(&w, "why", r->why);
+	jsonw_str(&w, "why", explain_why(r, why, sizeof(why)));
 	jsonw_raw(&w, "milestones", ms);
 	jsonw_u64(&w, "milestones_dropped", r->dropped_milestones);
 	json_secs(&w, "unmapped_s", r->unmapped_s);
@@ -185,18 +186,18 @@ void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, boo
 	put_line(f, &w);
 }
 
-void json_region_file(FILE *f, const struct region *r)
+void json_region_file(FILE *f, const struct thp_event *ev)
 {
-	const struct region_file_info *fi = &r->finfo;
+	const struct region_file_info *fi = &ev->finfo;
 	char buf[LINE_MAX_BYTES];
 	struct jsonw w;
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
 	jsonw_str(&w, "event", "region_file");
-	jsonw_u64(&w, "mm", r->mm_id);
-	jsonw_hex(&w, "region", r->start);
-	jsonw_str(&w, "file", r->file);
+	jsonw_u64(&w, "mm", ev->mm_id);
+	jsonw_hex(&w, "region", ev->region);
+	jsonw_str(&w, "file", ev->file);
 	jsonw_str(&w, "tmpfs_huge", fi->tmpfs_huge);
 	jsonw_i64(&w, "is_shmem", fi->is_shmem);
 	jsonw_i64(&w, "open_for_write", fi->open_for_write);

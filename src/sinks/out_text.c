@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include "sinks/explain.h"
 #include "sinks/output.h"
 
 #define C_RESET "\033[0m"
@@ -138,7 +139,7 @@ void text_verdicts(FILE *f, const struct regions *rs)
 	fprintf(f, "\nregions (%zu):\n", rs->n);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct region *r = &rs->v[i];
-		char u[32], m[32];
+		char u[32], m[32], d[128], why[EXPLAIN_WHY_MAX];
 
 		fprintf(f, "\n0x%" PRIx64 "-0x%" PRIx64 " %s (pid %u, mm %u)\n", r->start,
 			(uint64_t)(r->start + THP_REGION_SIZE), r->file[0] ? r->file : "[anonymous]", r->pid,
@@ -146,14 +147,15 @@ void text_verdicts(FILE *f, const struct regions *rs)
 		fprintf(f, "  final state: %s%s    reason: %s\n", page_state_name(r->final_state),
 			r->final_inferred ? " (inferred)" : "", verdict_reason_name(r->reason));
 		for (size_t j = 0; j < r->n_milestones; j++)
-			fprintf(f, "  %10.6f  %-12s %s\n", r->ms[j].t, r->ms[j].what, r->ms[j].detail);
+			fprintf(f, "  %10.6f  %-12s %s\n", r->ms[j].t, ms_kind_name(r->ms[j].kind),
+				explain_milestone(&r->ms[j], d, sizeof(d)));
 		if (r->dropped_milestones)
 			fprintf(f, "  (%zu more milestones not shown)\n", r->dropped_milestones);
 		fmt_secs(u, sizeof(u), r->unmapped_s);
 		fmt_secs(m, sizeof(m), r->madvise_to_pmd_s);
 		fprintf(f, "  unmapped between PMD clear and refault: %s; madvise to PMD mapping: %s\n",
 			u, m);
-		fprintf(f, "  why: %s\n", r->why);
+		fprintf(f, "  why: %s\n", explain_why(r, why, sizeof(why)));
 	}
 }
 

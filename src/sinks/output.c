@@ -118,10 +118,10 @@ void output_context(struct output *o, const struct thp_context *ctx, uint64_t st
 	check(o);
 }
 
-void output_region_file(struct output *o, const struct region *r)
+void output_region_file(struct output *o, const struct thp_event *ev)
 {
 	if (o->err || !o->json)
 		return;
-	json_region_file(o->f, r);
+	json_region_file(o->f, ev);
 	check(o);
 }

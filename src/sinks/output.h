@@ -51,7 +51,7 @@ void output_summary(struct output *o, const struct run_summary *s);
  * used, so that `report` can rebuild the same verdicts elsewhere. */
 void output_context(struct output *o, const struct thp_context *ctx, uint64_t start_ns,
 		    bool at_end);
-void output_region_file(struct output *o, const struct region *r);
+void output_region_file(struct output *o, const struct thp_event *ev);	/* EV_REGION_FILE */
 
 /* Text sink */
 void text_header(FILE *f);
@@ -64,6 +64,6 @@ void json_event(FILE *f, const struct thp_event *ev);
 void json_verdict(FILE *f, const struct region *r);
 void json_summary(FILE *f, const struct run_summary *s);
 void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, bool at_end);
-void json_region_file(FILE *f, const struct region *r);
+void json_region_file(FILE *f, const struct thp_event *ev);
 
 #endif

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "util/thp_types.h"
 #include "thptrace.h"
-#include "probe/decode.h"
+#include "input/decode.h"
 
 void decoder_init(struct decoder *d, uint64_t start_ns, result_name_fn fn, void *ctx)
 {

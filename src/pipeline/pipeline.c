@@ -1,0 +1,78 @@
+/* The one pipeline (see pipeline.h): regions_feed, then the sinks. */
+#include <errno.h>
+#include <string.h>
+#include "pipeline/pipeline.h"
+#include "sinks/svg.h"
+
+void pipeline_init(struct pipeline *p, FILE *f, const struct pipeline_opts *o)
+{
+	memset(p, 0, sizeof(*p));
+	regions_init(&p->rs);
+	output_init(&p->out, f, o->json, o->color);
+	p->out.all_faults = o->all_faults;
+	p->svg_path = o->svg_path;
+	p->counted.exit_status = -1;
+	snprintf(p->counted.stop_reason, sizeof(p->counted.stop_reason), "end of input");
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	regions_free(&p->rs);
+}
+
+const struct region *pipeline_event(struct pipeline *p, const struct thp_event *ev)
+{
+	const struct region *r = regions_feed(&p->rs, ev);
+
+	switch (ev->kind) {
+	case EV_CONTEXT:
+		output_context(&p->out, ev->ctx, ev->start_ns, ev->ctx_end);
+		return r;
+	case EV_REGION_FILE:
+		output_region_file(&p->out, ev);
+		return r;
+	case EV_LOST:
+		p->counted.lost += ev->count;
+		break;
+	default:
+		break;
+	}
+	if ((unsigned)ev->kind < EV_KIND_MAX)
+		p->counted.counts[ev->kind]++;
+	if (ev->t > p->last_t)
+		p->last_t = ev->t;
+	output_event(&p->out, ev);
+	return r;
+}
+
+const struct run_summary *pipeline_counted(const struct pipeline *p)
+{
+	return &p->counted;
+}
+
+int pipeline_finish(struct pipeline *p, const struct run_summary *given, char *err, size_t errlen)
+{
+	struct run_summary sum = given ? *given : p->counted;
+	struct svg_info info;
+
+	if (!given)
+		sum.t = p->last_t;
+	/* Without an end context (a trace cut short), the trace lasted until
+	 * its summary says. */
+	if (p->rs.ctx.duration_s < 0) {
+		struct thp_context c = p->rs.ctx;
+		struct thp_event ev = { .kind = EV_CONTEXT, .ctx = &c, .ctx_end = true };
+
+		c.duration_s = sum.t;
+		regions_feed(&p->rs, &ev);
+	}
+	regions_finish(&p->rs);
+	output_verdicts(&p->out, &p->rs);
+	output_summary(&p->out, &sum);
+	if (fflush(p->out.f) != 0 && !p->out.err)
+		p->out.err = errno ? errno : EIO;
+	if (!p->svg_path)
+		return 0;
+	info = (struct svg_info){ .t_end = p->last_t, .lost = sum.lost };
+	return svg_write(&p->rs, &info, p->svg_path, err, errlen);
+}

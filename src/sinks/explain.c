@@ -1,0 +1,279 @@
+/* Words for the model's data (see explain.h), for someone who never read
+ * mm/khugepaged.c.  Every choice was made in model/verdict.c; this file
+ * only reads the region and its evidence. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "sinks/explain.h"
+#include "util/textbuf.h"
+
+/* "1.2 ms", "807 ms" below a second, "2.345 s" above. */
+static const char *dur(char *buf, size_t len, double s)
+{
+	if (s < 0.01)
+		snprintf(buf, len, "%.1f ms", s * 1000.0);
+	else if (s < 1.0)
+		snprintf(buf, len, "%.0f ms", s * 1000.0);
+	else
+		snprintf(buf, len, "%.3f s", s);
+	return buf;
+}
+
+static const char *who(const struct milestone *m, char *buf, size_t len)
+{
+	if (m->actor != ACT_MADV_COLLAPSE)
+		return "khugepaged";
+	snprintf(buf, len, "MADV_COLLAPSE (%s)", m->comm);
+	return buf;
+}
+
+static const char *madv(int32_t b, char *buf, size_t len)
+{
+	const char *n = madv_name(b);
+
+	if (n)
+		return n;
+	snprintf(buf, len, "(null)");
+	return buf;
+}
+
+const char *explain_milestone(const struct milestone *m, char *out, size_t len)
+{
+	const char *res = m->result[0] ? m->result : "no result";
+	char w[48], a[24];
+
+	out[0] = 0;
+	switch (m->kind) {
+	case MS_MADVISED:
+		snprintf(out, len, "%s", madv(m->behavior, a, sizeof(a)));
+		break;
+	case MS_MADVISE_FAILED:
+		snprintf(out, len, "%s failed: %" PRId64, madv(m->behavior, a, sizeof(a)), m->ret);
+		break;
+	case MS_NOHUGEPAGE:
+		snprintf(out, len, "MADV_NOHUGEPAGE");
+		break;
+	case MS_SCANNED:
+		if (m->how == HOW_REACHED)
+			snprintf(out, len, "khugepaged reached this region");
+		else if (m->how == HOW_FIRST_SCAN)
+			snprintf(out, len, "%s by khugepaged (%d present, %d swapped)", res, m->present,
+				 m->swap);
+		else
+			snprintf(out, len, "%s by %s", res, who(m, w, sizeof(w)));
+		break;
+	case MS_COLLAPSE:
+		snprintf(out, len, "%s by %s", res, who(m, w, sizeof(w)));
+		break;
+	case MS_PMD_CLEARED:
+		snprintf(out, len, "%s",
+			 m->how == HOW_RETRACT ? "retract_page_tables removed the page table"
+			 : m->how == HOW_PMDP_FLUSH ? "pmdp_collapse_flush cleared the PMD"
+			 : m->how == HOW_PAGEMAP_AFTER_COLLAPSE ? "pagemap: not present after the collapse"
+			 : m->how == HOW_PAGEMAP_COLLAPSE_CLEARED
+				? "pagemap: not present (the collapse cleared it)"
+			 : "pagemap: not present");
+		break;
+	case MS_UNMAPPED:
+		snprintf(out, len, "pagemap: not present any more");
+		break;
+	case MS_REFAULT:
+		if (m->how == HOW_FAULT)
+			snprintf(out, len, "page fault at %#" PRIx64 "%s", m->addr,
+				 m->write < 0 ? "" : m->write ? " (write)" : " (read)");
+		else if (m->how == HOW_MAP_PAGES)
+			snprintf(out, len, "fault-around (filemap_map_pages)");
+		else
+			snprintf(out, len, "seen by pagemap (sample time)");
+		break;
+	case MS_PMD_MAPPED:
+		snprintf(out, len, "%s",
+			 m->how == HOW_SET_PMD_IN_COLLAPSE ? "do_set_pmd by the collapse itself"
+			 : m->how == HOW_SET_PMD ? "do_set_pmd: one PMD for the whole region"
+			 : "pagemap: mapped by one PMD");
+		break;
+	case MS_PTE_MAPPED:
+		if (m->how == HOW_SPLIT)
+			snprintf(out, len, "the PMD mapping was split into small pages");
+		else if (m->how == HOW_REFAULT_SMALL)
+			snprintf(out, len, "refault mapped small pages%s", m->thp ? " of the huge page" : "");
+		else
+			snprintf(out, len, "mapped with small pages");
+		break;
+	case MS_PMD_REFUSED:
+		snprintf(out, len, "do_set_pmd returned %#llx: small pages instead",
+			 (unsigned long long)m->ret);
+		break;
+	case MS_EXIT:
+		snprintf(out, len, "the process exited");
+		break;
+	default:
+		break;
+	}
+	return out;
+}
+
+const char *explain_blockers(const struct region *r, char *out, size_t len)
+{
+	const struct verdict_evidence *e = &r->ev;
+	const unsigned b = e->blockers;
+	const char *what = r->finfo.tmpfs_huge[0] ? "its tmpfs mount has huge=" : "shmem_enabled is ";
+	const char *sep = "";
+
+	out[0] = 0;
+#define WHY(bit, ...) do { if (b & (bit)) { text_append(out, len, "%s", sep); \
+	text_append(out, len, __VA_ARGS__); sep = "; "; } } while (0)
+	WHY(EB_NOHUGEPAGE, "it was madvised MADV_NOHUGEPAGE at %.3f s, which forbids huge pages there", r->t_nohuge);
+	WHY(EB_NOT_FULLY_MAPPED, "the mapping does not cover the whole aligned 2 MiB region, and a huge page needs all of it");
+	WHY(EB_FILE_MISALIGNED, "the file offset at the region start is not a multiple of 2 MiB, so the file's pages cannot line up with a huge page (map it at an address congruent to its offset modulo 2 MiB)");
+	WHY(EB_SHMEM_DENY, "shmem_enabled is deny, which turns huge pages off for every tmpfs and shmem file");
+	WHY(EB_SHMEM_NEVER, "%snever, so the kernel never makes huge pages for this file (mount it with huge=advise or huge=always, or use MADV_COLLAPSE)", what);
+	WHY(EB_SHMEM_UNADVISED, "%sadvise, but the region was never madvised MADV_HUGEPAGE", what);
+	WHY(EB_NO_RO_THP_FOR_FS, "the kernel is built without CONFIG_READ_ONLY_THP_FOR_FS, so it makes file huge pages only on tmpfs/shmem (put the file on a tmpfs mounted with huge=advise)");
+	WHY(EB_OPEN_FOR_WRITE, "the file is open for writing, and huge pages of regular files are read-only: close every writer");
+	WHY(EB_THP_NEVER, "transparent_hugepage/enabled is never");
+	WHY(EB_THP_UNADVISED, "transparent_hugepage/enabled is madvise, but the region was never madvised MADV_HUGEPAGE");
+#undef WHY
+	return out;
+}
+
+static void why_not_scanned(const struct region *r, char *w, size_t n)
+{
+	const struct thp_context *ctx = &r->ev.ctx;
+	const char *sep = "";
+	long full = ctx->full_scans_start >= 0 && ctx->full_scans_end >= ctx->full_scans_start
+		? ctx->full_scans_end - ctx->full_scans_start : -1;
+
+	text_append(w, n, "khugepaged never scanned this process while it ran. ");
+	if (ctx->scan_sleep_ms >= 0 || ctx->pages_to_scan >= 0 || full >= 0)
+		text_append(w, n, "Evidence: ");
+	if (ctx->scan_sleep_ms >= 0)
+		text_append(w, n, "%sscan period %ld ms", sep, ctx->scan_sleep_ms), sep = ", ";
+	if (ctx->pages_to_scan >= 0)
+		text_append(w, n, "%s%ld pages per pass", sep, ctx->pages_to_scan), sep = ", ";
+	if (full >= 0)
+		text_append(w, n, "%s%ld full scan%s passed while the process ran, none reached this process", sep, full,
+		    full == 1 ? "" : "s"), sep = ", ";
+	if (*sep)
+		text_append(w, n, ". ");
+	if (ctx->duration_s >= 0 && ctx->scan_sleep_ms > 0 && ctx->duration_s * 1000.0 < ctx->scan_sleep_ms && full <= 0)
+		text_append(w, n, "Likely cause: the process ran %.1f s, less than one scan period; lower khugepaged/scan_sleep_millisecs or use MADV_COLLAPSE.", ctx->duration_s);
+	else if (r->file[0])
+		text_append(w, n, "Likely cause: on some kernels (6.18, 6.1) a process whose only MADV_HUGEPAGE region is a file mapping is never registered with khugepaged; madvise an anonymous region MADV_HUGEPAGE too, or use MADV_COLLAPSE.");
+	else
+		text_append(w, n, "Likely cause: the process was never registered with khugepaged (it registers on MADV_HUGEPAGE, or with THP mode always).");
+}
+
+static void why_collapsed(const struct region *r, char *w, size_t n)
+{
+	char d[32], ms[96];
+	const char *who = r->ev.builder == ACT_MADV_COLLAPSE ? "MADV_COLLAPSE" : "khugepaged";
+	const char *end = r->t_exit >= 0 ? "the process exited" : "tracing ended";
+	const char *inf = r->final_inferred ? " (inferred: no page state sample)" : "";
+
+	switch (r->reason) {
+	case VR_HUGE:
+		text_append(w, n, "Mapped by one PMD (a 2 MiB huge page) at the end%s. ", inf);
+		if (!r->collapsed) {
+			text_append(w, n, "No collapse was seen: the huge page existed before, or a fault made it directly.");
+			break;
+		}
+		if (r->t_refault >= 0 && r->t_refault < r->t_collapse && r->unmapped_s >= 0)
+			text_append(w, n, "%s cleared the old page table at %.3f s while building the huge page (reported done at %.3f s); the refault at %.3f s mapped it as one huge page (unmapped for %s)",
+			    who, r->t_cleared, r->t_collapse, r->t_refault, dur(d, sizeof(d), r->unmapped_s));
+		else if (r->t_refault >= 0 && r->unmapped_s >= 0)
+			text_append(w, n, "%s built the huge page at %.3f s and cleared the old page table; the refault at %.3f s mapped it as one huge page (unmapped for %s)",
+			    who, r->t_collapse, r->t_refault, dur(d, sizeof(d), r->unmapped_s));
+		else
+			text_append(w, n, "%s built the huge page at %.3f s and it was mapped as one huge page at %.3f s",
+			    who, r->t_collapse, r->t_pmd >= 0 ? r->t_pmd : r->t_collapse);
+		if (r->madvise_to_pmd_s == 0)
+			text_append(w, n, ", during the madvise call itself");
+		else if (r->madvise_to_pmd_s > 0)
+			text_append(w, n, "; %s from madvise to the PMD mapping", dur(d, sizeof(d), r->madvise_to_pmd_s));
+		text_append(w, n, ".");
+		break;
+	case VR_COLLAPSED_NOT_REFAULTED: {
+		double stop = r->t_exit >= 0 ? r->t_exit : -1;
+		text_append(w, n, "%s built a huge page at %.3f s and cleared the old page table; nothing touched the region afterwards, so it was not mapped at all when %s%s.",
+		    who, r->t_collapse, end, *inf ? inf : " (pagemap: not present)");
+		if (stop >= 0 && r->t_cleared >= 0 && stop >= r->t_cleared)
+			text_append(w, n, " It stayed unmapped for the last %s.", dur(d, sizeof(d), stop - r->t_cleared));
+		if (r->nohuge)
+			text_append(w, n, " A later access would have mapped it with small pages, because of MADV_NOHUGEPAGE at %.3f s.", r->t_nohuge);
+		else
+			text_append(w, n, " A later access would have mapped it as one huge page.");
+		break;
+	}
+	case VR_REFAULTED_AS_PTE:
+		text_append(w, n, "%s built a huge page at %.3f s, but ", who, r->t_collapse);
+		if (r->t_refault >= 0)
+			text_append(w, n, "the refault at %.3f s", r->t_refault);
+		else
+			text_append(w, n, "the next access");
+		text_append(w, n, " mapped it with small 4 KiB page table entries instead of one PMD%s%s. ",
+		    r->thp ? " (the memory is the huge page, mapped piecewise)" : "", inf);
+		if (r->nohuge && r->t_nohuge >= r->t_collapse)
+			text_append(w, n, "Cause: MADV_NOHUGEPAGE at %.3f s, after the collapse; recent kernels (6.18) then map even an existing huge page with 512 small entries.", r->t_nohuge);
+		else if (r->nohuge)
+			text_append(w, n, "Cause: the range is madvised MADV_NOHUGEPAGE (at %.3f s), so faults map it with small entries.", r->t_nohuge);
+		else if (r->ev.refused_ms >= 0)
+			text_append(w, n, "Cause: do_set_pmd refused the PMD mapping (%s).",
+				    explain_milestone(&r->ms[r->ev.refused_ms], ms, sizeof(ms)));
+		else if (!r->cleared_after_collapse)
+			text_append(w, n, "Cause: the old page table of this process was not removed (retract_page_tables skipped it), so the fault filled it with small entries; a later khugepaged pass may still fix that.");
+		else
+			text_append(w, n, "The kernel chose small pages for the refault (for example the huge page crosses the end of the file, or the mapping changed).");
+		break;
+	default:
+		text_append(w, n, "%s built a huge page at %.3f s", who, r->t_collapse);
+		if (r->t_refault >= 0)
+			text_append(w, n, " and the region was touched again at %.3f s", r->t_refault);
+		text_append(w, n, ", but no page state sample and no do_set_pmd event tell how it was mapped at the end.");
+		break;
+	}
+}
+
+const char *explain_why(const struct region *r, char *w, size_t n)
+{
+	const enum page_state fs = r->final_state;
+	const char *by = r->last_result_by == ACT_MADV_COLLAPSE ? "MADV_COLLAPSE" : "khugepaged";
+	char elig[400];
+
+	w[0] = 0;
+	switch (r->reason) {
+	case VR_NOT_ELIGIBLE:
+		text_append(w, n, "Not eligible for a huge page: %s.", explain_blockers(r, elig, sizeof(elig)));
+		break;
+	case VR_SCAN_FAILED:
+		if (r->collapse_failures > 0)
+			text_append(w, n, "%s tried to collapse this region %d time%s and failed: %s, meaning %s.", by,
+			    r->collapse_attempts, r->collapse_attempts == 1 ? "" : "s", r->last_result,
+			    scan_result_meaning(r->last_result));
+		else
+			text_append(w, n, "%s scanned this region's file and gave up before collapsing: %s, meaning %s.", by,
+			    r->last_result, scan_result_meaning(r->last_result));
+		break;
+	case VR_NOT_SCANNED:
+		why_not_scanned(r, w, n);
+		break;
+	case VR_NOT_COLLAPSED:
+		if (r->t_first_scan >= 0)
+			text_append(w, n, "khugepaged scanned this region (first at %.3f s) without failing, but did not collapse it.", r->t_first_scan);
+		else
+			text_append(w, n, "khugepaged scanned this process but never reached this region.");
+		if (r->ev.ctx.pages_to_scan > 0 && r->ev.ctx.scan_sleep_ms >= 0)
+			text_append(w, n, " It scans %ld pages every %ld ms, so it may not have got to it yet.",
+				    r->ev.ctx.pages_to_scan, r->ev.ctx.scan_sleep_ms);
+		break;
+	default:
+		why_collapsed(r, w, n);
+		return w;
+	}
+	if (fs == PS_PTE)
+		text_append(w, n, " At the end it was mapped with small pages%s%s.", r->thp ? " of a huge folio" : "",
+		    r->final_inferred ? " (inferred)" : "");
+	else if (fs == PS_NONE)
+		text_append(w, n, " At the end nothing of it was present%s.", r->final_inferred ? " (inferred)" : "");
+	return w;
+}
