@@ -1,0 +1,409 @@
+/* One region's life, event by event (see region.h): milestones, page-state
+ * changes and the facts the verdict reads.  Every time here is an event's
+ * t; nothing reads a clock, /proc or BPF. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "model/region.h"
+
+void region_init(struct region *r, uint32_t mm_id, uint32_t pid, uint64_t start)
+{
+	memset(r, 0, sizeof(*r));
+	r->mm_id = mm_id;
+	r->pid = pid;
+	r->start = start;
+	r->t_madvise = r->t_first_scan = r->t_collapse = -1;
+	r->t_cleared = r->t_refault = r->t_pmd = -1;
+	r->t_nohuge = r->t_exit = -1;
+	r->finfo.is_shmem = r->finfo.open_for_write = -1;
+	r->finfo.fully_mapped = r->finfo.file_aligned = -1;
+	r->unmapped_s = r->madvise_to_pmd_s = -1;
+}
+
+/* A new milestone of r (zeroed but for t, kind and how), or NULL when the
+ * region has as many as it keeps: the caller fills the fields it has. */
+static struct milestone *add_ms(struct region *r, double t, enum ms_kind kind, enum ms_how how)
+{
+	struct milestone *m;
+
+	if (r->n_milestones >= REGION_MAX_MILESTONES) {
+		r->dropped_milestones++;
+		return NULL;
+	}
+	m = &r->ms[r->n_milestones++];
+	memset(m, 0, sizeof(*m));
+	m->t = t;
+	m->kind = kind;
+	m->how = how;
+	m->write = -1;
+	return m;
+}
+
+/* The page state from t on.  A full list drops its oldest change, so that
+ * the last state (the one that matters most) is always right. */
+static void set_state(struct region *r, double t, enum page_state st, enum ms_how how)
+{
+	if (r->n_changes && r->chg[r->n_changes - 1].state == st)
+		return;
+	if (r->n_changes == REGION_MAX_CHANGES) {
+		memmove(r->chg, r->chg + 1, (REGION_MAX_CHANGES - 1) * sizeof(r->chg[0]));
+		r->n_changes--;
+		r->dropped_changes++;
+	}
+	r->chg[r->n_changes++] = (struct state_change){ t, st, how };
+}
+
+static void set_file(struct region *r, const struct thp_event *ev)
+{
+	if (!r->file[0] && ev->file[0])
+		snprintf(r->file, sizeof(r->file), "%s", ev->file);
+}
+
+/* The PMD was cleared and nothing has mapped the range since: the next
+ * touch is the refault that decides between one PMD and small pages. */
+static bool awaiting_refault(const struct region *r)
+{
+	return r->t_cleared >= 0 && r->t_refault < r->t_cleared && r->t_pmd < r->t_cleared;
+}
+
+static void cleared(struct region *r, double t, enum ms_how how)
+{
+	if (awaiting_refault(r))
+		return;		/* retract, pmdp flush and pagemap all report one clear */
+	r->t_cleared = t;
+	if (r->collapsed)
+		r->cleared_after_collapse = true;
+	add_ms(r, t, MS_PMD_CLEARED, how);
+}
+
+static struct milestone *refault(struct region *r, double t, enum ms_how how)
+{
+	if (!awaiting_refault(r))
+		return NULL;
+	r->t_refault = t;
+	if (r->unmapped_s < 0)
+		r->unmapped_s = t - r->t_cleared;
+	return add_ms(r, t, MS_REFAULT, how);
+}
+
+static void mapped_pmd(struct region *r, double t, enum ms_how how)
+{
+	set_state(r, t, PS_PMD, how);
+	if (r->t_pmd >= 0 && r->t_pmd >= r->t_cleared)
+		return;		/* do_set_pmd already said so; pagemap only confirms */
+	r->t_pmd = t;
+	/* MADV_COLLAPSE maps the PMD inside the call, before its exit event. */
+	if (r->t_madvise >= 0 && r->madvise_to_pmd_s < 0)
+		r->madvise_to_pmd_s = t > r->t_madvise ? t - r->t_madvise : 0;
+	add_ms(r, t, MS_PMD_MAPPED, how);
+}
+
+/* khugepaged, or the process in madvise(MADV_COLLAPSE).  An event without
+ * a comm comes from a perf-event tracepoint record of khugepaged's. */
+static enum actor actor_of(const struct thp_event *ev)
+{
+	return ev_is_khugepaged(ev) || !ev->comm[0] ? ACT_KHUGEPAGED : ACT_MADV_COLLAPSE;
+}
+
+static void set_actor(struct milestone *m, const struct thp_event *ev)
+{
+	if (!m)
+		return;
+	m->actor = actor_of(ev);
+	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
+	snprintf(m->result, sizeof(m->result), "%s", ev->result_name);
+}
+
+static void failed_result(struct region *r, const struct thp_event *ev)
+{
+	snprintf(r->last_result, sizeof(r->last_result), "%s", ev->result_name);
+	r->last_result_by = actor_of(ev);
+}
+
+static void apply_scan(struct region *r, const struct thp_event *ev)
+{
+	int o = scan_result_outcome(ev->result_name);
+	bool kh = actor_of(ev) == ACT_KHUGEPAGED;
+	struct milestone *m;
+
+	if (kh)
+		r->scans++;
+	if (kh && r->t_first_scan < 0) {
+		r->t_first_scan = ev->t;
+		m = add_ms(r, ev->t, MS_SCANNED, HOW_FIRST_SCAN);
+		set_actor(m, ev);
+		if (m) {
+			m->present = ev->present;
+			m->swap = ev->swap;
+		}
+	} else if (o < 0 && strcmp(r->last_result, ev->result_name) != 0) {
+		set_actor(add_ms(r, ev->t, MS_SCANNED, HOW_NONE), ev);
+	}
+	if (o < 0)
+		failed_result(r, ev);
+}
+
+/* pagemap saw the range go empty before the collapse event came: now we
+ * know that was the collapse clearing the PMD. */
+static void relabel_unmapped(struct region *r)
+{
+	for (size_t i = r->n_milestones; i-- > 0;) {
+		struct milestone *m = &r->ms[i];
+		if (m->t == r->t_cleared && m->kind == MS_UNMAPPED) {
+			m->kind = MS_PMD_CLEARED;
+			m->how = HOW_PAGEMAP_COLLAPSE_CLEARED;
+			return;
+		}
+	}
+}
+
+static void apply_collapse(struct region *r, const struct thp_event *ev)
+{
+	int o = scan_result_outcome(ev->result_name);
+
+	set_file(r, ev);
+	if (ev_is_khugepaged(ev) && r->t_first_scan < 0) {
+		r->t_first_scan = ev->t;
+		add_ms(r, ev->t, MS_SCANNED, HOW_REACHED);
+	}
+	if (!ev_is_khugepaged(ev) && ev->comm[0])
+		r->madv_collapse = true;
+	r->collapse_attempts++;
+	set_actor(add_ms(r, ev->t, MS_COLLAPSE, HOW_NONE), ev);
+	if (o > 0) {
+		/* collapse_file clears the old page tables (retract) before its
+		 * tracepoint fires, so a pending clear belongs to this collapse;
+		 * so does one just before it that a refault already followed (the
+		 * tracepoint can come after the refault).  Older clears were
+		 * something else: a collapse takes well under a second. */
+		r->cleared_after_collapse = awaiting_refault(r) ||
+			(r->t_cleared > r->t_collapse && ev->t - r->t_cleared < 1.0);
+		if (r->cleared_after_collapse)
+			relabel_unmapped(r);
+		r->collapsed = true;
+		r->collapsed_by = actor_of(ev);
+		r->t_collapse = ev->t;
+		if (!r->cleared_after_collapse && r->state == PS_NONE)
+			cleared(r, ev->t, HOW_PAGEMAP_AFTER_COLLAPSE);
+	} else if (o < 0) {
+		r->collapse_failures++;
+		failed_result(r, ev);
+	}
+}
+
+static void apply_set_pmd(struct region *r, const struct thp_event *ev)
+{
+	bool in_collapse = (ev->fields & EVF_IN_COLLAPSE) || ev_is_khugepaged(ev);
+
+	if ((ev->fields & EVF_RET) && ev->ret != 0) {
+		struct milestone *m = add_ms(r, ev->t, MS_PMD_REFUSED, HOW_SET_PMD);
+
+		if (m)
+			m->ret = ev->ret;
+		return;
+	}
+	/* Not a refault by itself: MADV_COLLAPSE's own PMD install comes
+	 * through here too, outside collapse_file.  The fault event says it. */
+	mapped_pmd(r, ev->t, in_collapse ? HOW_SET_PMD_IN_COLLAPSE : HOW_SET_PMD);
+}
+
+/* Apply an event that never creates a region to one region it concerns. */
+void region_apply(struct region *r, const struct thp_event *ev)
+{
+	struct milestone *m;
+
+	switch (ev->kind) {
+	case EV_SCAN_FILE:
+		apply_scan(r, ev);
+		break;
+	case EV_COLLAPSE_FILE:
+		apply_collapse(r, ev);
+		break;
+	case EV_RETRACT:
+		set_state(r, ev->t, PS_NONE, HOW_RETRACT);
+		cleared(r, ev->t, HOW_RETRACT);
+		break;
+	case EV_PMDP_COLLAPSE_FLUSH:
+		set_state(r, ev->t, PS_NONE, HOW_PMDP_FLUSH);
+		cleared(r, ev->t, HOW_PMDP_FLUSH);
+		break;
+	case EV_FAULT:
+		if ((m = refault(r, ev->t, HOW_FAULT))) {
+			m->addr = ev->addr;
+			m->write = !(ev->fields & EVF_ERRCODE) ? -1 : (ev->errcode & 2) ? 1 : 0;
+		}
+		break;
+	case EV_MAP_PAGES:
+		/* The state is left to pagemap: filemap_map_pages also maps a
+		 * PMD (filemap_map_pmd), and its fexit comes after do_set_pmd. */
+		refault(r, ev->t, HOW_MAP_PAGES);
+		break;
+	case EV_SET_PMD:
+		apply_set_pmd(r, ev);
+		break;
+	case EV_EXIT:
+		if (r->t_exit < 0) {
+			r->t_exit = ev->t;
+			add_ms(r, ev->t, MS_EXIT, HOW_NONE);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void state_change(struct region *r, const struct thp_event *ev)
+{
+	enum page_state prev = r->state, s = ev->state;
+	struct milestone *m;
+
+	if (s == PS_UNKNOWN)
+		return;
+	r->thp = ev->thp;
+	r->state = s;
+	set_state(r, ev->t, s, HOW_PAGEMAP);
+	if (s == prev)
+		return;
+	switch (s) {
+	case PS_PMD:
+		refault(r, ev->t, HOW_PAGEMAP);
+		mapped_pmd(r, ev->t, HOW_PAGEMAP);
+		break;
+	case PS_NONE:
+		if (awaiting_refault(r))
+			break;	/* the clear was already seen */
+		if (r->collapsed && !r->cleared_after_collapse && r->t_collapse > r->t_pmd &&
+		    r->t_collapse > r->t_refault)
+			/* collapse_file cleared it before its event: not later
+			 * than that, whenever pagemap got to look */
+			cleared(r, r->t_collapse, HOW_PAGEMAP_AFTER_COLLAPSE);
+		else if (prev == PS_PMD || (r->collapsed && !r->cleared_after_collapse))
+			cleared(r, ev->t, HOW_PAGEMAP);
+		else if (prev == PS_PTE) {
+			/* maybe a clear whose collapse event is still to come */
+			r->t_cleared = ev->t;
+			add_ms(r, ev->t, MS_UNMAPPED, HOW_PAGEMAP);
+		}
+		break;
+	case PS_PTE:
+		refault(r, ev->t, HOW_PAGEMAP);
+		m = NULL;
+		if (prev == PS_PMD)
+			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_SPLIT);
+		else if (r->collapsed && (prev == PS_NONE || ev->thp))
+			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_REFAULT_SMALL);
+		else if (prev == PS_NONE)
+			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_MAPPED_SMALL);
+		if (m)
+			m->thp = ev->thp;
+		break;
+	default:
+		break;
+	}
+}
+
+void region_sample(struct region *r, const struct thp_event *ev)
+{
+	set_file(r, ev);
+	state_change(r, ev);
+}
+
+static void madvised(struct region *r, const struct thp_event *ev)
+{
+	struct milestone *m;
+
+	r->madvised_huge = true;
+	if (r->t_madvise < 0)
+		r->t_madvise = ev->t;
+	if (ev->behavior == MADV_COLLAPSE_NR)
+		r->madv_collapse = true;
+	else
+		r->nohuge = false;	/* MADV_HUGEPAGE undoes MADV_NOHUGEPAGE */
+	set_file(r, ev);
+	if (!r->pid)
+		r->pid = ev_target(ev);
+	m = add_ms(r, ev->t, MS_MADVISED, HOW_NONE);
+	if (m)
+		m->behavior = ev->behavior;
+}
+
+void region_madvise(struct region *r, const struct thp_event *ev, bool huge, bool ok)
+{
+	struct milestone *m;
+
+	if (huge && ok) {
+		madvised(r, ev);
+	} else if (huge) {
+		if (ev->behavior == MADV_COLLAPSE_NR)
+			r->madv_collapse = true;	/* tried: huge=never did not stop it */
+		if ((m = add_ms(r, ev->t, MS_MADVISE_FAILED, HOW_NONE))) {
+			m->behavior = ev->behavior;
+			m->ret = ev->ret;
+		}
+	} else if (ok) {
+		r->nohuge = true;
+		r->t_nohuge = ev->t;
+		add_ms(r, ev->t, MS_NOHUGEPAGE, HOW_NONE);
+	}
+}
+
+void region_file_facts(struct region *r, const struct thp_event *ev)
+{
+	r->finfo = ev->finfo;
+	r->have_finfo = true;
+	if (!r->file[0] && ev->file[0])
+		snprintf(r->file, sizeof(r->file), "%s", ev->file);
+}
+
+/* Without a page state sample, the last mapping event says how it ended;
+ * a refault with no PMD event may have been either, so that stays unknown. */
+static enum page_state infer_state(const struct region *r)
+{
+	if (r->t_pmd >= 0 && r->t_pmd >= r->t_cleared)
+		return PS_PMD;
+	if (awaiting_refault(r))
+		return PS_NONE;
+	return PS_UNKNOWN;
+}
+
+/* Replayed orphans and madvise exit times can put milestones out of order. */
+static void sort_milestones(struct region *r)
+{
+	for (size_t i = 1; i < r->n_milestones; i++) {
+		struct milestone m = r->ms[i];
+		size_t j = i;
+		for (; j > 0 && r->ms[j - 1].t > m.t; j--)
+			r->ms[j] = r->ms[j - 1];
+		r->ms[j] = m;
+	}
+}
+
+/* Orphans and the collapse's own clear can put changes out of order. */
+static void sort_changes(struct region *r)
+{
+	for (size_t i = 1; i < r->n_changes; i++) {
+		struct state_change c = r->chg[i];
+		size_t j = i;
+		for (; j > 0 && r->chg[j - 1].t > c.t; j--)
+			r->chg[j] = r->chg[j - 1];
+		r->chg[j] = c;
+	}
+}
+
+void region_end(struct region *r)
+{
+	sort_milestones(r);
+	sort_changes(r);
+	r->final_inferred = r->state == PS_UNKNOWN;
+	r->final_state = r->final_inferred ? infer_state(r) : r->state;
+	if (r->final_state == PS_UNKNOWN)
+		r->final_inferred = false;
+}
+
+const struct milestone *region_last_ms(const struct region *r, enum ms_kind k)
+{
+	for (size_t i = r->n_milestones; i-- > 0;)
+		if (r->ms[i].kind == k)
+			return &r->ms[i];
+	return NULL;
+}
