@@ -1,25 +1,26 @@
 /* The SVG timeline: one lane per 2 MiB region, coloured by page state over
- * time, with markers for madvise, scans, collapses, PMD clears and refaults,
- * and each lane's verdict.  Fed the same events as the other sinks, so live
- * runs and `report` draw the same picture. */
+ * time, with markers for madvise, scans, collapses, PMD clears, refaults,
+ * refused PMD mappings and exit, and each lane's verdict.  It only renders
+ * what the region state machine holds (regions.h: r->chg, r->ms, r->reason,
+ * r->ev) in the words of sinks/explain.h: it records nothing per event and
+ * decides nothing, so live runs and `report` draw the same picture. */
 #ifndef THP_SVG_H
 #define THP_SVG_H
 
 #include <stddef.h>
-#include "model/event.h"
+#include <stdint.h>
 #include "model/regions.h"
 
-struct svg_trace;
+/* What the picture needs besides the regions. */
+struct svg_info {
+	double t_end;		/* seconds the trace ran (the time axis ends there) */
+	uint64_t lost;		/* records the ring buffer lost */
+};
 
-struct svg_trace *svg_trace_new(void);
-void svg_trace_free(struct svg_trace *s);
-
-/* Record one event (after regions_feed has seen it). */
-void svg_trace_event(struct svg_trace *s, const struct thp_event *ev);
-
-/* Draw everything recorded, with rs's verdicts (regions_finish done), into
- * path.  Returns 0, or -1 with a one-line reason in err. */
-int svg_trace_write(struct svg_trace *s, const struct regions *rs, const char *path, char *err,
-		    size_t errlen);
+/* Draw rs (regions_finish done) into path; info may be NULL (nothing
+ * lost, the axis ends at the last change or milestone).  Returns 0, or -1
+ * with a one-line reason in err. */
+int svg_write(const struct regions *rs, const struct svg_info *info, const char *path, char *err,
+	      size_t errlen);
 
 #endif

@@ -1,6 +1,11 @@
-/* Unit tests for src/svg.c: escaping of hostile file names, one region over
- * 10 s, 50 regions over an hour with tens of thousands of events (every
- * drawn element must stay inside its lane), determinism, limits. */
+/* Unit tests for src/sinks/svg.c: every picture is drawn from what
+ * regions_feed/regions_finish made of a hand-written event stream (shaped
+ * like what the tracer records), so the SVG shows what the state machine
+ * produced: the demo's chain (bands, markers, verdict "huge"), a refused
+ * PMD (refaulted_as_pte), escaping of hostile names, 50 regions over an
+ * hour (every drawn element inside its lane, merged markers), the lane
+ * cap, determinism, and XML that parses. */
+#include <locale.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -10,11 +15,19 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "model/regions.h"
+#include "sinks/explain.h"
 #include "sinks/svg.h"
 
 #define R0 0x7f0000000000ULL
 #define MB2 THP_REGION_SIZE
 #define PID 4242
+#define MM 1
+#define FILE_PATH "/mnt/thp/data.bin"
+
+/* The layout svg.c draws (svg_draw.h). */
+#define PLOT_X0 262.0
+#define PLOT_X1 1010.0
 
 static char tmpdir[64];
 
@@ -50,6 +63,7 @@ static char *slurp(const char *path, size_t *len)
 	n = ftell(f);
 	fseek(f, 0, SEEK_SET);
 	b = malloc((size_t)n + 1);
+	assert_non_null(b);
 	assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
 	b[n] = 0;
 	fclose(f);
@@ -67,24 +81,13 @@ static size_t count(const char *hay, const char *needle)
 	return n;
 }
 
-static void add_region(struct regions *rs, uint64_t start, uint32_t mm, const char *file,
-		       enum verdict_reason reason, const char *why)
-{
-	struct region *r;
+#define assert_contains(hay, needle)                                                   \
+	do {                                                                           \
+		if (!strstr((hay), (needle)))                                          \
+			fail_msg("the SVG lacks '%s'", (needle));                      \
+	} while (0)
 
-	if (rs->n == rs->cap) {
-		rs->cap = rs->cap ? rs->cap * 2 : 8;
-		rs->v = realloc(rs->v, rs->cap * sizeof(*rs->v));
-	}
-	r = &rs->v[rs->n++];
-	memset(r, 0, sizeof(*r));
-	r->start = start;
-	r->mm_id = mm;
-	r->pid = PID;
-	snprintf(r->file, sizeof(r->file), "%s", file);
-	r->reason = reason;
-	snprintf(r->why, sizeof(r->why), "%s", why);
-}
+/* ---- event streams, as the tracer records them ---- */
 
 static struct thp_event ev(enum ev_kind kind, double t, uint32_t mm)
 {
@@ -96,75 +99,133 @@ static struct thp_event ev(enum ev_kind kind, double t, uint32_t mm)
 	e.ts_ns = (uint64_t)(t * 1e9);
 	e.pid = e.tgid = e.target_pid = PID;
 	e.mm_id = mm;
-	snprintf(e.comm, sizeof(e.comm), "app");
+	snprintf(e.comm, sizeof(e.comm), "thp_demo");
 	return e;
 }
 
-static void kh(struct thp_event *e)
+static void as_khugepaged(struct thp_event *e)
 {
 	e->pid = e->tgid = 77;
 	snprintf(e->comm, sizeof(e->comm), "khugepaged");
 }
 
-static void feed_madvise(struct svg_trace *s, double t, uint64_t addr, uint64_t len, int advice)
+/* The first line of every recording: the THP settings. */
+static void feed_context(struct regions *rs, double duration)
 {
-	struct thp_event e = ev(EV_MADVISE, t, 1);
+	struct thp_context c = {
+		.thp_enabled = "madvise", .shmem_enabled = "never", .defrag = "madvise",
+		.scan_sleep_ms = 100, .pages_to_scan = 4096, .full_scans_start = 10,
+		.full_scans_end = 47, .read_only_thp_for_fs = 0, .duration_s = duration,
+	};
+	struct thp_event e = ev(EV_CONTEXT, 0, 0);
 
+	e.ctx = &c;
+	e.start_ns = 1000000000ULL;
+	regions_feed(rs, &e);
+}
+
+static void feed_madvise(struct regions *rs, double t, uint64_t addr, uint64_t len, int advice,
+			 const char *file)
+{
+	struct thp_event e = ev(EV_MADVISE, t, MM);
+
+	e.fields = EVF_ADDR | EVF_LEN | EVF_BEHAVIOR | EVF_RET | (file ? EVF_FILE : 0);
 	e.addr = addr;
 	e.len = len;
 	e.behavior = advice;
-	e.fields = EVF_ADDR | EVF_LEN | EVF_BEHAVIOR | EVF_RET;
-	svg_trace_event(s, &e);
+	if (file)
+		snprintf(e.file, sizeof(e.file), "%s", file);
+	regions_feed(rs, &e);
 }
 
-static void feed_state(struct svg_trace *s, double t, uint64_t region, enum page_state st)
+static void feed_state(struct regions *rs, double t, uint64_t region, enum page_state st, bool thp)
 {
-	struct thp_event e = ev(EV_STATE, t, 1);
+	struct thp_event e = ev(EV_STATE, t, MM);
 
 	e.via = VIA_ID_PAGEMAP;
+	e.fields = EVF_STATE | EVF_PRESENT;
 	e.region = region;
 	e.state = st;
+	e.thp = thp;
 	e.present = st == PS_NONE ? 0 : 512;
-	e.fields = EVF_STATE;
-	svg_trace_event(s, &e);
+	regions_feed(rs, &e);
 }
 
-static void feed_scan(struct svg_trace *s, double t, const char *file, const char *result)
+/* khugepaged's, or with comm set, the process's in MADV_COLLAPSE */
+static void feed_scan(struct regions *rs, double t, const char *file, const char *result)
 {
-	struct thp_event e = ev(EV_SCAN_FILE, t, 1);
+	struct thp_event e = ev(EV_SCAN_FILE, t, MM);
 
-	kh(&e);
-	snprintf(e.file, sizeof(e.file), "%s", file);
-	snprintf(e.result_name, sizeof(e.result_name), "%s", result);
+	as_khugepaged(&e);
+	e.via = VIA_ID_TRACEPOINT;
 	e.fields = EVF_FILE | EVF_RESULT | EVF_PRESENT;
-	svg_trace_event(s, &e);
+	e.present = 512;
+	snprintf(e.file, sizeof(e.file), "%s", file);
+	snprintf(e.result_name, sizeof(e.result_name), "%s", result);
+	regions_feed(rs, &e);
 }
 
-static void feed_collapse(struct svg_trace *s, double t, uint64_t addr, const char *file, const char *result)
+static void feed_collapse(struct regions *rs, double t, uint64_t addr, const char *file, const char *result,
+			  const char *comm)
 {
-	struct thp_event e = ev(EV_COLLAPSE_FILE, t, 1);
+	struct thp_event e = ev(EV_COLLAPSE_FILE, t, MM);
 
-	kh(&e);
+	if (comm)
+		snprintf(e.comm, sizeof(e.comm), "%s", comm);
+	else
+		as_khugepaged(&e);
+	e.via = VIA_ID_TRACEPOINT;
+	e.fields = EVF_ADDR | EVF_FILE | EVF_RESULT | EVF_PGOFF;
 	e.addr = addr;
 	snprintf(e.file, sizeof(e.file), "%s", file);
 	snprintf(e.result_name, sizeof(e.result_name), "%s", result);
-	e.fields = EVF_ADDR | EVF_FILE | EVF_RESULT | EVF_PGOFF;
-	svg_trace_event(s, &e);
+	regions_feed(rs, &e);
 }
 
-static void feed_addr(struct svg_trace *s, enum ev_kind kind, double t, uint64_t addr)
+static void feed_addr(struct regions *rs, enum ev_kind kind, double t, uint64_t addr)
 {
-	struct thp_event e = ev(kind, t, 1);
+	struct thp_event e = ev(kind, t, MM);
 
-	e.addr = addr;
 	e.fields = EVF_ADDR;
-	if (kind == EV_SET_PMD)
-		e.fields |= EVF_RET;
+	e.addr = addr;
 	if (kind == EV_FAULT) {
-		e.errcode = 4;
+		e.errcode = 4;		/* user read */
 		e.fields |= EVF_ERRCODE;
 	}
-	svg_trace_event(s, &e);
+	regions_feed(rs, &e);
+}
+
+static void feed_set_pmd(struct regions *rs, double t, uint64_t addr, int64_t ret)
+{
+	struct thp_event e = ev(EV_SET_PMD, t, MM);
+
+	e.via = VIA_ID_FEXIT;
+	e.fields = EVF_ADDR | EVF_RET;
+	e.addr = addr;
+	e.ret = ret;
+	regions_feed(rs, &e);
+}
+
+/* sched_process_exit of the group leader: no mm any more, only the pid. */
+static void feed_exit(struct regions *rs, double t)
+{
+	regions_feed(rs, &(struct thp_event){ .kind = EV_EXIT, .t = t, .pid = PID, .tgid = PID,
+					      .target_pid = PID, .fields = EVF_RET });
+}
+
+/* The demo's chain: MADV_HUGEPAGE, khugepaged's collapse, pagemap "none",
+ * the refault, pagemap "pmd", exit. */
+static void demo_chain(struct regions *rs)
+{
+	regions_init(rs);
+	feed_context(rs, 10.0);
+	feed_madvise(rs, 0.01, R0, MB2, 14, FILE_PATH);
+	feed_collapse(rs, 4.0, R0, "data.bin", "SCAN_SUCCEED", NULL);
+	feed_state(rs, 4.001, R0, PS_NONE, false);
+	feed_addr(rs, EV_FAULT, 6.5, R0 + 0x1000);
+	feed_state(rs, 6.5002, R0, PS_PMD, true);
+	feed_exit(rs, 10.0);
+	regions_finish(rs);
 }
 
 /* ---- a checker for our own output ---- */
@@ -297,99 +358,386 @@ static void check_bytes(const char *s, size_t n)
 	}
 }
 
-static char *write_svg(struct svg_trace *s, const struct regions *rs, const char *name, size_t *len)
+/* Python's XML parser reads the file and finds `lanes` lanes (skipped
+ * without python3). */
+static void check_xml(const char *path, size_t lanes)
 {
+	char cmd[512];
+	int rc;
+
+	if (system("command -v python3 >/dev/null 2>&1") != 0) {
+		print_message("test_svg: no python3, XML not parsed\n");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import sys, xml.etree.ElementTree as ET\n"
+		 "r = ET.parse(sys.argv[1]).getroot()\n"
+		 "assert r.tag == \"{http://www.w3.org/2000/svg}svg\", r.tag\n"
+		 "n = sum(1 for g in r.iter(\"{http://www.w3.org/2000/svg}g\") if g.get(\"class\") == \"lane\")\n"
+		 "sys.exit(0 if n == int(sys.argv[2]) else \"%%d lanes\" %% n)' '%s' %zu",
+		 path, lanes);
+	rc = system(cmd);
+	if (rc != 0)
+		fail_msg("%s does not parse as XML with %zu lanes", path, lanes);
+}
+
+static char *write_svg(const struct regions *rs, double t_end, uint64_t lost, const char *name,
+		       size_t *len)
+{
+	struct svg_info info = { .t_end = t_end, .lost = lost };
 	char path[128], err[256] = "";
 
 	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
-	if (svg_trace_write(s, rs, path, err, sizeof(err)) != 0)
-		fail_msg("svg_trace_write: %s", err);
+	if (svg_write(rs, &info, path, err, sizeof(err)) != 0)
+		fail_msg("svg_write: %s", err);
+	check_xml(path, rs ? (rs->n < 400 ? rs->n : 400) : 0);
 	return slurp(path, len);
+}
+
+/* What the SVG must hold for s: & < > " ' as entities, control
+ * characters (C0, DEL, C1) dropped, 0xff bytes and U+FFFF as U+FFFD (the
+ * only bytes that are not UTF-8 these tests use). */
+static const char *xml_esc(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; *s && k + 7 < n; s++) {
+		const unsigned char c = (unsigned char)*s;
+		const char *e = c == '&' ? "&amp;" : c == '<' ? "&lt;" : c == '>' ? "&gt;"
+			      : c == '"' ? "&quot;" : c == '\'' ? "&apos;" : c == 0xff ? "\xef\xbf\xbd" : NULL;
+
+		if (c < 0x20 || c == 0x7f)
+			continue;
+		if (c == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] < 0xa0) {
+			s++;
+			continue;
+		}
+		if (c == 0xef && (unsigned char)s[1] == 0xbf && (unsigned char)s[2] == 0xbf) {
+			e = "\xef\xbf\xbd";
+			s += 2;
+		}
+		if (e)
+			k += (size_t)snprintf(out + k, n - k, "%s", e);
+		else
+			out[k++] = *s;
+	}
+	out[k] = 0;
+	return out;
+}
+
+/* Lane i's part of the SVG (a copy). */
+static char *lane_of(const char *svg, size_t i)
+{
+	char id[48];
+	const char *p, *end;
+	char *s;
+
+	snprintf(id, sizeof(id), "id=\"lane-%zu\"", i);
+	p = strstr(svg, id);
+	assert_non_null(p);
+	end = strstr(p, "</g>");
+	assert_non_null(end);
+	s = strndup(p, (size_t)(end - p));
+	assert_non_null(s);
+	return s;
+}
+
+struct band {
+	char cls[16];
+	double x, w;
+};
+
+/* The state bands of a lane, left to right. */
+static size_t bands_of(const char *lane, struct band *b, size_t max)
+{
+	size_t n = 0;
+
+	for (const char *p = lane; (p = strstr(p, "<rect class=\"st-")) && n < max; p++) {
+		const char *te = strchr(p, '>');
+		bool fx, fw;
+
+		b[n].cls[0] = 0;
+		sscanf(p + 13, "%15[^\"]", b[n].cls);
+		b[n].x = attr(p, te, "x", &fx);
+		b[n].w = attr(p, te, "width", &fw);
+		assert_true(fx && fw);
+		n++;
+	}
+	return n;
+}
+
+static double px(double t, double T)
+{
+	double x = PLOT_X0 + t / T * (PLOT_X1 - PLOT_X0);
+
+	return x < PLOT_X0 ? PLOT_X0 : x > PLOT_X1 ? PLOT_X1 : x;
+}
+
+static double rnd(double v)
+{
+	return (double)(long long)(v + 0.5);
+}
+
+/* Every milestone's words are in the lane (escaped), and its verdict with
+ * explain_why's text as the tooltip. */
+static void check_words(const char *lane, const struct region *r)
+{
+	char buf[EXPLAIN_WHY_MAX], esc[4 * EXPLAIN_WHY_MAX], want[4 * EXPLAIN_WHY_MAX + 64];
+
+	for (size_t i = 0; i < r->n_milestones; i++) {
+		enum ms_kind k = r->ms[i].kind;
+
+		if (k == MS_PMD_MAPPED || k == MS_PTE_MAPPED || k == MS_UNMAPPED)
+			continue;	/* shown by the band, no marker */
+		explain_milestone(&r->ms[i], buf, sizeof(buf));
+		assert_contains(lane, xml_esc(buf, esc, sizeof(esc)));
+	}
+	explain_why(r, buf, sizeof(buf));
+	assert_true(buf[0] != 0);
+	snprintf(want, sizeof(want), ">%s<title>%s</title>", verdict_reason_name(r->reason),
+		 xml_esc(buf, esc, sizeof(esc)));
+	assert_contains(lane, want);
+}
+
+/* ---- tests ---- */
+
+static void test_demo_chain(void **state)
+{
+	struct regions rs, again;
+	const struct region *r;
+	struct band b[8];
+	char *svg, *svg2, *svg3, *lane;
+	size_t n, n2, n3, nb;
+	const double T = 10.0 * 1.02;
+
+	(void)state;
+	demo_chain(&rs);
+	assert_int_equal(rs.n, 1);
+	r = &rs.v[0];
+	assert_int_equal(r->reason, VR_HUGE);
+	svg = write_svg(&rs, 10.0, 0, "demo.svg", &n);
+	check_bytes(svg, n);
+	assert_int_equal(check_lanes(svg), 1);
+	assert_contains(svg, "width=\"1200\"");
+	assert_contains(svg, "1 region, 10.000 s traced</text>");
+	/* ticks every 2 s for 10 s: 0 2 4 6 8 10, at the top and the bottom */
+	assert_contains(svg, "ticks every 2 s");
+	assert_int_equal(count(svg, ">10</text>"), 2);
+	assert_int_equal(count(svg, ">8</text>"), 2);
+
+	lane = lane_of(svg, 0);
+	assert_contains(lane, "data-region=\"0x7f0000000000\"");
+	assert_contains(lane, ">0x7f0000000000-0x7f0000200000<title>" FILE_PATH " (pid 4242, mm 1)</title>");
+	assert_contains(lane, ">" FILE_PATH "<title>");
+	/* bands: not sampled yet, then not present from pagemap's "none", then
+	 * the huge page from pagemap's "pmd", to the end of the plot */
+	nb = bands_of(lane, b, 8);
+	assert_int_equal(nb, 3);
+	assert_string_equal(b[0].cls, "st-unknown");
+	assert_string_equal(b[1].cls, "st-none");
+	assert_string_equal(b[2].cls, "st-pmd");
+	assert_true(b[0].x == PLOT_X0);
+	assert_int_equal(r->n_changes, 2);
+	assert_true(b[1].x == rnd(px(r->chg[0].t, T)));
+	assert_true(b[2].x == rnd(px(r->chg[1].t, T)));
+	assert_true(b[1].x >= rnd(px(4.0, T)) && b[1].x <= rnd(px(4.001, T)));
+	assert_true(b[2].x == rnd(px(6.5002, T)));
+	assert_true(b[0].x + b[0].w == b[1].x && b[1].x + b[1].w == b[2].x);
+	assert_true(b[2].x + b[2].w == PLOT_X1);
+	assert_contains(lane, "<title>not present, 4.00");
+	assert_contains(lane, "<title>huge page (PMD-mapped), 6.500 s to 10.200 s</title>");
+	/* one marker per milestone; pmd_mapped shows as the band */
+	assert_int_equal(count(lane, "class=\"mk-madvise\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-scan\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-collapse-ok\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-collapse-fail\""), 0);
+	assert_int_equal(count(lane, "class=\"mk-clear\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-refault\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-refused\""), 0);
+	assert_int_equal(count(lane, "class=\"mk-exit\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-count\""), 0);
+	assert_contains(lane, ">madvise at 0.010 s: MADV_HUGEPAGE</title>");
+	assert_contains(lane, ">collapse succeeded at 4.000 s: SCAN_SUCCEED by khugepaged</title>");
+	assert_contains(lane, ">refault at 6.500 s: page fault at 0x7f0000001000 (read)</title>");
+	assert_contains(lane, ">process exit at 10.000 s: the process exited</title>");
+	/* the legend has one of each */
+	assert_int_equal(count(svg, "class=\"mk-refused\""), 1);
+	assert_int_equal(count(svg, "class=\"mk-collapse-fail\""), 1);
+	/* the verdict, in green, with explain_why as its tooltip */
+	assert_contains(lane, "class=\"verdict\"");
+	assert_contains(lane, "fill=\"#1a7837\">huge<title>");
+	check_words(lane, r);
+	free(lane);
+
+	/* same stream, same bytes: again, and from a second replay */
+	svg2 = write_svg(&rs, 10.0, 0, "demo-again.svg", &n2);
+	demo_chain(&again);
+	svg3 = write_svg(&again, 10.0, 0, "demo-replay.svg", &n3);
+	assert_int_equal(n, n2);
+	assert_memory_equal(svg, svg2, n);
+	assert_int_equal(n, n3);
+	assert_memory_equal(svg, svg3, n);
+	free(svg3);
+	free(svg2);
+	regions_free(&again);
+
+	/* lost records are told; a later t_end stretches the axis */
+	svg2 = write_svg(&rs, 20.0, 7, "demo-lost.svg", &n2);
+	assert_contains(svg2, "20.000 s traced; 7 records were lost by the ring buffer</text>");
+	assert_contains(svg2, "ticks every 5 s");
+	free(svg2);
+	/* no svg_info: the axis ends at the last milestone */
+	{
+		char path[128], err[256] = "";
+
+		snprintf(path, sizeof(path), "%s/demo-noinfo.svg", tmpdir);
+		assert_int_equal(svg_write(&rs, NULL, path, err, sizeof(err)), 0);
+		svg2 = slurp(path, NULL);
+		assert_contains(svg2, "1 region, 10.000 s traced</text>");
+		free(svg2);
+	}
+	free(svg);
+	regions_free(&rs);
+}
+
+/* Collapsed, then MADV_NOHUGEPAGE: the refault's do_set_pmd refuses the
+ * PMD and small pages come back (6.12 with every probe). */
+static void test_refused(void **state)
+{
+	struct regions rs;
+	const struct region *r;
+	struct band b[8];
+	char *svg, *lane;
+	size_t n, nb;
+
+	(void)state;
+	regions_init(&rs);
+	feed_context(&rs, 8.0);
+	feed_madvise(&rs, 0.01, R0, MB2, 14, FILE_PATH);
+	feed_state(&rs, 0.02, R0, PS_PTE, false);
+	feed_scan(&rs, 3.9, "data.bin", "SCAN_SUCCEED");
+	feed_addr(&rs, EV_RETRACT, 3.9995, R0);
+	feed_addr(&rs, EV_PMDP_COLLAPSE_FLUSH, 3.9996, R0);
+	feed_collapse(&rs, 4.0, R0, "data.bin", "SCAN_SUCCEED", NULL);
+	feed_state(&rs, 4.001, R0, PS_NONE, false);
+	feed_madvise(&rs, 5.0, R0, MB2, 15, NULL);
+	feed_addr(&rs, EV_FAULT, 6.0, R0 + 0x2000);
+	feed_set_pmd(&rs, 6.0001, R0, 0x800);
+	feed_state(&rs, 6.0002, R0, PS_PTE, true);
+	feed_exit(&rs, 8.0);
+	regions_finish(&rs);
+	assert_int_equal(rs.n, 1);
+	r = &rs.v[0];
+
+	svg = write_svg(&rs, 8.0, 0, "refused.svg", &n);
+	check_bytes(svg, n);
+	assert_int_equal(check_lanes(svg), 1);
+	lane = lane_of(svg, 0);
+	nb = bands_of(lane, b, 8);
+	assert_int_equal(nb, 4);
+	assert_string_equal(b[0].cls, "st-unknown");
+	assert_string_equal(b[1].cls, "st-pte");
+	assert_string_equal(b[2].cls, "st-none");
+	assert_string_equal(b[3].cls, "st-pte");
+	assert_true(b[2].x < b[3].x);
+	/* MADV_HUGEPAGE and MADV_NOHUGEPAGE: two madvise markers, far apart */
+	assert_int_equal(count(lane, "class=\"mk-madvise\""), 2);
+	assert_contains(lane, ">madvise at 5.000 s: MADV_NOHUGEPAGE</title>");
+	/* retract + pmdp flush: one clear (the model keeps one) */
+	assert_int_equal(count(lane, "class=\"mk-clear\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-refault\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-refused\""), 1);
+	assert_contains(lane, ">PMD refused at 6.000 s: do_set_pmd returned 0x800");
+	check_words(lane, r);
+	assert_int_equal(r->reason, VR_REFAULTED_AS_PTE);
+	assert_contains(lane, ">refaulted_as_pte<title>");
+	free(lane);
+	free(svg);
+	regions_free(&rs);
+}
+
+/* More state changes and milestones than a region keeps: the model drops
+ * its oldest changes and its latest milestones, and the SVG says so. */
+static void test_dropped(void **state)
+{
+	struct regions rs;
+	const struct region *r;
+	struct band b[REGION_MAX_CHANGES + 8];
+	char *svg, *lane, want[160], s0[32];
+	size_t n, nb;
+
+	(void)state;
+	regions_init(&rs);
+	feed_context(&rs, 10.0);
+	feed_madvise(&rs, 0.01, R0, MB2, 14, FILE_PATH);
+	for (int k = 0; k < 140; k++)	/* each split back to small pages: a milestone */
+		feed_state(&rs, 0.05 + 0.065 * k, R0, k % 2 ? PS_PMD : PS_PTE, false);
+	regions_finish(&rs);
+	r = &rs.v[0];
+	assert_int_equal(r->n_changes, REGION_MAX_CHANGES);
+	assert_true(r->dropped_changes > 0);
+	assert_true(r->dropped_milestones > 0);
+
+	svg = write_svg(&rs, 10.0, 0, "dropped.svg", &n);
+	assert_int_equal(check_lanes(svg), 1);
+	lane = lane_of(svg, 0);
+	nb = bands_of(lane, b, sizeof(b) / sizeof(b[0]));
+	/* "not known" before the first change kept, then every change kept */
+	assert_int_equal(nb, REGION_MAX_CHANGES + 1);
+	assert_string_equal(b[0].cls, "st-unknown");
+	snprintf(s0, sizeof(s0), "%.3f", r->chg[0].t);
+	snprintf(want, sizeof(want), "<title>not known: %zu earlier state changes not kept, 0.000 s to %s s</title>",
+		 r->dropped_changes, s0);
+	assert_contains(lane, want);
+	snprintf(want, sizeof(want), " (pid 4242, mm 1); %zu later milestones not kept</title>",
+		 r->dropped_milestones);
+	assert_contains(lane, want);
+	snprintf(want, sizeof(want), "; %zu milestones not kept in 1 lane (each keeps its first %d)</text>",
+		 r->dropped_milestones, REGION_MAX_MILESTONES);
+	assert_contains(svg, want);
+	free(lane);
+	free(svg);
+	regions_free(&rs);
 }
 
 static void test_escaping(void **state)
 {
-	struct regions rs = { 0 };
-	struct svg_trace *s = svg_trace_new();
+	static const char hostile[] = "a<b&\"c'.so\t\x1b\x7f\xc2\x85\xff\xef\xbf\xbfz";
+	struct regions rs;
+	char *svg, *lane;
 	size_t n;
-	char *svg;
 
 	(void)state;
+	regions_init(&rs);
+	feed_context(&rs, 3.0);
 	/* <, &, both quotes; a tab, an ESC, DEL, a C1 control, a stray byte, U+FFFF */
-	add_region(&rs, R0, 1, "/mnt/x/a<b&\"c'.so\t\x1b\x7f\xc2\x85\xff\xef\xbf\xbfz", VR_SCAN_FAILED,
-		   "<script>alert('x')</script> & \"why\"");
-	feed_madvise(s, 0.1, R0, MB2, 14);
-	feed_scan(s, 1.0, "a<b&\"c'.so\t\x1b\x7f\xc2\x85\xff\xef\xbf\xbfz", "SCAN_<&>\"'");
-	svg = write_svg(s, &rs, "esc.svg", &n);
+	feed_madvise(&rs, 0.1, R0, MB2, 14, "/mnt/x/a<b&\"c'.so\t\x1b\x7f\xc2\x85\xff\xef\xbf\xbfz");
+	/* the scan names the file by its base name, with a hostile result */
+	feed_scan(&rs, 1.0, hostile, "SCAN_<&>\"'");
+	/* MADV_COLLAPSE by a process with a hostile name */
+	feed_collapse(&rs, 2.0, R0, hostile, "SCAN_<&>\"'", "<script>x");
+	regions_finish(&rs);
+	assert_int_equal(rs.n, 1);
+
+	svg = write_svg(&rs, 3.0, 0, "esc.svg", &n);
 	check_bytes(svg, n);
-	assert_non_null(strstr(svg, "/mnt/x/a&lt;b&amp;&quot;c&apos;.so\xef\xbf\xbd\xef\xbf\xbdz"));
+	assert_int_equal(check_lanes(svg), 1);
+	assert_contains(svg, "/mnt/x/a&lt;b&amp;&quot;c&apos;.so\xef\xbf\xbd\xef\xbf\xbdz");
 	assert_null(strstr(svg, "a<b"));
 	assert_null(strstr(svg, "<script"));
-	assert_non_null(strstr(svg, "&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt; &amp; &quot;why&quot;"));
-	/* the scan matched the lane by its base name, and its result is escaped too */
-	assert_non_null(strstr(svg, "SCAN_&lt;&amp;&gt;&quot;&apos; by khugepaged"));
-	assert_int_equal(check_lanes(svg), 1);
+	assert_null(strstr(svg, "SCAN_<"));
+	assert_contains(svg, "SCAN_&lt;&amp;&gt;&quot;&apos; by khugepaged");
+	assert_contains(svg, "by MADV_COLLAPSE (&lt;script&gt;x)");
+	lane = lane_of(svg, 0);
+	assert_int_equal(count(lane, "class=\"mk-scan\""), 1);
+	assert_int_equal(count(lane, "class=\"mk-collapse-fail\""), 1);
+	check_words(lane, &rs.v[0]);
+	free(lane);
 	free(svg);
-	svg_trace_free(s);
-	free(rs.v);
+	regions_free(&rs);
 }
 
-static void test_one_region_10s(void **state)
-{
-	struct regions rs = { 0 };
-	struct svg_trace *s = svg_trace_new();
-	char *svg, *again;
-	size_t n, n2;
-
-	(void)state;
-	add_region(&rs, R0, 1, "/mnt/thp/app", VR_HUGE, "Mapped by one PMD at the end.");
-	feed_madvise(s, 0.01, R0, MB2, 14);
-	feed_state(s, 0.011, R0, PS_PTE);
-	feed_scan(s, 4.0, "app", "SCAN_SUCCEED");
-	feed_addr(s, EV_RETRACT, 4.0006, R0);
-	feed_addr(s, EV_PMDP_COLLAPSE_FLUSH, 4.0007, R0);
-	feed_collapse(s, 4.0008, R0, "app", "SCAN_SUCCEED");
-	feed_state(s, 4.001, R0, PS_NONE);
-	feed_addr(s, EV_FAULT, 6.5, R0 + 4096);
-	feed_addr(s, EV_SET_PMD, 6.50001, R0);
-	feed_state(s, 6.5002, R0, PS_PMD);
-	{
-		struct thp_event e = ev(EV_EXIT, 10.0, 1);
-
-		e.fields = EVF_RET;
-		svg_trace_event(s, &e);
-	}
-	svg = write_svg(s, &rs, "one.svg", &n);
-	check_bytes(svg, n);
-	assert_int_equal(check_lanes(svg), 1);
-	assert_non_null(strstr(svg, "width=\"1200\""));
-	/* ticks every 2 s for 10 s: 0 2 4 6 8 10, at the top and the bottom */
-	assert_non_null(strstr(svg, "ticks every 2 s"));
-	assert_int_equal(count(svg, ">10</text>"), 2);
-	assert_int_equal(count(svg, ">8</text>"), 2);
-	/* states: unknown, small pages, not present, huge page */
-	assert_int_equal(count(svg, "<rect class=\"st-"), 4 + 4);	/* + legend */
-	assert_int_equal(count(svg, "class=\"mk-madvise\""), 2);	/* + legend */
-	assert_int_equal(count(svg, "class=\"mk-scan\""), 2);
-	assert_int_equal(count(svg, "class=\"mk-collapse-ok\""), 2);
-	assert_int_equal(count(svg, "class=\"mk-clear\""), 2);	/* retract+flush+pagemap: one clear */
-	assert_int_equal(count(svg, "class=\"mk-refault\""), 2);
-	assert_int_equal(count(svg, "class=\"mk-exit\""), 2);
-	assert_non_null(strstr(svg, "SCAN_SUCCEED by khugepaged"));
-	assert_non_null(strstr(svg, "class=\"verdict\""));
-	assert_non_null(strstr(svg, ">huge<title>Mapped by one PMD at the end.</title>"));
-	assert_non_null(strstr(svg, "0x7f0000000000-0x7f0000200000"));
-	/* same events, same bytes */
-	again = write_svg(s, &rs, "one-again.svg", &n2);
-	assert_int_equal(n, n2);
-	assert_memory_equal(svg, again, n);
-	free(again);
-	free(svg);
-	svg_trace_free(s);
-	free(rs.v);
-}
-
-/* The largest number n written as ">n<suffix" or "<title>n<suffix>". */
+/* The largest number n written as ">n<suffix". */
 static long max_merged(const char *svg, const char *suffix)
 {
 	long best = 0;
@@ -399,7 +747,7 @@ static long max_merged(const char *svg, const char *suffix)
 
 		while (q > svg && q[-1] >= '0' && q[-1] <= '9')
 			q--;
-		if (q < p && q > svg && (q[-1] == '>'))
+		if (q < p && q > svg && q[-1] == '>')
 			best = strtol(q, NULL, 10) > best ? strtol(q, NULL, 10) : best;
 	}
 	return best;
@@ -409,23 +757,27 @@ static void test_fifty_regions_hour(void **state)
 {
 	static const char *const results[] = { "SCAN_PAGE_LRU", "SCAN_ALLOC_HUGE_PAGE_FAIL",
 					       "SCAN_PAGE_COUNT", "SCAN_EXCEED_NONE_PTE" };
-	struct regions rs = { 0 };
-	struct svg_trace *s = svg_trace_new();
+	struct regions rs;
 	uint32_t x = 1;
-	size_t n, events = 0;
-	char *svg;
+	size_t n, events = 0, dropped = 0;
+	char *svg, *lane, want[256], esc[256], det[256];
+	const struct milestone *m = NULL;
 
 	(void)state;
-	for (int r = 0; r < 50; r++) {
+	regions_init(&rs);
+	feed_context(&rs, 3600.0);
+	/* 50 regions of their own file each, then two more for the bursts */
+	for (int r = 0; r < 52; r++) {
 		char file[96];
 
 		snprintf(file, sizeof(file), "/usr/lib/x86_64-linux-gnu/libvery-long-name-number-%02d.so.1.2.3", r);
-		add_region(&rs, R0 + (uint64_t)r * MB2, 1, file, (enum verdict_reason)(1 + r % 7),
-			   "some reason");
+		feed_madvise(&rs, 0, R0 + (uint64_t)r * MB2, MB2, 14, file);
 	}
-	/* one madvise over all 50 regions at the start, and again at the very end */
-	feed_madvise(s, 0, R0, 50 * MB2, 14);
-	for (double t = 0; t <= 3600; t += 0.25) {
+	/* a burst in the first pixel column of lane 51: two results alternating */
+	for (int k = 0; k < 30; k++)
+		feed_collapse(&rs, 0.0001, R0 + 51 * MB2, "libvery-long-name-number-51.so.1.2.3",
+			      results[k % 2], NULL);
+	for (double t = 0.25; t < 3600; t += 0.25) {
 		int r = (int)(x % 50);
 		uint64_t a = R0 + (uint64_t)r * MB2;
 		char base[64];
@@ -434,117 +786,186 @@ static void test_fifty_regions_hour(void **state)
 		snprintf(base, sizeof(base), "libvery-long-name-number-%02d.so.1.2.3", r);
 		switch ((x >> 16) % 8) {
 		case 0:
-			feed_scan(s, t, base, "SCAN_SUCCEED");
+			feed_scan(&rs, t, base, (x >> 20) % 2 ? "SCAN_SUCCEED" : results[(x >> 21) % 4]);
 			break;
 		case 1:
-			feed_collapse(s, t, a, base, results[(x >> 20) % 4]);
+			feed_collapse(&rs, t, a, base, results[(x >> 20) % 4], NULL);
 			break;
 		case 2:
-			feed_collapse(s, t, a, base, "SCAN_SUCCEED");
-			feed_addr(s, EV_PMDP_COLLAPSE_FLUSH, t, a);
+			feed_addr(&rs, EV_PMDP_COLLAPSE_FLUSH, t, a);
+			feed_collapse(&rs, t, a, base, "SCAN_SUCCEED", NULL);
 			break;
 		case 3:
-			feed_state(s, t, a, (enum page_state)(1 + (x >> 18) % 3));
+			feed_state(&rs, t, a, (enum page_state)(1 + (x >> 18) % 3), false);
 			break;
 		case 4:
-			feed_addr(s, EV_FAULT, t, a + 8192);
+			feed_addr(&rs, EV_FAULT, t, a + 8192);
 			break;
 		case 5:
-			feed_addr(s, EV_SET_PMD, t, a);
+			feed_set_pmd(&rs, t, a, (x >> 20) % 2 ? 0 : 0x800);
 			break;
 		case 6:
-			feed_addr(s, EV_MAP_PAGES, t, a);
+			feed_addr(&rs, EV_MAP_PAGES, t, a);
 			break;
 		default:
-			feed_madvise(s, t, a, MB2, (x >> 20) % 2 ? 14 : 15);
+			feed_madvise(&rs, t, a, MB2, (x >> 20) % 2 ? 14 : 15, NULL);
 			break;
 		}
 		events++;
 	}
-	/* a burst in the last pixel column of one lane and in the first of another */
-	for (int k = 0; k < 500; k++) {
-		feed_collapse(s, 3600, R0 + 49 * MB2, "libvery-long-name-number-49.so.1.2.3", results[k % 4]);
-		feed_collapse(s, 0.0001, R0, "libvery-long-name-number-00.so.1.2.3", results[k % 4]);
-	}
-	feed_madvise(s, 3600, R0, 50 * MB2, 25);
+	/* a burst in the last pixel column of lane 50 */
+	for (int k = 0; k < 60; k++)
+		feed_collapse(&rs, 3600, R0 + 50 * MB2, "libvery-long-name-number-50.so.1.2.3",
+			      results[k % 4], NULL);
+	regions_finish(&rs);
 	assert_true(events > 10000);
-	svg = write_svg(s, &rs, "fifty.svg", &n);
+	assert_int_equal(rs.n, 52);
+	for (size_t i = 0; i < rs.n; i++)
+		dropped += rs.v[i].dropped_milestones;
+
+	svg = write_svg(&rs, 3600, 0, "fifty.svg", &n);
 	check_bytes(svg, n);
-	assert_int_equal(check_lanes(svg), 50);
-	/* merged: each burst is in one marker, with its count beside it */
-	assert_true(max_merged(svg, " × collapse failed") >= 500);
-	assert_true(max_merged(svg, "</text>") >= 500);
-	assert_non_null(strstr(svg, "SCAN_PAGE_LRU by khugepaged ×125"));
+	assert_int_equal(check_lanes(svg), 52);
 	/* an hour: ticks every 500 s */
-	assert_non_null(strstr(svg, "ticks every 500 s"));
-	assert_non_null(strstr(svg, ">3500</text>"));
-	/* readable size: markers merged per 6 px, so far fewer than the events */
-	assert_true(count(svg, "class=\"mk-") < 50 * 7 * (748 / 6 + 2));
+	assert_contains(svg, "ticks every 500 s");
+	assert_contains(svg, ">3500</text>");
 	/* long file names keep their tail */
-	assert_non_null(strstr(svg, "…"));
-	assert_non_null(strstr(svg, ">…gnu/libvery-long-name-number-07.so.1.2.3<title>"));
+	assert_contains(svg, ">…gnu/libvery-long-name-number-07.so.1.2.3<title>");
+	/* milestones the model did not keep are told */
+	if (dropped) {
+		snprintf(want, sizeof(want), "; %zu milestones not kept in ", dropped);
+		assert_contains(svg, want);
+	} else {
+		assert_null(strstr(svg, "not kept"));
+	}
+	/* merged: each burst is one marker, with its count beside it */
+	lane = lane_of(svg, 50);
+	assert_int_equal(count(lane, "class=\"mk-collapse-fail\""), 1);
+	assert_true(max_merged(lane, "</text>") == 60);
+	assert_contains(lane, ">60 × collapse failed, 3600.000 s to 3600.000 s: ");
+	free(lane);
+	lane = lane_of(svg, 51);
+	assert_int_equal(count(lane, "class=\"mk-collapse-fail\""), 1);
+	assert_contains(lane, ">30 × collapse failed, ");
+	for (size_t i = 0; i < rs.v[51].n_milestones && !m; i++)
+		if (rs.v[51].ms[i].kind == MS_COLLAPSE)
+			m = &rs.v[51].ms[i];
+	assert_non_null(m);
+	explain_milestone(m, det, sizeof(det));
+	snprintf(want, sizeof(want), ": %s ×15; ", xml_esc(det, esc, sizeof(esc)));
+	assert_contains(lane, want);
+	free(lane);
+	/* readable size: markers merged, at most one per milestone kept */
+	assert_true(count(svg, "class=\"mk-") <= 52 * REGION_MAX_MILESTONES + 8);
+	for (size_t i = 0; i < 52; i++) {
+		lane = lane_of(svg, i);
+		assert_int_equal(count(lane, "class=\"verdict\""), 1);
+		snprintf(want, sizeof(want), ">%s<title>", verdict_reason_name(rs.v[i].reason));
+		assert_contains(lane, want);
+		free(lane);
+	}
 	free(svg);
-	svg_trace_free(s);
-	free(rs.v);
+	regions_free(&rs);
 }
 
 static void test_no_regions_and_errors(void **state)
 {
-	struct regions rs = { 0 };
-	struct svg_trace *s = svg_trace_new();
-	char err[256], *svg;
+	struct regions rs;
+	char err[256], path[128], *svg;
 	size_t n;
 
 	(void)state;
-	svg = write_svg(s, &rs, "empty.svg", &n);
+	regions_init(&rs);
+	feed_context(&rs, 1.0);
+	regions_finish(&rs);
+	svg = write_svg(&rs, 1.0, 0, "empty.svg", &n);
 	assert_int_equal(check_lanes(svg), 0);
-	assert_non_null(strstr(svg, "no huge-page region"));
-	assert_non_null(strstr(svg, "</svg>\n"));
+	assert_contains(svg, "0 regions, 1.000 s traced</text>");
+	assert_contains(svg, "no huge-page region");
+	assert_contains(svg, "</svg>\n");
 	free(svg);
-	/* NULL recorder: an empty picture */
-	svg = write_svg(NULL, &rs, "null.svg", &n);
-	assert_non_null(strstr(svg, "</svg>\n"));
+	/* no regions at all, no info: an empty picture */
+	snprintf(path, sizeof(path), "%s/null.svg", tmpdir);
+	assert_int_equal(svg_write(NULL, NULL, path, err, sizeof(err)), 0);
+	svg = slurp(path, NULL);
+	assert_contains(svg, "</svg>\n");
 	free(svg);
 	memset(err, 'X', sizeof(err));
-	assert_int_equal(svg_trace_write(s, &rs, "/nonexistent-dir/x.svg", err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "/nonexistent-dir/x.svg"));
-	assert_non_null(strstr(err, "No such file"));
+	assert_int_equal(svg_write(&rs, NULL, "/nonexistent-dir/x.svg", err, sizeof(err)), -1);
+	assert_contains(err, "/nonexistent-dir/x.svg");
+	assert_contains(err, "No such file");
 	assert_null(strchr(err, '\n'));
-	/* NULLs are harmless */
-	svg_trace_event(NULL, NULL);
-	svg_trace_event(s, NULL);
-	svg_trace_free(NULL);
-	svg_trace_free(s);
+	assert_int_equal(svg_write(&rs, NULL, "", err, sizeof(err)), -1);
+	assert_null(strchr(err, '\n'));
+	regions_free(&rs);
 }
 
 static void test_many_regions_capped(void **state)
 {
-	struct regions rs = { 0 };
-	struct svg_trace *s = svg_trace_new();
+	struct regions rs;
 	char *svg;
 	size_t n;
 
 	(void)state;
-	for (int r = 0; r < 450; r++)
-		add_region(&rs, R0 + (uint64_t)r * MB2, 1, "/f", VR_NOT_SCANNED, "w");
-	feed_madvise(s, 1, R0, 450 * MB2, 14);
-	svg = write_svg(s, &rs, "many.svg", &n);
+	regions_init(&rs);
+	feed_context(&rs, 2.0);
+	feed_madvise(&rs, 1, R0, 450 * MB2, 14, "/f");
+	regions_finish(&rs);
+	assert_int_equal(rs.n, 450);
+	svg = write_svg(&rs, 2.0, 0, "many.svg", &n);
 	assert_int_equal(check_lanes(svg), 400);
-	assert_non_null(strstr(svg, "450 regions"));
-	assert_non_null(strstr(svg, "only the first 400 regions are drawn"));
+	assert_contains(svg, "450 regions");
+	assert_contains(svg, "only the first 400 regions are drawn");
+	/* lanes in the model's order */
+	assert_contains(svg, "id=\"lane-0\" data-region=\"0x7f0000000000\"");
+	assert_contains(svg, "id=\"lane-399\" data-region=\"0x7f0031e00000\"");
 	free(svg);
-	svg_trace_free(s);
-	free(rs.v);
+	regions_free(&rs);
+}
+
+/* Numbers are written with a '.' whatever the locale (skipped when no
+ * locale with a decimal comma is installed). */
+static void test_locale(void **state)
+{
+	static const char *const comma[] = { "de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8" };
+	struct regions rs;
+	char *c, *l;
+	size_t nc, nl;
+	bool have = false;
+
+	(void)state;
+	demo_chain(&rs);
+	c = write_svg(&rs, 10.0, 0, "locale-c.svg", &nc);
+	for (size_t i = 0; i < sizeof(comma) / sizeof(comma[0]) && !have; i++)
+		have = setlocale(LC_NUMERIC, comma[i]) != NULL;
+	if (!have) {
+		free(c);
+		regions_free(&rs);
+		skip();
+	}
+	l = write_svg(&rs, 10.0, 0, "locale-comma.svg", &nl);
+	setlocale(LC_NUMERIC, "C");
+	/* the SVG's own numbers: coordinates, ticks, tooltips' times */
+	assert_contains(l, "10.000 s traced");
+	assert_contains(l, ">madvise at 0.010 s:");
+	assert_null(strstr(l, "=\"262,"));
+	assert_int_equal(count(l, "=\""), count(c, "=\""));
+	free(l);
+	free(c);
+	regions_free(&rs);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_demo_chain),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_dropped),
 		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_one_region_10s),
 		cmocka_unit_test(test_fifty_regions_hour),
 		cmocka_unit_test(test_no_regions_and_errors),
 		cmocka_unit_test(test_many_regions_capped),
+		cmocka_unit_test(test_locale),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

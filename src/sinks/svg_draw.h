@@ -1,0 +1,88 @@
+/* Private to the SVG sink (svg.c): the fixed layout, text and number
+ * writing, and the markers (their shapes, merging and tooltips), in
+ * svg_draw.c.  Nothing here knows about events; markers are made from the
+ * regions' milestones by svg.c. */
+#ifndef THP_SVG_DRAW_H
+#define THP_SVG_DRAW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "model/regions.h"
+
+/* Layout, fixed width; every lane is LANE_H high. */
+#define SVG_W 1200
+#define LABEL_X 8
+#define PLOT_X0 262
+#define PLOT_X1 1010
+#define PLOT_W (PLOT_X1 - PLOT_X0)
+#define VERDICT_X 1018
+#define HEADER_H 74
+#define LANE_H 28
+#define AXIS_H 40
+#define LEGEND_H 70
+#define MARK_HALF 5		/* no marker reaches further than this from its x */
+#define DIGIT_W 5		/* width of a count digit at font-size 8, at most */
+
+/* Numbers are written into char[NUMBUF] buffers. */
+#define NUMBUF 32
+/* A milestone's tooltip detail, at most. */
+#define SVG_DETAIL_LEN 256
+
+/* Write s as XML character data, good in text and in quoted attributes. */
+void svg_xml_text(FILE *f, const char *s);
+/* v rounded to the nearest integer (no libm). */
+double svg_rnd(double v);
+/* A coordinate with one decimal, whatever the locale's decimal point. */
+const char *svg_num(char *b, double v);
+/* Seconds for people with 0 to 6 decimals, a '.' whatever the locale. */
+const char *svg_secs(char *b, double v, int decimals);
+/* At most max bytes of s, whole UTF-8 characters; the tail when tail. */
+void svg_clip_text(char *out, size_t outlen, const char *s, size_t max, bool tail);
+/* 1, 2 or 5 times a power of ten, the smallest at least raw (> 0). */
+double svg_nice_step(double raw, int *decimals);
+
+enum mark_kind {
+	MK_CLEAR,
+	MK_EXIT,
+	MK_MADVISE,
+	MK_SCAN,
+	MK_REFAULT,
+	MK_REFUSED,
+	MK_COLLAPSE_OK,
+	MK_COLLAPSE_FAIL,
+	MK_MAX,
+};
+
+extern const char *const svg_mark_label[MK_MAX];
+
+#define MARK_DETAILS 3
+
+/* One marker: one milestone, or several of one kind merged.  det[] are
+ * indexes into the lane's details (the first MARK_DETAILS distinct ones). */
+struct mark {
+	uint8_t kind;
+	uint32_t seq;			/* the first milestone's index: a stable order */
+	double x, t0, t1;
+	uint32_t count;
+	uint32_t det[MARK_DETAILS], det_n[MARK_DETAILS], det_other;
+};
+
+/* The tooltip words of one lane's milestones, by milestone index. */
+struct svg_details {
+	char s[REGION_MAX_MILESTONES][SVG_DETAIL_LEN];
+};
+
+/* The shape of a marker of kind k centred on x in the lane at y0, its tag
+ * left open (the caller adds "/>" or a title and the closing tag). */
+void svg_shape(FILE *f, int k, double x, double y0);
+/* Sort m by kind, then time, and merge the markers of a kind that would
+ * touch (shape or count); returns how many are left. */
+size_t svg_coalesce(struct mark *m, size_t n, const struct svg_details *d);
+/* One marker, clamped inside the plot, with its tooltip and count. */
+void svg_draw_mark(FILE *f, const struct mark *m, double y0, const struct svg_details *d);
+/* Shape and label of each marker kind, in a row starting at x, y. */
+void svg_legend_marks(FILE *f, double x, double y);
+
+#endif
