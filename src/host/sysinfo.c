@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <unistd.h>
-#include <zlib.h>
+#include "host/kconfig.h"
+#include "host/mountinfo.h"
 #include "host/procmaps.h"
 #include "host/sysinfo.h"
 
@@ -56,95 +56,25 @@ void sysinfo_context(struct thp_context *ctx)
 	ctx->pages_to_scan = sysinfo_long(THP_SYSFS "/khugepaged/pages_to_scan");
 	ctx->full_scans_start = sysinfo_long(THP_SYSFS "/khugepaged/full_scans");
 	ctx->full_scans_end = -1;
-	ctx->read_only_thp_for_fs = sysinfo_kconfig("CONFIG_READ_ONLY_THP_FOR_FS");
-}
-
-static int config_line(const char *line, const char *name)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(line, name, n) == 0 && line[n] == '=')
-		return line[n + 1] == 'y' || line[n + 1] == 'm';
-	if (strncmp(line, "# ", 2) == 0 && strncmp(line + 2, name, n) == 0 &&
-	    strncmp(line + 2 + n, " is not set", 11) == 0)
-		return 0;
-	return -1;
-}
-
-int sysinfo_kconfig(const char *name)
-{
-	char line[512], path[300];
-	struct utsname u;
-	gzFile gz;
-	FILE *f;
-	int v = -1, found = 0;
-
-	gz = gzopen("/proc/config.gz", "rb");
-	if (gz) {
-		while (gzgets(gz, line, sizeof(line)))
-			if ((v = config_line(line, name)) >= 0)
-				break;
-		gzclose(gz);
-		return v < 0 ? 0 : v;
-	}
-	if (uname(&u) < 0)
-		return -1;
-	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if ((v = config_line(line, name)) >= 0) {
-			found = 1;
-			break;
-		}
-	fclose(f);
-	return found ? v : 0;
+	ctx->read_only_thp_for_fs = kconfig_get("CONFIG_READ_ONLY_THP_FOR_FS");
 }
 
 int sysinfo_tmpfs_huge(pid_t pid, const char *path, char *mode, size_t n, char *mnt, size_t mn)
 {
-	char p[64], line[4096], best[4096] = "", bestmode[32] = "";
-	size_t bestlen = 0;
-	FILE *f;
+	struct mount_entry *e = malloc(sizeof(*e));
+	int ret = -1;
 
 	mode[0] = 0;
-	snprintf(p, sizeof(p), "/proc/%d/mountinfo", pid > 0 ? (int)pid : (int)getpid());
-	f = fopen(p, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		char point[4096], fstype[64], opts[1024], *dash;
-		size_t len;
-
-		/* id parent maj:min root point opts [optional...] - fstype source superopts */
-		if (sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1)
-			continue;
-		dash = strstr(line, " - ");
-		if (!dash || sscanf(dash + 3, "%63s %*s %1023s", fstype, opts) != 2)
-			continue;
-		len = strlen(point);
-		if (strncmp(path, point, len) != 0 ||
-		    (path[len] != '/' && path[len] != 0 && strcmp(point, "/") != 0))
-			continue;
-		if (len < bestlen)
-			continue;
-		bestlen = len;
-		snprintf(best, sizeof(best), "%s", point);
-		if (strcmp(fstype, "tmpfs") != 0) {
-			bestmode[0] = 0;
-		} else {
-			char *h = strstr(opts, "huge=");
-
-			snprintf(bestmode, sizeof(bestmode), "%.*s", h ? (int)strcspn(h + 5, ",\n") : 5,
-				 h ? h + 5 : "never");
-		}
+	if (mnt && mn)
+		mnt[0] = 0;
+	if (e && mountinfo_find(pid, path, e) == 0) {
+		snprintf(mode, n, "%s", e->huge);
+		if (mnt)
+			snprintf(mnt, mn, "%s", e->point);
+		ret = 0;
 	}
-	fclose(f);
-	snprintf(mode, n, "%s", bestmode);
-	if (mnt)
-		snprintf(mnt, mn, "%s", best);
-	return 0;
+	free(e);
+	return ret;
 }
 
 /* Is path open for writing by pid?  Only the target's own descriptors are
@@ -190,6 +120,27 @@ static int open_for_write(pid_t pid, const char *path)
 	return found;
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* The kernel names these files on its internal shm mount (mm/memfd.c,
+ * ipc/shm.c, mm/shmem.c's shmem_zero_setup) and maps shows them from "/"
+ * of that mount, always unlinked; a named shared anonymous mapping shows its
+ * name instead (fs/proc/task_mmu.c). */
+bool sysinfo_internal_shmem(const char *path)
+{
+	if (strncmp(path, "[anon_shmem:", 12) == 0)
+		return true;
+	if (!ends_with(path, " (deleted)"))
+		return false;
+	return strncmp(path, "/memfd:", 7) == 0 || strncmp(path, "/SYSV", 5) == 0 ||
+	       strcmp(path, "/dev/zero (deleted)") == 0;
+}
+
 void sysinfo_region_file(pid_t pid, uint64_t region, struct region_file_info *fi, char *file,
 			 size_t filen)
 {
@@ -204,19 +155,22 @@ void sysinfo_region_file(pid_t pid, uint64_t region, struct region_file_info *fi
 	if (!m)
 		m = map_list_find(&maps, region + THP_REGION_SIZE - 1);
 	if (m) {
-		fi->fully_mapped = m->start <= region && m->end >= region + THP_REGION_SIZE;
-		if (m->path[0] == '/') {
-			char mnt[4096];
+		bool internal = sysinfo_internal_shmem(m->path);
 
+		fi->fully_mapped = m->start <= region && m->end >= region + THP_REGION_SIZE;
+		if ((m->path[0] == '/' || internal) && m->start <= region)
+			fi->file_aligned = ((m->offset + (region - m->start)) % THP_REGION_SIZE) == 0;
+		if (m->path[0] == '/') {
 			if (file && filen)
 				snprintf(file, filen, "%s", m->path);
-			sysinfo_tmpfs_huge(pid, m->path, fi->tmpfs_huge, sizeof(fi->tmpfs_huge), mnt,
-					   sizeof(mnt));
-			fi->is_shmem = fi->tmpfs_huge[0] != 0;
-			if (m->start <= region)
-				fi->file_aligned =
-					((m->offset + (region - m->start)) % THP_REGION_SIZE) == 0;
 			fi->open_for_write = open_for_write(pid, m->path);
+		}
+		if (internal) {
+			/* shmem_enabled governs it, not the mount "/" of the path */
+			fi->is_shmem = 1;
+		} else if (m->path[0] == '/') {
+			sysinfo_tmpfs_huge(pid, m->path, fi->tmpfs_huge, sizeof(fi->tmpfs_huge), NULL, 0);
+			fi->is_shmem = fi->tmpfs_huge[0] != 0;
 		} else {
 			fi->is_shmem = 0;
 		}

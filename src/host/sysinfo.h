@@ -1,8 +1,11 @@
 /* What the machine says about THP, read from sysfs, mountinfo, the kernel
- * config and the target's /proc: the facts verdicts and doctor need. */
+ * config and the target's /proc: the facts verdicts and doctor need.  The
+ * sysfs readers are here; mountinfo has one parser (host/mountinfo.h) and
+ * the kernel config one reader (host/kconfig.h), which this file uses. */
 #ifndef THP_SYSINFO_H
 #define THP_SYSINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -17,13 +20,16 @@ long sysinfo_long(const char *path);		/* -1 if unreadable */
 /* Fill everything but full_scans_end and duration_s. */
 void sysinfo_context(struct thp_context *ctx);
 
-/* CONFIG_NAME from /proc/config.gz or /boot/config-$(uname -r): 1 (y/m),
- * 0 (not set), -1 (no config readable). */
-int sysinfo_kconfig(const char *name);
-
 /* huge= mode of the tmpfs holding path ("" if not on tmpfs; "never" when the
- * mount has no huge= option).  mnt (may be NULL) gets the mount point. */
+ * mount has no huge= option).  mnt (may be NULL) gets the mount point.
+ * Returns 0, or -1 when no mount holds it (or mountinfo is unreadable). */
 int sysinfo_tmpfs_huge(pid_t pid, const char *path, char *mode, size_t n, char *mnt, size_t mn);
+
+/* Is a mapping with this /proc/PID/maps path shmem that no mount's huge=
+ * governs (shmem_enabled does): a memfd ("/memfd:NAME (deleted)"), SysV shm
+ * ("/SYSV0000002a (deleted)"), shared anonymous memory ("/dev/zero
+ * (deleted)", or "[anon_shmem:NAME]" once named)? */
+bool sysinfo_internal_shmem(const char *path);
 
 /* Facts about one region of pid (its mapping, file, mount). */
 void sysinfo_region_file(pid_t pid, uint64_t region, struct region_file_info *fi, char *file,

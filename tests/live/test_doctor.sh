@@ -8,8 +8,10 @@
 # As root: text and --json output; every JSON line parses; every probe of the
 # story (collapse_file ... filemap_map_pages) is named; the kernel release is
 # `uname -r`; the doctor_verdict line comes last; lines stay under 100
-# columns; --help and a bad option behave.  Then as nobody (setpriv): doctor
-# still exits 0 and says that probe trials need root.
+# columns; --help and a bad option behave.  In a private mount namespace
+# (tmpfs mounts and shmem_enabled bound over, the machine untouched): the
+# tmpfs list and the memfd verdict follow them.  Then as nobody (setpriv):
+# doctor still exits 0 and says that probe trials need root.
 # Prints one PASS/FAIL/SKIP line per check; exits 1 if any check failed.
 
 # The binary, made absolute before moving to the work tree's root.
@@ -110,6 +112,63 @@ while IFS= read -r line; do
 	*) ko "json check: $line" ;;
 	esac
 done <"$tmp/json.check"
+
+# ---- mounts and shmem modes, in a private mount namespace ----
+# Nothing here changes the machine: the tmpfs mounts and the shmem_enabled
+# values (bind mounts over the sysfs files) exist only in the namespace.  A
+# tmpfs whose point has a space is listed with its huge=; one hidden by a
+# later mount on the same point is not; memfd follows shmem_enabled.
+S=/sys/kernel/mm/transparent_hugepage
+if [ -d "$S" ] && command -v unshare >/dev/null 2>&1 &&
+	unshare -m --propagation private true 2>/dev/null; then
+	mkdir -p "$tmp/mnt/thp dir" "$tmp/mnt/hidden"
+	printf 'always within_size advise [never] deny force\n' >"$tmp/shmem.never"
+	printf 'always within_size [advise] never deny force\n' >"$tmp/shmem.advise"
+	printf 'always [inherit] within_size advise never\n' >"$tmp/shmem.inherit"
+	unshare -m --propagation private sh -c '
+		T=$1 tmp=$2 S=$3
+		per_size=$S/hugepages-$(($(cat "$S/hpage_pmd_size") / 1024))kB/shmem_enabled
+		mount -t tmpfs -o huge=within_size,size=4m thptest "$tmp/mnt/thp dir" &&
+		mount -t tmpfs -o huge=advise,size=4m thptest "$tmp/mnt/hidden" &&
+		mount -t ramfs thptest "$tmp/mnt/hidden" || exit 1
+		if [ -e "$per_size" ]; then mount --bind "$tmp/shmem.inherit" "$per_size" || exit 1; fi
+		mount --bind "$tmp/shmem.never" "$S/shmem_enabled" &&
+		"$T" doctor --json >"$tmp/ns.never.json" &&
+		mount --bind "$tmp/shmem.advise" "$S/shmem_enabled" &&
+		"$T" doctor --json >"$tmp/ns.advise.json"
+	' sh "$T" "$tmp" "$S" >"$tmp/ns.err" 2>&1
+	rc=$?
+	check "doctor in a private mount namespace ran (rc=$rc)" [ "$rc" -eq 0 ]
+	[ "$rc" -eq 0 ] || cat "$tmp/ns.err"
+	python3 - "$tmp" >"$tmp/ns.check" 2>&1 <<'EOF'
+import json, sys
+tmp = sys.argv[1]
+spaced, hidden = tmp + "/mnt/thp dir", tmp + "/mnt/hidden"
+def load(name):
+    objs = [json.loads(l) for l in open(f"{tmp}/ns.{name}.json", encoding="utf-8")]
+    mounts = {o["mount"]: o["value"] for o in objs if o.get("check") == "tmpfs" and "mount" in o}
+    return mounts, objs[-1]
+def res(ok, what):
+    print(("PASS " if ok else "FAIL ") + what)
+never_mounts, never = load("never")
+advise_mounts, advise = load("advise")
+res(never_mounts.get(spaced) == "within_size", f"a tmpfs at a point with a space is listed with huge=within_size (got {never_mounts.get(spaced)})")
+res(spaced in never.get("tmpfs_huge_mounts", []), "the verdict counts that mount for file THP")
+res(hidden not in never_mounts and hidden not in never.get("tmpfs_huge_mounts", []),
+    "a tmpfs hidden by a later mount on its point is not listed")
+res(never.get("memfd_shm") is False, f"shmem_enabled=never: memfd_shm false (got {never.get('memfd_shm')})")
+res(advise.get("memfd_shm") is True, f"shmem_enabled=advise: memfd_shm true (got {advise.get('memfd_shm')})")
+EOF
+	while IFS= read -r line; do
+		case $line in
+		PASS*) ok "${line#PASS }" ;;
+		FAIL*) ko "${line#FAIL }" ;;
+		*) ko "namespace check: $line" ;;
+		esac
+	done <"$tmp/ns.check"
+else
+	echo "SKIP: mount namespace checks (no THP sysfs, or unshare cannot make a mount namespace)"
+fi
 
 # ---- usage ----
 "$T" doctor --help >"$tmp/help" 2>&1
