@@ -127,7 +127,9 @@ const char *explain_blockers(const struct region *r, char *out, size_t len)
 	WHY(EB_NOT_FULLY_MAPPED, "the mapping does not cover the whole aligned 2 MiB region, and a huge page needs all of it");
 	WHY(EB_FILE_MISALIGNED, "the file offset at the region start is not a multiple of 2 MiB, so the file's pages cannot line up with a huge page (map it at an address congruent to its offset modulo 2 MiB)");
 	WHY(EB_SHMEM_DENY, "shmem_enabled is deny, which turns huge pages off for every tmpfs and shmem file");
-	WHY(EB_SHMEM_NEVER, "%snever, so the kernel never makes huge pages for this file (mount it with huge=advise or huge=always, or use MADV_COLLAPSE)", what);
+	WHY(EB_SHMEM_NEVER, "%snever, so the kernel never makes huge pages for this file (%s, or use MADV_COLLAPSE)", what,
+	    r->finfo.tmpfs_huge[0] ? "mount it with huge=advise or huge=always"
+				   : "echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled");
 	WHY(EB_SHMEM_UNADVISED, "%sadvise, but the region was never madvised MADV_HUGEPAGE", what);
 	WHY(EB_NO_RO_THP_FOR_FS, "the kernel is built without CONFIG_READ_ONLY_THP_FOR_FS, so it makes file huge pages only on tmpfs/shmem (put the file on a tmpfs mounted with huge=advise)");
 	WHY(EB_OPEN_FOR_WRITE, "the file is open for writing, and huge pages of regular files are read-only: close every writer");
