@@ -312,37 +312,40 @@ static int parse_context(struct jsonl_reader *jr, bool *at_end, char *err, size_
 {
 	struct getter g = { &jr->j, err, errlen, 0 };
 	struct thp_context c = jr->ctx;
+	int settings = 0;		/* keys of the opening line seen */
 	uint64_t start;
 	bool have_start;
 	int32_t ro;
 	int64_t v;
 
-	get_str(&g, "thp_enabled", c.thp_enabled, sizeof(c.thp_enabled));
-	get_str(&g, "shmem_enabled", c.shmem_enabled, sizeof(c.shmem_enabled));
-	get_str(&g, "defrag", c.defrag, sizeof(c.defrag));
+	settings += get_str(&g, "thp_enabled", c.thp_enabled, sizeof(c.thp_enabled));
+	settings += get_str(&g, "shmem_enabled", c.shmem_enabled, sizeof(c.shmem_enabled));
+	settings += get_str(&g, "defrag", c.defrag, sizeof(c.defrag));
 	if (get_i64(&g, "scan_sleep_ms", &v))
-		c.scan_sleep_ms = (long)v;
+		c.scan_sleep_ms = (long)v, settings++;
 	if (get_i64(&g, "pages_to_scan", &v))
-		c.pages_to_scan = (long)v;
+		c.pages_to_scan = (long)v, settings++;
 	if (get_i64(&g, "full_scans_start", &v))
-		c.full_scans_start = (long)v;
+		c.full_scans_start = (long)v, settings++;
 	if (get_i64(&g, "full_scans_end", &v))
 		c.full_scans_end = (long)v;
 	if (get_i32(&g, "read_only_thp_for_fs", &ro, -1, 1))
-		c.read_only_thp_for_fs = ro;
+		c.read_only_thp_for_fs = ro, settings++;
 	get_double(&g, "duration_s", &c.duration_s);
 	have_start = get_u64(&g, "start_ns", &start);
 	if (g.failed)
 		return -1;
 	jr->ctx = c;
-	*at_end = !have_start;
+	/* The live run writes start_ns and the settings first, and only
+	 * full_scans_end and duration_s at the end; a line of another tool's
+	 * with settings but no start_ns still sets them. */
+	*at_end = !have_start && !settings;
 	if (have_start) {
 		jr->start_ns = start;
 		jr->have_start = true;
 	}
 	return 0;
 }
-
 
 /* The live run looks these up when a region first shows up; the model
  * keeps them until their region exists. */

@@ -394,10 +394,16 @@ void region_end(struct region *r)
 {
 	sort_milestones(r);
 	sort_changes(r);
-	r->final_inferred = r->state == PS_UNKNOWN;
-	r->final_state = r->final_inferred ? infer_state(r) : r->state;
-	if (r->final_state == PS_UNKNOWN)
-		r->final_inferred = false;
+	/* The last change, sampled or seen by a probe (a do_set_pmd or a PMD
+	 * clear after the last sample counts); without any, what the events
+	 * imply.  Inferred unless the last sample says the same. */
+	if (r->n_changes) {
+		r->final_state = r->chg[r->n_changes - 1].state;
+		r->final_inferred = r->state != r->final_state;
+	} else {
+		r->final_state = infer_state(r);
+		r->final_inferred = r->final_state != PS_UNKNOWN;
+	}
 }
 
 const struct milestone *region_last_ms(const struct region *r, enum ms_kind k)

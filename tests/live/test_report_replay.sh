@@ -5,7 +5,8 @@
 # byte, the text report naming the reason; a file with a corrupted line and
 # one cut mid-line still report, with the line numbers on stderr and exit 1;
 # every --svg picture parses as XML, has one lane per region, and renders with
-# rsvg-convert to a PNG of the SVG's size.
+# rsvg-convert to a PNG of the SVG's size; the text report draws the same
+# SVG as the JSON one, and gives the same text twice.
 . "$(dirname "$0")/lib.sh"
 data=tests/data/report
 out=$(mktemp -d "${TMPDIR:-/tmp}/thptrace-report.XXXXXX") || exit 1
@@ -85,7 +86,10 @@ replay() {
 	check "$name: report --json exits $status" [ "$rc" -eq "$status" ]
 	got=$(reasons "$out/$name.jsonl")
 	check "$name: verdicts '$want' (got '$got')" [ "$got" = "$want" ]
-	"$THPTRACE" report "$f" > "$out/$name.txt" 2> /dev/null
+	"$THPTRACE" report --svg "$out/$name.text.svg" "$f" > "$out/$name.txt" 2> /dev/null
+	check "$name: the text report draws the same SVG as the JSON one" cmp -s "$out/$name.svg" "$out/$name.text.svg"
+	"$THPTRACE" report "$f" > "$out/$name.2.txt" 2> /dev/null
+	check "$name: a second text report is the same, byte for byte" cmp -s "$out/$name.txt" "$out/$name.2.txt"
 	for r in $want; do
 		check "$name: text report says 'reason: $r'" grep -q "reason: $r\$" "$out/$name.txt"
 	done

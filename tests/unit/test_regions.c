@@ -1,6 +1,10 @@
-/* Unit tests for src/regions.c and src/verdict.c: hand-written event
- * streams, shaped like what the tracer records, replayed through the region
- * state machine; every verdict reason, its milestones, times and text. */
+/* Unit tests for the region state machine (src/model/) and the words for
+ * it (src/sinks/explain.c): hand-written event streams, shaped like what
+ * the tracer records, replayed through it; every verdict reason, its typed
+ * milestones and evidence, the page-state intervals, the times and the
+ * text.  Machine facts come as events (EV_CONTEXT, EV_REGION_FILE), as in
+ * a live run; random streams check that every verdict follows from its
+ * region's facts. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,6 +15,8 @@
 #include <cmocka.h>
 #include "util/jsonr.h"
 #include "model/regions.h"
+#include "sinks/explain.h"
+#include "input/jsonl.h"
 
 #define R0 0x7f0000000000ULL		/* a 2 MiB aligned region start */
 #define MB2 THP_REGION_SIZE
@@ -151,32 +157,144 @@ static struct thp_context ctx_default(void)
 	return c;
 }
 
-static void tmpfs_info(struct region *r, const char *huge)
+static void assert_same_ctx(const struct thp_context *a, const struct thp_context *b)
 {
+	assert_string_equal(a->thp_enabled, b->thp_enabled);
+	assert_string_equal(a->shmem_enabled, b->shmem_enabled);
+	assert_string_equal(a->defrag, b->defrag);
+	assert_int_equal(a->scan_sleep_ms, b->scan_sleep_ms);
+	assert_int_equal(a->pages_to_scan, b->pages_to_scan);
+	assert_int_equal(a->full_scans_start, b->full_scans_start);
+	assert_int_equal(a->full_scans_end, b->full_scans_end);
+	assert_int_equal(a->read_only_thp_for_fs, b->read_only_thp_for_fs);
+	assert_near(a->duration_s, b->duration_s);
+}
+
+/* The settings as a live run sends them (cli/trace.c): an opening
+ * EV_CONTEXT with what is known at the start, and at the end one with
+ * ctx_end, carrying only full_scans_end and the duration.  They concern no
+ * region. */
+static void context_open(struct regions *rs, const struct thp_context *c)
+{
+	struct thp_context open = *c;
+
+	open.full_scans_end = -1;
+	open.duration_s = -1;
+	assert_null(regions_feed(rs, &(struct thp_event){ .kind = EV_CONTEXT, .ctx = &open,
+							  .start_ns = 1000 }));
+}
+
+static void context_end(struct regions *rs, const struct thp_context *c)
+{
+	/* Only full_scans_end and duration_s count in the end one: the rest
+	 * is garbage here, and must change nothing. */
+	struct thp_context end = { .thp_enabled = "never", .shmem_enabled = "deny", .scan_sleep_ms = 1,
+				   .pages_to_scan = 2, .full_scans_start = 3, .read_only_thp_for_fs = 1 };
+
+	end.full_scans_end = c->full_scans_end;
+	end.duration_s = c->duration_s;
+	assert_null(regions_feed(rs, &(struct thp_event){ .kind = EV_CONTEXT, .ctx = &end,
+							  .ctx_end = true }));
+}
+
+/* What a live run looks up for a tmpfs file (host/sysinfo.c). */
+static struct region_file_info tmpfs_facts(const char *huge)
+{
+	struct region_file_info fi = { .is_shmem = 1, .open_for_write = 0, .fully_mapped = 1,
+				       .file_aligned = 1 };
+
+	snprintf(fi.tmpfs_huge, sizeof(fi.tmpfs_huge), "%s", huge);
+	return fi;
+}
+
+/* EV_REGION_FILE for (mm, start): the region it concerns, or NULL when that
+ * region does not exist yet (the model keeps the facts until it does). */
+static struct region *region_file(struct regions *rs, uint32_t mm, uint64_t start,
+				  const struct region_file_info *fi, const char *file)
+{
+	struct thp_event e = { .kind = EV_REGION_FILE, .mm_id = mm, .target_pid = PID, .region = start,
+			       .finfo = *fi };
+
+	snprintf(e.file, sizeof(e.file), "%s", file);
+	return regions_feed(rs, &e);
+}
+
+/* The region (MM, start) exists: give it a tmpfs file's facts. */
+static void tmpfs_info(struct regions *rs, uint64_t start, const char *huge)
+{
+	struct region_file_info fi = tmpfs_facts(huge);
+	struct region *r = region_file(rs, MM, start, &fi, FILE_PATH);
+
 	assert_non_null(r);
-	r->have_finfo = true;
-	snprintf(r->finfo.tmpfs_huge, sizeof(r->finfo.tmpfs_huge), "%s", huge);
-	r->finfo.is_shmem = 1;
-	r->finfo.open_for_write = 0;
-	r->finfo.fully_mapped = 1;
-	r->finfo.file_aligned = 1;
+	assert_int_equal(r->start, start);
+	assert_true(r->have_finfo);
+	assert_string_equal(r->finfo.tmpfs_huge, huge);
+	assert_int_equal(r->finfo.is_shmem, 1);
+}
+
+/* The words sinks/explain.c gives a milestone and a verdict (a few
+ * rotating buffers, so that several fit in one assertion). */
+static const char *detail(const struct milestone *m)
+{
+	static char buf[8][256];
+	static int k;
+
+	k = (k + 1) % 8;
+	memset(buf[k], 'X', sizeof(buf[k]));
+	return explain_milestone(m, buf[k], sizeof(buf[k]));
+}
+
+static const char *why(const struct region *r)
+{
+	static char buf[4][EXPLAIN_WHY_MAX];
+	static int k;
+
+	k = (k + 1) % 4;
+	memset(buf[k], 'X', sizeof(buf[k]));
+	return explain_why(r, buf[k], sizeof(buf[k]));
+}
+
+static const char *what(const struct milestone *m)
+{
+	return ms_kind_name(m->kind);
 }
 
 /* The milestones, in order, must be exactly these names at these times. */
-static void expect_ms(const struct region *r, const char *const *what, const double *t, size_t n)
+static void expect_ms(const struct region *r, const char *const *names, const double *t, size_t n)
 {
 	if (r->n_milestones != n) {
 		for (size_t i = 0; i < r->n_milestones; i++)
-			print_message("  %.4f %s: %s\n", r->ms[i].t, r->ms[i].what, r->ms[i].detail);
+			print_message("  %.4f %s: %s\n", r->ms[i].t, what(&r->ms[i]), detail(&r->ms[i]));
 		fail_msg("%zu milestones, want %zu", r->n_milestones, n);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(r->ms[i].what, what[i]) != 0)
-			fail_msg("milestone %zu is '%s', want '%s'", i, r->ms[i].what, what[i]);
+		if (strcmp(what(&r->ms[i]), names[i]) != 0)
+			fail_msg("milestone %zu is '%s', want '%s'", i, what(&r->ms[i]), names[i]);
 		assert_near(r->ms[i].t, t[i]);
 		if (i)
 			assert_true(r->ms[i - 1].t <= r->ms[i].t);
 	}
+}
+
+/* The page-state intervals, in order: these states from these times, each
+ * seen this way. */
+static void expect_chg(const struct region *r, const enum page_state *s, const double *t,
+		       const enum ms_how *how, size_t n)
+{
+	if (r->n_changes != n) {
+		for (size_t i = 0; i < r->n_changes; i++)
+			print_message("  %.4f %s (how %d)\n", r->chg[i].t, page_state_name(r->chg[i].state),
+				      (int)r->chg[i].how);
+		fail_msg("%zu state changes, want %zu", r->n_changes, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (r->chg[i].state != s[i])
+			fail_msg("change %zu is to '%s', want '%s'", i, page_state_name(r->chg[i].state),
+				 page_state_name(s[i]));
+		assert_near(r->chg[i].t, t[i]);
+		assert_int_equal(r->chg[i].how, how[i]);
+	}
+	assert_int_equal(r->dropped_changes, 0);
 }
 
 /* THP_TEST_VERBOSE=1 prints each verdict, to read the text as a user would. */
@@ -185,24 +303,41 @@ static void show(const struct region *r)
 	if (!getenv("THP_TEST_VERBOSE"))
 		return;
 	print_message("%#llx %s [%zu chars]: %s\n", (unsigned long long)r->start,
-		      verdict_reason_name(r->reason), strlen(r->why), r->why);
+		      verdict_reason_name(r->reason), strlen(why(r)), why(r));
 }
 
+/* The settings arrive as events (ctx NULL: none, every setting unknown),
+ * then the verdicts; each region's evidence names the settings it used. */
 static void finish(struct regions *rs, const struct thp_context *ctx)
 {
-	regions_finish(rs, ctx);
-	for (size_t i = 0; i < rs->n && i < 3; i++)
-		show(&rs->v[i]);
+	static const struct thp_context unknown = {
+		.scan_sleep_ms = -1, .pages_to_scan = -1, .full_scans_start = -1,
+		.full_scans_end = -1, .read_only_thp_for_fs = -1, .duration_s = -1,
+	};
+
+	if (ctx) {
+		context_open(rs, ctx);
+		context_end(rs, ctx);
+	}
+	regions_finish(rs);
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct region *r = &rs->v[i];
+
+		assert_int_equal(r->reason, r->ev.reason);
+		assert_same_ctx(&r->ev.ctx, ctx ? ctx : &unknown);
+		if (i < 3)
+			show(r);
+	}
 }
 
-static const struct milestone *find_ms(const struct region *r, const char *what)
+static const struct milestone *find_ms(const struct region *r, const char *name)
 {
 	for (size_t i = 0; i < r->n_milestones; i++)
-		if (!strcmp(r->ms[i].what, what))
+		if (!strcmp(what(&r->ms[i]), name))
 			return &r->ms[i];
 	static const struct milestone none;
 
-	fail_msg("no milestone '%s'", what);
+	fail_msg("no milestone '%s'", name);
 	return &none;
 }
 
@@ -217,9 +352,10 @@ static void test_huge_khugepaged(void **st)
 	(void)st;
 
 	regions_init(&rs);
+	context_open(&rs, &ctx);	/* as a live run: the settings first */
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
 	assert_non_null(r);
-	tmpfs_info(r, "advise");
+	tmpfs_info(&rs, R0, "advise");
 	assert_ptr_equal(state(&rs, 0.2, R0, PS_PTE, false), r);
 	e = ev(EV_RETRACT, 1.2);	/* inside collapse_file: its mm and address */
 	e.fields = EVF_ADDR | EVF_PGOFF | EVF_INODE | EVF_IN_COLLAPSE;
@@ -262,15 +398,47 @@ static void test_huge_khugepaged(void **st)
 		const double t[] = { 0.1, 1.2, 1.2003, 1.2003, 2.0, 2.0001, 3.0 };
 		expect_ms(r, w, t, 7);
 	}
-	assert_string_equal(r->ms[3].detail, "SCAN_SUCCEED by khugepaged");
-	assert_contains(r->ms[1].detail, "retract_page_tables");
-	assert_contains(r->ms[4].detail, "page fault at 0x7f0000001234");
-	assert_contains(r->why, "Mapped by one PMD");
-	assert_contains(r->why, "khugepaged built the huge page at 1.200 s");
-	assert_contains(r->why, "refault at 2.000 s");
-	assert_contains(r->why, "unmapped for 800 ms");
-	assert_contains(r->why, "1.900 s from madvise to the PMD mapping");
+	assert_string_equal(detail(&r->ms[3]), "SCAN_SUCCEED by khugepaged");
+	assert_contains(detail(&r->ms[1]), "retract_page_tables");
+	assert_contains(detail(&r->ms[4]), "page fault at 0x7f0000001234");
+	assert_contains(why(r), "Mapped by one PMD");
+	assert_contains(why(r), "khugepaged built the huge page at 1.200 s");
+	assert_contains(why(r), "refault at 2.000 s");
+	assert_contains(why(r), "unmapped for 800 ms");
+	assert_contains(why(r), "1.900 s from madvise to the PMD mapping");
 	assert_string_equal(verdict_reason_name(r->reason), "huge");
+	/* the same facts, typed */
+	assert_string_equal(detail(&r->ms[0]), "MADV_HUGEPAGE");
+	assert_int_equal(r->ms[0].behavior, 14);
+	assert_int_equal(r->ms[1].how, HOW_RETRACT);
+	assert_int_equal(r->ms[2].how, HOW_REACHED);	/* the collapse came before the scan event */
+	assert_string_equal(detail(&r->ms[2]), "khugepaged reached this region");
+	assert_int_equal(r->ms[3].actor, ACT_KHUGEPAGED);
+	assert_string_equal(r->ms[3].comm, "khugepaged");
+	assert_string_equal(r->ms[3].result, "SCAN_SUCCEED");
+	assert_int_equal(r->ms[4].how, HOW_FAULT);
+	assert_int_equal(r->ms[4].addr, R0 + 0x1234);
+	assert_int_equal(r->ms[4].write, -1);		/* no error code: neither read nor write */
+	assert_string_equal(detail(&r->ms[4]), "page fault at 0x7f0000001234");
+	assert_int_equal(r->ms[5].how, HOW_SET_PMD);
+	assert_string_equal(detail(&r->ms[5]), "do_set_pmd: one PMD for the whole region");
+	assert_string_equal(detail(&r->ms[6]), "the process exited");
+	assert_ptr_equal(region_last_ms(r, MS_COLLAPSE), &r->ms[3]);
+	assert_null(region_last_ms(r, MS_PMD_REFUSED));
+	assert_int_equal(r->collapsed_by, ACT_KHUGEPAGED);
+	assert_int_equal(r->ev.builder, ACT_KHUGEPAGED);
+	assert_int_equal(r->ev.backing, BACKING_SHMEM);
+	assert_int_equal(r->ev.blockers, 0);
+	assert_true(r->ev.mm_scanned);
+	assert_int_equal(r->ev.refused_ms, -1);
+	/* small pages, cleared by the retract (pmdp flush and pagemap only
+	 * confirm it), then one PMD from do_set_pmd (pagemap confirms) */
+	{
+		const enum page_state s[] = { PS_PTE, PS_NONE, PS_PMD };
+		const double t[] = { 0.2, 1.2, 2.0001 };
+		const enum ms_how how[] = { HOW_PAGEMAP, HOW_RETRACT, HOW_SET_PMD };
+		expect_chg(r, s, t, how, 3);
+	}
 	regions_free(&rs);
 	assert_null(rs.v);
 }
@@ -313,9 +481,27 @@ static void test_huge_madv_collapse(void **st)
 		const double t[] = { 0.5, 0.5002, 0.501 };
 		expect_ms(r, w, t, 3);
 	}
-	assert_string_equal(r->ms[0].detail, "SCAN_PTE_MAPPED_HUGEPAGE by MADV_COLLAPSE (thp_demo)");
-	assert_contains(r->why, "MADV_COLLAPSE built the huge page at 0.500 s");
-	assert_contains(r->why, "mapped as one huge page at 0.500 s, during the madvise call itself.");
+	assert_string_equal(detail(&r->ms[0]), "SCAN_PTE_MAPPED_HUGEPAGE by MADV_COLLAPSE (thp_demo)");
+	assert_int_equal(r->ms[0].actor, ACT_MADV_COLLAPSE);
+	assert_string_equal(r->ms[0].comm, "thp_demo");
+	assert_string_equal(r->ms[0].result, "SCAN_PTE_MAPPED_HUGEPAGE");
+	assert_int_equal(r->ms[1].how, HOW_SET_PMD_IN_COLLAPSE);
+	assert_string_equal(detail(&r->ms[1]), "do_set_pmd by the collapse itself");
+	assert_string_equal(detail(&r->ms[2]), "MADV_COLLAPSE");
+	assert_int_equal(r->ms[2].behavior, 25);
+	assert_int_equal(r->collapsed_by, ACT_MADV_COLLAPSE);
+	assert_int_equal(r->ev.builder, ACT_MADV_COLLAPSE);
+	assert_false(r->ev.mm_scanned);
+	assert_int_equal(r->ev.blockers, 0);
+	{
+		/* the PMD from the collapse's own do_set_pmd; pagemap confirms */
+		const enum page_state s[] = { PS_PMD };
+		const double t[] = { 0.5002 };
+		const enum ms_how how[] = { HOW_SET_PMD_IN_COLLAPSE };
+		expect_chg(r, s, t, how, 1);
+	}
+	assert_contains(why(r), "MADV_COLLAPSE built the huge page at 0.500 s");
+	assert_contains(why(r), "mapped as one huge page at 0.500 s, during the madvise call itself.");
 	regions_free(&rs);
 
 	/* The same with the madvise stamped at syscall entry. */
@@ -328,8 +514,13 @@ static void test_huge_madv_collapse(void **st)
 	assert_int_equal(r->final_state, PS_PMD);
 	assert_true(r->final_inferred);
 	assert_near(r->madvise_to_pmd_s, 0.0012);
-	assert_contains(r->why, "(inferred");
-	assert_contains(r->why, "1.2 ms from madvise to the PMD mapping");
+	assert_contains(why(r), "(inferred");
+	assert_contains(why(r), "1.2 ms from madvise to the PMD mapping");
+	assert_int_equal(r->ev.builder, ACT_MADV_COLLAPSE);
+	assert_int_equal(r->state, PS_UNKNOWN);	/* never sampled: the change is do_set_pmd's */
+	assert_int_equal(r->n_changes, 1);
+	assert_int_equal(r->chg[0].state, PS_PMD);
+	assert_int_equal(r->chg[0].how, HOW_SET_PMD_IN_COLLAPSE);
 	regions_free(&rs);
 
 	/* 6.2-6.7: the PMD is cleared and installed again by the process
@@ -379,9 +570,24 @@ static void test_huge_tracepoints_only(void **st)
 	assert_near(r->t_pmd, 2.05);
 	assert_near(r->unmapped_s, 0.8);
 	assert_near(r->madvise_to_pmd_s, 1.95);
-	assert_string_equal(find_ms(r, "pmd_cleared")->detail, "pagemap: not present after the collapse");
-	assert_string_equal(find_ms(r, "pmd_mapped")->detail, "pagemap: mapped by one PMD");
-	assert_contains(r->why, "unmapped for 800 ms");
+	assert_string_equal(detail(find_ms(r, "pmd_cleared")), "pagemap: not present after the collapse");
+	assert_int_equal(find_ms(r, "pmd_cleared")->how, HOW_PAGEMAP_AFTER_COLLAPSE);
+	assert_string_equal(detail(find_ms(r, "pmd_mapped")), "pagemap: mapped by one PMD");
+	assert_string_equal(detail(find_ms(r, "refault")), "page fault at 0x7f0000003000");
+	assert_string_equal(detail(find_ms(r, "collapse")), "SCAN_SUCCEED by khugepaged");
+	assert_int_equal(find_ms(r, "collapse")->actor, ACT_KHUGEPAGED);
+	assert_int_equal(r->ev.builder, ACT_KHUGEPAGED);
+	assert_contains(why(r), "unmapped for 800 ms");
+	/* pagemap alone: small pages, none (sampled at 1.25, known cleared
+	 * by 1.2), one PMD */
+	assert_int_equal(r->n_changes, 3);
+	assert_int_equal(r->chg[0].state, PS_PTE);
+	assert_near(r->chg[0].t, 0.2);
+	assert_int_equal(r->chg[1].state, PS_NONE);
+	assert_true(r->chg[1].t >= r->t_cleared - 1e-9 && r->chg[1].t <= 1.25 + 1e-9);
+	assert_int_equal(r->chg[2].state, PS_PMD);
+	assert_near(r->chg[2].t, 2.05);
+	assert_int_equal(r->chg[2].how, HOW_PAGEMAP);
 	regions_free(&rs);
 
 	/* The sampler lags: the fault comes before pagemap ever said "none". */
@@ -422,9 +628,13 @@ static void test_huge_tracepoints_only(void **st)
 		const double t[] = { 0.1, 1.25, 1.3, 1.305, 1.31, 1.31 };
 		expect_ms(r, w, t, 6);
 	}
-	assert_string_equal(r->ms[1].detail, "pagemap: not present (the collapse cleared it)");
-	assert_contains(r->why, "khugepaged cleared the old page table at 1.250 s while building the huge page (reported done at 1.310 s); the refault at 1.300 s");
-	assert_contains(r->why, "unmapped for 50 ms");
+	assert_string_equal(detail(&r->ms[1]), "pagemap: not present (the collapse cleared it)");
+	assert_int_equal(r->ms[1].kind, MS_PMD_CLEARED);	/* was "unmapped" until the collapse came */
+	assert_int_equal(r->ms[1].how, HOW_PAGEMAP_COLLAPSE_CLEARED);
+	assert_int_equal(r->ms[2].how, HOW_FAULT);
+	assert_int_equal(r->ms[3].how, HOW_PAGEMAP);
+	assert_contains(why(r), "khugepaged cleared the old page table at 1.250 s while building the huge page (reported done at 1.310 s); the refault at 1.300 s");
+	assert_contains(why(r), "unmapped for 50 ms");
 	regions_free(&rs);
 }
 
@@ -438,7 +648,7 @@ static void test_not_scanned(void **st)
 
 	regions_init(&rs);
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
-	tmpfs_info(r, "advise");
+	tmpfs_info(&rs, R0, "advise");
 	state(&rs, 0.2, R0, PS_PTE, false);
 	/* khugepaged busy with another process (mm 2), same file name even */
 	assert_null(scan(&rs, 5.0, 2, "data.bin", "SCAN_EXCEED_NONE_PTE", true));
@@ -452,11 +662,14 @@ static void test_not_scanned(void **st)
 	assert_string_equal(r->last_result, "");
 	assert_int_equal(r->reason, VR_NOT_SCANNED);
 	assert_int_equal(r->final_state, PS_PTE);
-	assert_contains(r->why, "khugepaged never scanned this process while it ran.");
-	assert_contains(r->why, "Evidence: scan period 100 ms, 4096 pages per pass, 37 full scans passed while the process ran, none reached this process");
-	assert_contains(r->why, "never registered with khugepaged");
-	assert_contains(r->why, "madvise an anonymous region MADV_HUGEPAGE too, or use MADV_COLLAPSE");
-	assert_contains(r->why, "mapped with small pages");
+	assert_false(r->ev.mm_scanned);
+	assert_int_equal(r->ev.blockers, 0);
+	assert_int_equal(r->ev.backing, BACKING_SHMEM);
+	assert_contains(why(r), "khugepaged never scanned this process while it ran.");
+	assert_contains(why(r), "Evidence: scan period 100 ms, 4096 pages per pass, 37 full scans passed while the process ran, none reached this process");
+	assert_contains(why(r), "never registered with khugepaged");
+	assert_contains(why(r), "madvise an anonymous region MADV_HUGEPAGE too, or use MADV_COLLAPSE");
+	assert_contains(why(r), "mapped with small pages");
 	assert_string_equal(verdict_reason_name(r->reason), "not_scanned");
 	regions_free(&rs);
 
@@ -469,9 +682,9 @@ static void test_not_scanned(void **st)
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
 	finish(&rs, &ctx);
 	assert_int_equal(r->reason, VR_NOT_SCANNED);
-	assert_contains(r->why, "scan period 10000 ms, 0 full scans passed");
-	assert_lacks(r->why, "pages per pass");
-	assert_contains(r->why, "less than one scan period");
+	assert_contains(why(r), "scan period 10000 ms, 0 full scans passed");
+	assert_lacks(why(r), "pages per pass");
+	assert_contains(why(r), "less than one scan period");
 	regions_free(&rs);
 
 	/* One full scan (counted in words), and nothing known about timing. */
@@ -482,8 +695,8 @@ static void test_not_scanned(void **st)
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
 	finish(&rs, &ctx);
 	assert_int_equal(r->reason, VR_NOT_SCANNED);
-	assert_contains(r->why, "Evidence: 1 full scan passed while the process ran, none reached");
-	assert_contains(r->why, "never registered with khugepaged");
+	assert_contains(why(r), "Evidence: 1 full scan passed while the process ran, none reached");
+	assert_contains(why(r), "never registered with khugepaged");
 	regions_free(&rs);
 }
 
@@ -494,32 +707,71 @@ static void test_not_eligible_tmpfs_never(void **st)
 	struct region *r;
 	(void)st;
 
+	/* The file facts come before the region exists (as `report` may read
+	 * them); the model keeps them until it does, each for its own mm. */
 	regions_init(&rs);
+	{
+		struct region_file_info never = tmpfs_facts("never"), always = tmpfs_facts("always");
+
+		assert_null(region_file(&rs, 2, R0, &always, "/mnt/other/data.bin"));
+		assert_null(region_file(&rs, MM, R0, &never, FILE_PATH));
+		assert_int_equal(rs.n, 0);
+	}
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
-	tmpfs_info(r, "never");
+	assert_non_null(r);
+	assert_true(r->have_finfo);
+	assert_string_equal(r->finfo.tmpfs_huge, "never");
+	assert_int_equal(r->finfo.fully_mapped, 1);
 	state(&rs, 0.2, R0, PS_PTE, false);
 	scan(&rs, 1.0, MM, "data.bin", "SCAN_VMA_CHECK", true);	/* a consequence, not the cause */
+	{
+		/* the other mm's region, when it comes, gets the other facts */
+		struct thp_event e = ev(EV_STATE, 1.5);
+		struct region *o;
+
+		e.mm_id = 2;
+		e.fields = EVF_STATE;
+		e.region = R0;
+		e.state = PS_PTE;
+		o = regions_feed(&rs, &e);
+		assert_non_null(o);
+		assert_int_equal(rs.n, 2);
+		r = &rs.v[0];	/* the array may have moved */
+		assert_true(o->have_finfo);
+		assert_string_equal(o->finfo.tmpfs_huge, "always");
+		assert_string_equal(o->file, "/mnt/other/data.bin");
+		assert_string_equal(r->finfo.tmpfs_huge, "never");
+	}
 	finish(&rs, &ctx);
+	r = &rs.v[0];
 	assert_int_equal(r->reason, VR_NOT_ELIGIBLE);
+	assert_int_equal(r->ev.blockers, EB_SHMEM_NEVER);
+	assert_int_equal(r->ev.backing, BACKING_SHMEM);
 	assert_string_equal(r->last_result, "SCAN_VMA_CHECK");
-	assert_contains(r->why, "Not eligible");
-	assert_contains(r->why, "its tmpfs mount has huge=never");
-	assert_lacks(r->why, "CONFIG_READ_ONLY_THP_FOR_FS");	/* tmpfs needs no such config */
+	assert_contains(why(r), "Not eligible");
+	assert_contains(why(r), "its tmpfs mount has huge=never");
+	assert_lacks(why(r), "CONFIG_READ_ONLY_THP_FOR_FS");	/* tmpfs needs no such config */
 	regions_free(&rs);
 
 	/* MADV_COLLAPSE overrides huge=never: a failure there is a scan failure. */
 	regions_init(&rs);
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
-	tmpfs_info(r, "never");
+	tmpfs_info(&rs, R0, "never");
 	collapse(&rs, 0.2, R0, "SCAN_ALLOC_HUGE_PAGE_FAIL", false);
 	madvise(&rs, 0.2001, R0, MB2, 25, -11);	/* failed: no new region, a milestone */
 	finish(&rs, &ctx);
 	assert_int_equal(rs.n, 1);
 	assert_true(r->madv_collapse);
-	find_ms(r, "madvise_failed");
+	assert_string_equal(detail(find_ms(r, "madvise_failed")), "MADV_COLLAPSE failed: -11");
+	assert_int_equal(find_ms(r, "madvise_failed")->behavior, 25);
+	assert_int_equal(find_ms(r, "madvise_failed")->ret, -11);
+	assert_int_equal(find_ms(r, "collapse")->actor, ACT_MADV_COLLAPSE);
+	assert_int_equal(r->last_result_by, ACT_MADV_COLLAPSE);
+	assert_int_equal(r->ev.blockers, 0);	/* MADV_COLLAPSE ignores huge=never */
+	assert_int_equal(r->ev.builder, ACT_MADV_COLLAPSE);
 	assert_int_equal(r->reason, VR_SCAN_FAILED);
-	assert_contains(r->why, "MADV_COLLAPSE tried to collapse this region 1 time and failed: SCAN_ALLOC_HUGE_PAGE_FAIL");
-	assert_contains(r->why, "contiguous 2 MiB");
+	assert_contains(why(r), "MADV_COLLAPSE tried to collapse this region 1 time and failed: SCAN_ALLOC_HUGE_PAGE_FAIL");
+	assert_contains(why(r), "contiguous 2 MiB");
 	regions_free(&rs);
 }
 
@@ -537,28 +789,37 @@ static void test_not_eligible_layout(void **st)
 	assert_int_equal(rs.v[0].start, R0);
 	assert_int_equal(rs.v[1].start, R0 + MB2);
 	for (size_t i = 0; i < rs.n; i++) {
-		tmpfs_info(&rs.v[i], "always");
-		rs.v[i].finfo.fully_mapped = 0;
-		rs.v[i].finfo.file_aligned = 0;
+		struct region_file_info fi = tmpfs_facts("always");
+
+		fi.fully_mapped = 0;
+		fi.file_aligned = 0;
+		assert_ptr_equal(region_file(&rs, MM, rs.v[i].start, &fi, FILE_PATH), &rs.v[i]);
 	}
 	finish(&rs, &ctx);
 	r = &rs.v[0];
 	assert_int_equal(r->reason, VR_NOT_ELIGIBLE);
-	assert_contains(r->why, "does not cover the whole aligned 2 MiB region");
-	assert_contains(r->why, "not a multiple of 2 MiB");
+	assert_int_equal(r->ev.blockers, EB_NOT_FULLY_MAPPED | EB_FILE_MISALIGNED);
+	assert_int_equal(rs.v[1].ev.blockers, EB_NOT_FULLY_MAPPED | EB_FILE_MISALIGNED);
+	assert_contains(why(r), "does not cover the whole aligned 2 MiB region");
+	assert_contains(why(r), "not a multiple of 2 MiB");
 	assert_int_equal(rs.v[1].reason, VR_NOT_ELIGIBLE);
 	regions_free(&rs);
 
 	/* A regular file on a kernel without CONFIG_READ_ONLY_THP_FOR_FS, open for write. */
 	regions_init(&rs);
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
-	r->have_finfo = true;
-	r->finfo = (struct region_file_info){ .tmpfs_huge = "", .is_shmem = 0, .open_for_write = 1,
-					      .fully_mapped = 1, .file_aligned = 1 };
+	{
+		struct region_file_info fi = { .tmpfs_huge = "", .is_shmem = 0, .open_for_write = 1,
+					       .fully_mapped = 1, .file_aligned = 1 };
+
+		assert_ptr_equal(region_file(&rs, MM, R0, &fi, FILE_PATH), r);
+	}
 	finish(&rs, &ctx);
 	assert_int_equal(r->reason, VR_NOT_ELIGIBLE);
-	assert_contains(r->why, "without CONFIG_READ_ONLY_THP_FOR_FS");
-	assert_contains(r->why, "open for writing");
+	assert_int_equal(r->ev.backing, BACKING_FILE);
+	assert_int_equal(r->ev.blockers, EB_NO_RO_THP_FOR_FS | EB_OPEN_FOR_WRITE);
+	assert_contains(why(r), "without CONFIG_READ_ONLY_THP_FOR_FS");
+	assert_contains(why(r), "open for writing");
 	regions_free(&rs);
 
 	/* THP mode madvise and a region nobody madvised (created by the sampler). */
@@ -568,7 +829,10 @@ static void test_not_eligible_layout(void **st)
 	assert_false(r->madvised_huge);
 	finish(&rs, &ctx);
 	assert_int_equal(r->reason, VR_NOT_ELIGIBLE);
-	assert_contains(r->why, "transparent_hugepage/enabled is madvise, but the region was never madvised");
+	assert_int_equal(r->ev.backing, BACKING_ANON);
+	assert_int_equal(r->ev.blockers, EB_THP_UNADVISED);
+	assert_int_equal(r->n_milestones, 0);	/* mapped small from the first sample: no change seen */
+	assert_contains(why(r), "transparent_hugepage/enabled is madvise, but the region was never madvised");
 	regions_free(&rs);
 }
 
@@ -581,7 +845,7 @@ static void test_scan_failed(void **st)
 
 	regions_init(&rs);
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
-	tmpfs_info(r, "advise");
+	tmpfs_info(&rs, R0, "advise");
 	state(&rs, 0.2, R0, PS_PTE, false);
 	collapse(&rs, 1.0, R0, "SCAN_PAGE_LRU", true);
 	scan(&rs, 1.0001, MM, "data.bin", "SCAN_PAGE_LRU", true);
@@ -600,22 +864,35 @@ static void test_scan_failed(void **st)
 		const double t[] = { 0.1, 1.0, 1.0, 2.0 };
 		expect_ms(r, w, t, 4);
 	}
-	assert_contains(r->why, "khugepaged tried to collapse this region 2 times and failed: SCAN_PAGE_LRU, meaning ");
-	assert_contains(r->why, scan_result_meaning("SCAN_PAGE_LRU"));
-	assert_contains(r->why, "LRU lists");
-	assert_contains(r->why, "At the end it was mapped with small pages.");
+	assert_int_equal(r->ms[1].how, HOW_REACHED);
+	assert_string_equal(detail(&r->ms[2]), "SCAN_PAGE_LRU by khugepaged");
+	assert_string_equal(detail(&r->ms[3]), "SCAN_PAGE_LRU by khugepaged");
+	assert_int_equal(r->ms[3].actor, ACT_KHUGEPAGED);
+	assert_int_equal(r->last_result_by, ACT_KHUGEPAGED);
+	assert_int_equal(r->ev.blockers, 0);
+	assert_true(r->ev.mm_scanned);
+	assert_contains(why(r), "khugepaged tried to collapse this region 2 times and failed: SCAN_PAGE_LRU, meaning ");
+	assert_contains(why(r), scan_result_meaning("SCAN_PAGE_LRU"));
+	assert_contains(why(r), "LRU lists");
+	assert_contains(why(r), "At the end it was mapped with small pages.");
 	regions_free(&rs);
 
 	/* A scan that gives up before collapse_file is ever called. */
 	regions_init(&rs);
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
-	tmpfs_info(r, "advise");
+	tmpfs_info(&rs, R0, "advise");
 	assert_ptr_equal(scan(&rs, 1.0, MM, "data.bin", "SCAN_EXCEED_NONE_PTE", true), r);
 	finish(&rs, &ctx);
 	assert_int_equal(r->reason, VR_SCAN_FAILED);
 	assert_int_equal(r->collapse_attempts, 0);
-	assert_contains(r->why, "khugepaged scanned this region's file and gave up before collapsing: SCAN_EXCEED_NONE_PTE");
-	assert_contains(r->why, "max_ptes_none");
+	assert_int_equal(r->n_milestones, 2);
+	assert_int_equal(r->ms[1].kind, MS_SCANNED);
+	assert_int_equal(r->ms[1].how, HOW_FIRST_SCAN);
+	assert_int_equal(r->ms[1].present, 512);
+	assert_string_equal(r->ms[1].result, "SCAN_EXCEED_NONE_PTE");
+	assert_string_equal(detail(&r->ms[1]), "SCAN_EXCEED_NONE_PTE by khugepaged (512 present, 0 swapped)");
+	assert_contains(why(r), "khugepaged scanned this region's file and gave up before collapsing: SCAN_EXCEED_NONE_PTE");
+	assert_contains(why(r), "max_ptes_none");
 	regions_free(&rs);
 }
 
@@ -678,7 +955,7 @@ static void test_collapsed_not_refaulted(void **st)
 
 	regions_init(&rs);
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
-	tmpfs_info(r, "advise");
+	tmpfs_info(&rs, R0, "advise");
 	state(&rs, 0.2, R0, PS_PTE, false);
 	collapse(&rs, 1.203, R0, "SCAN_SUCCEED", true);
 	state(&rs, 1.25, R0, PS_NONE, false);
@@ -698,11 +975,20 @@ static void test_collapsed_not_refaulted(void **st)
 		const double t[] = { 0.1, 1.203, 1.203, 1.203, 4.0 };
 		expect_ms(r, w, t, 5);
 	}
-	assert_string_equal(r->ms[3].detail, "pagemap: not present after the collapse");
-	assert_contains(r->why, "khugepaged built a huge page at 1.203 s and cleared the old page table; nothing touched the region afterwards, so it was not mapped at all when the process exited (pagemap: not present).");
-	assert_contains(r->why, "It stayed unmapped for the last 2.797 s.");
-	assert_contains(r->why, "A later access would have mapped it as one huge page.");
-	assert_lacks(r->why, "inferred");
+	assert_string_equal(detail(&r->ms[3]), "pagemap: not present after the collapse");
+	assert_int_equal(r->ms[3].how, HOW_PAGEMAP_AFTER_COLLAPSE);
+	assert_int_equal(r->ev.builder, ACT_KHUGEPAGED);
+	assert_int_equal(r->ev.blockers, 0);
+	{
+		const enum page_state s[] = { PS_PTE, PS_NONE };
+		const double t[] = { 0.2, 1.25 };
+		const enum ms_how how[] = { HOW_PAGEMAP, HOW_PAGEMAP };
+		expect_chg(r, s, t, how, 2);
+	}
+	assert_contains(why(r), "khugepaged built a huge page at 1.203 s and cleared the old page table; nothing touched the region afterwards, so it was not mapped at all when the process exited (pagemap: not present).");
+	assert_contains(why(r), "It stayed unmapped for the last 2.797 s.");
+	assert_contains(why(r), "A later access would have mapped it as one huge page.");
+	assert_lacks(why(r), "inferred");
 	regions_free(&rs);
 
 	/* No sampler at all: the final state is inferred from the probes. */
@@ -714,8 +1000,17 @@ static void test_collapsed_not_refaulted(void **st)
 	assert_int_equal(r->reason, VR_COLLAPSED_NOT_REFAULTED);
 	assert_int_equal(r->final_state, PS_NONE);
 	assert_true(r->final_inferred);
-	assert_contains(r->why, "when tracing ended");
-	assert_contains(r->why, "(inferred: no page state sample)");
+	assert_int_equal(r->state, PS_UNKNOWN);
+	{
+		/* the only page-state fact: the flush */
+		const enum page_state s[] = { PS_NONE };
+		const double t[] = { 1.2 };
+		const enum ms_how how[] = { HOW_PMDP_FLUSH };
+		expect_chg(r, s, t, how, 1);
+	}
+	assert_string_equal(detail(find_ms(r, "pmd_cleared")), "pmdp_collapse_flush cleared the PMD");
+	assert_contains(why(r), "when tracing ended");
+	assert_contains(why(r), "(inferred: no page state sample)");
 	regions_free(&rs);
 }
 
@@ -730,7 +1025,7 @@ static void test_refaulted_as_pte(void **st)
 
 	regions_init(&rs);
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
-	tmpfs_info(r, "advise");
+	tmpfs_info(&rs, R0, "advise");
 	state(&rs, 0.2, R0, PS_PTE, false);
 	collapse(&rs, 1.2, R0, "SCAN_SUCCEED", true);
 	state(&rs, 1.25, R0, PS_NONE, false);
@@ -753,9 +1048,20 @@ static void test_refaulted_as_pte(void **st)
 		const double t[] = { 0.1, 1.2, 1.2, 1.2, 1.5, 2.0, 2.05, 3.0 };
 		expect_ms(r, w, t, 8);
 	}
-	assert_contains(find_ms(r, "pte_mapped")->detail, "of the huge page");
-	assert_contains(r->why, "khugepaged built a huge page at 1.200 s, but the refault at 2.000 s mapped it with small 4 KiB page table entries");
-	assert_contains(r->why, "MADV_NOHUGEPAGE at 1.500 s, after the collapse");
+	assert_contains(detail(find_ms(r, "pte_mapped")), "of the huge page");
+	assert_int_equal(find_ms(r, "pte_mapped")->how, HOW_REFAULT_SMALL);
+	assert_true(find_ms(r, "pte_mapped")->thp);
+	assert_string_equal(detail(find_ms(r, "nohugepage")), "MADV_NOHUGEPAGE");
+	assert_int_equal(r->ev.blockers, EB_NOHUGEPAGE);	/* evidence kept, the collapse decides */
+	assert_int_equal(r->ev.refused_ms, -1);
+	{
+		const enum page_state s[] = { PS_PTE, PS_NONE, PS_PTE };
+		const double t[] = { 0.2, 1.25, 2.05 };
+		const enum ms_how how[] = { HOW_PAGEMAP, HOW_PAGEMAP, HOW_PAGEMAP };
+		expect_chg(r, s, t, how, 3);
+	}
+	assert_contains(why(r), "khugepaged built a huge page at 1.200 s, but the refault at 2.000 s mapped it with small 4 KiB page table entries");
+	assert_contains(why(r), "MADV_NOHUGEPAGE at 1.500 s, after the collapse");
 	regions_free(&rs);
 
 	/* Without NOHUGEPAGE: do_set_pmd refusing is the stated cause. */
@@ -770,9 +1076,21 @@ static void test_refaulted_as_pte(void **st)
 	assert_int_equal(r->reason, VR_REFAULTED_AS_PTE);
 	assert_near(r->unmapped_s, 0.5);
 	assert_true(r->t_pmd < 0);
-	assert_contains(r->why, "do_set_pmd refused");
-	assert_contains(r->why, "0x800");
-	assert_lacks(r->why, "NOHUGEPAGE");
+	assert_true(r->ev.refused_ms >= 0 && (size_t)r->ev.refused_ms < r->n_milestones);
+	assert_int_equal(r->ms[r->ev.refused_ms].kind, MS_PMD_REFUSED);
+	assert_int_equal(r->ms[r->ev.refused_ms].ret, 0x800);
+	assert_near(r->ms[r->ev.refused_ms].t, 1.5001);
+	assert_string_equal(detail(&r->ms[r->ev.refused_ms]), "do_set_pmd returned 0x800: small pages instead");
+	{
+		/* a refused do_set_pmd maps nothing: the flush, then pagemap */
+		const enum page_state s[] = { PS_NONE, PS_PTE };
+		const double t[] = { 1.0, 1.6 };
+		const enum ms_how how[] = { HOW_PMDP_FLUSH, HOW_PAGEMAP };
+		expect_chg(r, s, t, how, 2);
+	}
+	assert_contains(why(r), "do_set_pmd refused");
+	assert_contains(why(r), "0x800");
+	assert_lacks(why(r), "NOHUGEPAGE");
 	regions_free(&rs);
 }
 
@@ -897,7 +1215,7 @@ static void test_many_regions(void **st)
 	for (size_t i = 0; i < 500; i++) {
 		assert_int_equal(rs.v[i].reason, i % 2 ? VR_HUGE : VR_NOT_SCANNED);
 		assert_near(rs.v[i].t_exit, 5.0);
-		assert_true(rs.v[i].why[0] != 0);
+		assert_true(why(&rs.v[i])[0] != 0);
 	}
 	regions_free(&rs);
 }
@@ -926,8 +1244,72 @@ static void test_milestone_overflow(void **st)
 	assert_near(r->t_exit, 21.0);
 	assert_near(r->madvise_to_pmd_s, 19.9);
 	assert_int_equal(r->reason, VR_HUGE);
-	assert_contains(r->why, "No collapse was seen");
-	assert_string_equal(r->ms[REGION_MAX_MILESTONES - 1].what, "collapse");
+	assert_contains(why(r), "No collapse was seen");
+	assert_string_equal(what(&r->ms[REGION_MAX_MILESTONES - 1]), "collapse");
+	regions_free(&rs);
+}
+
+/* A region that flips state more often than it keeps changes: the oldest
+ * go, the last one (the end state) stays. */
+static void test_change_overflow(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
+	for (int i = 0; i < 100; i++)
+		state(&rs, 1.0 + i * 0.1, R0, i % 2 ? PS_PMD : PS_PTE, i % 2);
+	state(&rs, 20.0, R0, PS_NONE, false);
+	finish(&rs, &ctx);
+	assert_int_equal(r->n_changes, REGION_MAX_CHANGES);
+	assert_int_equal(r->dropped_changes, 101 - REGION_MAX_CHANGES);
+	for (size_t k = 1; k < r->n_changes; k++) {
+		assert_true(r->chg[k - 1].t < r->chg[k].t);
+		assert_true(r->chg[k - 1].state != r->chg[k].state);
+	}
+	assert_int_equal(r->chg[REGION_MAX_CHANGES - 1].state, PS_NONE);
+	assert_near(r->chg[REGION_MAX_CHANGES - 1].t, 20.0);
+	assert_near(r->chg[0].t, 1.0 + (101 - REGION_MAX_CHANGES) * 0.1);
+	assert_int_equal(r->final_state, PS_NONE);
+	assert_int_equal(r->reason, VR_NOT_SCANNED);
+	regions_free(&rs);
+}
+
+/* The settings come as EV_CONTEXT events: the opening one sets them all
+ * (keeping end values an earlier end line gave), the end one only
+ * full_scans_end and the duration; none concerns a region; without one
+ * everything is unknown. */
+static void test_context_events(void **st)
+{
+	struct regions rs;
+	struct thp_context c = ctx_default(), open = ctx_default(), end = { .full_scans_end = 50, .duration_s = 7.5 };
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	assert_int_equal(rs.ctx.scan_sleep_ms, -1);
+	assert_int_equal(rs.ctx.read_only_thp_for_fs, -1);
+	assert_true(rs.ctx.duration_s < 0);
+	assert_null(regions_feed(&rs, &(struct thp_event){ .kind = EV_CONTEXT }));	/* no ctx: nothing */
+	assert_int_equal(rs.ctx.scan_sleep_ms, -1);
+	/* the end line first (a file cut and pasted): kept by the opening one */
+	snprintf(end.thp_enabled, sizeof(end.thp_enabled), "never");
+	assert_null(regions_feed(&rs, &(struct thp_event){ .kind = EV_CONTEXT, .ctx = &end, .ctx_end = true }));
+	assert_string_equal(rs.ctx.thp_enabled, "");
+	open.full_scans_end = -1;
+	open.duration_s = -1;
+	assert_null(regions_feed(&rs, &(struct thp_event){ .kind = EV_CONTEXT, .ctx = &open }));
+	c.full_scans_end = 50;
+	c.duration_s = 7.5;
+	assert_same_ctx(&rs.ctx, &c);
+	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
+	regions_finish(&rs);
+	assert_same_ctx(&r->ev.ctx, &c);
+	assert_int_equal(r->reason, VR_NOT_SCANNED);
+	assert_contains(why(r), "scan period 100 ms, 4096 pages per pass, 40 full scans passed");
 	regions_free(&rs);
 }
 
@@ -941,21 +1323,174 @@ static uint64_t rnd(void)
 	return seed;
 }
 
-/* Random streams over a few regions: no crash (run under ASan/UBSan), and
- * what finish promises holds whatever came in. */
+
+/* What a finished region promises, whatever came in: the verdict follows
+ * from the facts the region holds, and those facts are in order. */
+static void check_region(const struct regions *rs, const struct region *r)
+{
+	const struct verdict_evidence *e = &r->ev;
+	const enum page_state fs = r->final_state;
+	char buf[EXPLAIN_WHY_MAX + 16];
+	bool failing_ms = false, success_ms = false;
+
+	assert_int_equal(r->start & ~THP_REGION_MASK, 0);
+	assert_true((unsigned)r->reason < VR_MAX);
+	assert_int_equal(r->reason, e->reason);
+	assert_true((unsigned)fs <= PS_PMD);
+
+	/* milestones: sorted by time, each of a known kind, each in words */
+	assert_true(r->n_milestones <= REGION_MAX_MILESTONES);
+	for (size_t k = 0; k < r->n_milestones; k++) {
+		const struct milestone *m = &r->ms[k];
+
+		if (k)
+			assert_true(r->ms[k - 1].t <= m->t);
+		assert_true((unsigned)m->kind < MS_KIND_MAX);
+		assert_string_not_equal(what(m), "unknown");
+		assert_true(detail(m)[0] != 0);
+		if (m->kind == MS_SCANNED || m->kind == MS_COLLAPSE) {
+			if (m->result[0] && scan_result_outcome(m->result) < 0 && !strcmp(m->result, r->last_result))
+				failing_ms = true;
+			if (m->kind == MS_COLLAPSE && scan_result_outcome(m->result) > 0 && m->actor == r->collapsed_by)
+				success_ms = true;
+		}
+	}
+
+	/* page-state intervals: in time order, real states */
+	assert_true(r->n_changes <= REGION_MAX_CHANGES);
+	for (size_t k = 0; k < r->n_changes; k++) {
+		if (k)
+			assert_true(r->chg[k - 1].t <= r->chg[k].t);
+		assert_true(r->chg[k].state >= PS_NONE && r->chg[k].state <= PS_PMD);
+	}
+	/* The end of the intervals (what the SVG draws last) is the state the
+	 * verdict judged.  Counted, not failed at once, so that every other
+	 * check still runs; the caller fails on a count. */
+	if (r->state != PS_UNKNOWN)
+		assert_int_equal(r->n_changes > 0, 1);
+
+	/* the final state: the last change (a sample or a probe's), else what
+	 * the events imply; inferred unless the last sample says the same */
+	if (r->n_changes) {
+		assert_int_equal(fs, r->chg[r->n_changes - 1].state);
+		assert_int_equal(r->final_inferred, r->state != fs);
+	} else if (fs == PS_UNKNOWN) {
+		assert_false(r->final_inferred);
+	} else {
+		assert_true(r->final_inferred);
+	}
+
+	/* the evidence */
+	assert_int_equal(e->blockers & ~((EB_THP_UNADVISED << 1) - 1), 0);
+	{
+		struct elig_facts f = {
+			.backing = e->backing, .fi = r->have_finfo ? &r->finfo : NULL,
+			.madvised_huge = r->madvised_huge, .madv_collapse = r->madv_collapse,
+			.nohuge = r->nohuge,
+		};
+
+		assert_int_equal(e->backing, backing_of(&r->finfo, r->have_finfo, r->file[0] != 0));
+		assert_int_equal(e->blockers, elig_blockers(&f, &e->ctx));
+	}
+	if (r->mm_id < 64)
+		assert_int_equal(e->mm_scanned, rs->mm_scanned[r->mm_id]);
+	assert_same_ctx(&e->ctx, &rs->ctx);
+	if (e->refused_ms >= 0) {
+		assert_true((size_t)e->refused_ms < r->n_milestones);
+		assert_int_equal(r->ms[e->refused_ms].kind, MS_PMD_REFUSED);
+	} else {
+		assert_int_equal(e->refused_ms, -1);
+		assert_null(region_last_ms(r, MS_PMD_REFUSED));
+	}
+	if (r->collapsed) {
+		assert_true(r->collapse_attempts >= 1);
+		assert_true(r->t_collapse >= 0);
+		assert_true(r->collapsed_by == ACT_KHUGEPAGED || r->collapsed_by == ACT_MADV_COLLAPSE);
+		assert_int_equal(e->builder, r->collapsed_by);
+		if (!r->dropped_milestones)
+			assert_true(success_ms);
+	}
+
+	/* each reason follows from its facts */
+	assert_int_equal(r->reason == VR_HUGE, fs == PS_PMD);
+	assert_int_equal(r->reason == VR_COLLAPSED_NOT_REFAULTED, r->collapsed && fs == PS_NONE);
+	assert_int_equal(r->reason == VR_REFAULTED_AS_PTE, r->collapsed && fs == PS_PTE);
+	assert_int_equal(r->reason == VR_UNKNOWN, r->collapsed && fs == PS_UNKNOWN);
+	switch (r->reason) {
+	case VR_NOT_ELIGIBLE:
+		assert_false(r->collapsed);
+		assert_true(e->blockers != 0);
+		break;
+	case VR_SCAN_FAILED:
+		assert_false(r->collapsed);
+		assert_int_equal(e->blockers, 0);
+		/* a failing result was seen, and is listed (unless dropped) */
+		assert_true(r->last_result[0] != 0);
+		assert_true(scan_result_outcome(r->last_result) < 0);
+		assert_true(r->collapse_failures > 0 || r->scans > 0 || r->last_result_by == ACT_MADV_COLLAPSE);
+		if (!r->dropped_milestones)
+			assert_true(failing_ms);
+		break;
+	case VR_NOT_SCANNED:
+		assert_false(r->collapsed);
+		assert_int_equal(e->blockers, 0);
+		assert_false(e->mm_scanned);
+		assert_int_equal(r->scans, 0);
+		assert_true(r->t_first_scan < 0);
+		assert_string_equal(r->last_result, "");
+		assert_null(region_last_ms(r, MS_SCANNED));
+		break;
+	case VR_NOT_COLLAPSED:
+		assert_false(r->collapsed);
+		assert_int_equal(e->blockers, 0);
+		assert_int_equal(r->collapse_failures, 0);
+		assert_string_equal(r->last_result, "");
+		assert_true(e->mm_scanned || r->scans > 0 || r->t_first_scan >= 0);
+		break;
+	default:
+		break;
+	}
+	if (!r->collapsed && fs != PS_PMD)
+		assert_int_equal(r->reason == VR_NOT_ELIGIBLE, e->blockers != 0);
+
+	/* times */
+	assert_true(r->madvise_to_pmd_s < 0 || (r->t_madvise >= 0 && r->t_pmd >= 0));
+	assert_true(r->unmapped_s < 0 || (r->t_cleared >= 0 && r->t_refault >= 0));
+
+	/* the words: one NUL-terminated, non-empty text that fits */
+	memset(buf, 'X', sizeof(buf));
+	explain_why(r, buf, EXPLAIN_WHY_MAX);
+	assert_non_null(memchr(buf, 0, EXPLAIN_WHY_MAX));
+	assert_true(buf[0] != 0);
+	assert_int_equal(buf[EXPLAIN_WHY_MAX], 'X');
+}
+
+/* Random streams over a few regions: no crash (run under ASan/UBSan), some
+ * regions every round (each starts with a MADV_HUGEPAGE over four), and
+ * every verdict follows from its region's facts (check_region). */
 static void test_random_streams(void **st)
 {
 	static const char *const results[] = { "SCAN_SUCCEED", "SCAN_PAGE_LRU", "pte_mapped_hugepage",
 					       "SCAN_PMD_MAPPED", "", "1", "17", "SCAN_WHAT" };
 	static const char *const comms[] = { "khugepaged", "thp_demo", "" };
+	static const char *const huge[] = { "", "never", "advise", "always" };
+	unsigned seen[VR_MAX] = { 0 };
+	size_t regions = 0;
 	(void)st;
 
 	for (int round = 0; round < 40; round++) {
 		struct regions rs;
-		struct thp_context ctx = ctx_default();
+		struct thp_context ctx = ctx_default(), other = ctx_default();
 		double t = 0;
 
+		snprintf(other.thp_enabled, sizeof(other.thp_enabled), "always");
+		snprintf(other.shmem_enabled, sizeof(other.shmem_enabled), "advise");
+		other.read_only_thp_for_fs = 1;
 		regions_init(&rs);
+		if (round % 3)
+			context_open(&rs, &ctx);
+		assert_non_null(madvise(&rs, 0.0005, R0, 4 * MB2, 14, 0));
+		assert_int_equal(rs.n, 4);
 		for (int i = 0; i < 2000; i++) {
 			struct thp_event e = ev((enum ev_kind)(rnd() % (EV_KIND_MAX + 1)), t += 0.001);
 			e.fields = (uint32_t)rnd();
@@ -973,88 +1508,87 @@ static void test_random_streams(void **st)
 			snprintf(e.comm, sizeof(e.comm), "%s", comms[rnd() % 3]);
 			snprintf(e.result_name, sizeof(e.result_name), "%s", results[rnd() % 8]);
 			snprintf(e.file, sizeof(e.file), "%s", rnd() % 2 ? "data.bin" : "");
-			if (rnd() % 50 == 0)
-				t -= 0.01;	/* a little disorder */
+			/* machine facts in the stream too */
+			e.ctx = rnd() % 4 ? (rnd() % 2 ? &ctx : &other) : NULL;
+			e.ctx_end = rnd() % 2;
+			snprintf(e.finfo.tmpfs_huge, sizeof(e.finfo.tmpfs_huge), "%s", huge[rnd() % 4]);
+			e.finfo.is_shmem = (int)(rnd() % 3) - 1;
+			e.finfo.open_for_write = (int)(rnd() % 3) - 1;
+			e.finfo.fully_mapped = (int)(rnd() % 3) - 1;
+			e.finfo.file_aligned = (int)(rnd() % 3) - 1;
+			if (rnd() % 50 == 0 && t > 0.01)
+				t -= 0.01;	/* a little disorder (times stay >= 0: "< 0" means never) */
 			regions_feed(&rs, &e);
 		}
-		if (round % 2)
+		if (round % 2) {
+			struct region_file_info fi = tmpfs_facts(round % 4 == 1 ? "never" : "advise");
+
 			for (size_t i = 0; i < rs.n; i++)
-				tmpfs_info(&rs.v[i], round % 4 == 1 ? "never" : "advise");
-		regions_finish(&rs, round % 3 ? &ctx : NULL);
+				assert_ptr_equal(region_file(&rs, rs.v[i].mm_id, rs.v[i].start, &fi, FILE_PATH),
+						 &rs.v[i]);
+		}
+		if (round % 3) {
+			context_open(&rs, &ctx);
+			context_end(&rs, &ctx);
+		}
+		regions_finish(&rs);
+		assert_true(rs.n >= 4);
+		regions += rs.n;
 		for (size_t i = 0; i < rs.n; i++) {
-			const struct region *r = &rs.v[i];
-			assert_true(r->n_milestones <= REGION_MAX_MILESTONES);
-			assert_true((unsigned)r->reason < VR_MAX);
-			assert_non_null(memchr(r->why, 0, sizeof(r->why)));
-			assert_true(r->why[0] != 0);
-			assert_int_equal(r->start & ~THP_REGION_MASK, 0);
-			for (size_t k = 1; k < r->n_milestones; k++)
-				assert_true(r->ms[k - 1].t <= r->ms[k].t);
-			if (r->final_state == PS_PMD)
-				assert_int_equal(r->reason, VR_HUGE);
-			if (r->collapsed && r->final_state == PS_NONE)
-				assert_int_equal(r->reason, VR_COLLAPSED_NOT_REFAULTED);
-			assert_true(r->madvise_to_pmd_s < 0 || r->t_madvise >= 0);
+			check_region(&rs, &rs.v[i]);
+			seen[rs.v[i].reason]++;
 		}
 		regions_free(&rs);
 	}
+	/* the streams reach most verdicts, so the checks above mean something */
+	if (getenv("THP_TEST_VERBOSE"))
+		for (int k = 0; k < VR_MAX; k++)
+			print_message("%s: %u\n", verdict_reason_name((enum verdict_reason)k), seen[k]);
+	assert_true(regions >= 40 * 4);
+	assert_true(seen[VR_HUGE] > 0);
+	assert_true(seen[VR_NOT_ELIGIBLE] > 0);
+	assert_true(seen[VR_SCAN_FAILED] > 0);
+	assert_true(seen[VR_COLLAPSED_NOT_REFAULTED] > 0);
+	assert_true(seen[VR_REFAULTED_AS_PTE] > 0);
+}
+
+/* A do_set_pmd that mapped the PMD after the last page-state sample (no
+ * sample after it: the process was gone, -p gives no exit stop).  The
+ * region's intervals end in pmd and its milestones say "pmd_mapped"; the
+ * verdict must judge that same end state, not the older sample's. */
+static void test_final_state_after_set_pmd(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
+	state(&rs, 0.2, R0, PS_PTE, false);
+	collapse(&rs, 1.2, R0, "SCAN_SUCCEED", true);
+	state(&rs, 1.25, R0, PS_NONE, false);
+	set_pmd(&rs, 2.0, R0, 0, false);	/* the refault's PMD; no sample follows */
+	exit_ev(&rs, 3.0);
+	finish(&rs, &ctx);
+	assert_near(r->t_pmd, 2.0);
+	assert_string_equal(what(region_last_ms(r, MS_PMD_MAPPED)), "pmd_mapped");
+	assert_int_equal(r->chg[r->n_changes - 1].state, PS_PMD);
+	assert_near(r->chg[r->n_changes - 1].t, 2.0);
+	if (r->final_state != PS_PMD || r->reason != VR_HUGE) {
+		char msg[EXPLAIN_WHY_MAX + 200];
+
+		snprintf(msg, sizeof(msg), "final state %s, reason %s, after do_set_pmd mapped the PMD at 2.0 "
+			 "(the last sample, none at 1.25, was older); why: %s", page_state_name(r->final_state),
+			 verdict_reason_name(r->reason), why(r));
+		regions_free(&rs);
+		fail_msg("%s", msg);
+	}
+	assert_lacks(why(r), "nothing touched the region");
+	regions_free(&rs);
 }
 
 /* ---- recorded streams (tests/data/regions, see its README) ---- */
-
-/* One line of thptrace --json back into an event: just the members the
- * region machine reads. */
-static void json_event(const char *line, struct thp_event *e)
-{
-	static struct jsonr j;
-	char err[160];
-	const char *str;
-	uint64_t u;
-	int64_t i;
-	bool b;
-
-	if (jsonr_parse(&j, line, strlen(line), err, sizeof(err)) != 0)
-		fail_msg("bad line (%s): %s", err, line);
-	memset(e, 0, sizeof(*e));
-	assert_int_equal(jsonr_str(&j, "event", &str, err, sizeof(err)), 1);
-	e->kind = ev_kind_from_name(str);
-	assert_int_equal(jsonr_double(&j, "t", &e->t, err, sizeof(err)), 1);
-	if (jsonr_str(&j, "comm", &str, err, sizeof(err)) == 1)
-		snprintf(e->comm, sizeof(e->comm), "%s", str);
-	if (jsonr_str(&j, "via", &str, err, sizeof(err)) == 1)
-		e->via = ev_via_from_name(str);
-#define U32(key, field) if (jsonr_u64(&j, key, &u, err, sizeof(err)) == 1) e->field = (uint32_t)u
-	U32("pid", pid);
-	U32("tgid", tgid);
-	U32("mm", mm_id);
-	U32("target_pid", target_pid);
-#undef U32
-	if (jsonr_hex(&j, "addr", &e->addr, err, sizeof(err)) == 1)
-		e->fields |= EVF_ADDR;
-	if (jsonr_u64(&j, "len", &e->len, err, sizeof(err)) == 1)
-		e->fields |= EVF_LEN;
-	if (jsonr_i64(&j, "advice", &i, err, sizeof(err)) == 1)
-		e->behavior = (int32_t)i, e->fields |= EVF_BEHAVIOR;
-	if (jsonr_i64(&j, "ret", &e->ret, err, sizeof(err)) == 1)
-		e->fields |= EVF_RET;
-	if (jsonr_str(&j, "file", &str, err, sizeof(err)) == 1)
-		snprintf(e->file, sizeof(e->file), "%s", str), e->fields |= EVF_FILE;
-	if (jsonr_str(&j, "result", &str, err, sizeof(err)) == 1)
-		snprintf(e->result_name, sizeof(e->result_name), "%s", str), e->fields |= EVF_RESULT;
-	if (jsonr_u64(&j, "pgoff", &e->pgoff, err, sizeof(err)) == 1)
-		e->fields |= EVF_PGOFF;
-	if (jsonr_u64(&j, "error_code", &e->errcode, err, sizeof(err)) == 1)
-		e->fields |= EVF_ERRCODE;
-	if (jsonr_i64(&j, "present", &i, err, sizeof(err)) == 1)
-		e->present = (int32_t)i, e->fields |= EVF_PRESENT;
-	if (jsonr_i64(&j, "swap", &i, err, sizeof(err)) == 1)
-		e->swap = (int32_t)i;
-	jsonr_hex(&j, "region", &e->region, err, sizeof(err));
-	if (jsonr_str(&j, "state", &str, err, sizeof(err)) == 1)
-		e->state = page_state_from_name(str), e->fields |= EVF_STATE;
-	if (jsonr_bool(&j, "thp", &b, err, sizeof(err)) == 1)
-		e->thp = b;
-}
 
 /* Replay one recording; returns its file-backed region (the demo's own
  * first 2 MiB) and checks that the anonymous ones ended huge. */
@@ -1063,7 +1597,10 @@ static struct region *replay(struct regions *rs, const char *name, const struct 
 	char path[512], line[8192];
 	const char *slash = strrchr(__FILE__, '/');
 	struct region *file_region = NULL;
+	static struct jsonl_reader jr;
+	struct run_summary sum;
 	struct thp_event e;
+	char err[256] = "";
 	FILE *f;
 	int n = 0;
 
@@ -1074,8 +1611,13 @@ static struct region *replay(struct regions *rs, const char *name, const struct 
 	if (!f)
 		fail_msg("cannot open %s (run from the repository root)", path);
 	regions_init(rs);
+	jsonl_init(&jr);
+	/* read as `report` reads it (input/jsonl.c) */
 	while (fgets(line, sizeof(line), f)) {
-		json_event(line, &e);
+		size_t len = strcspn(line, "\n");
+
+		if (jsonl_parse(&jr, line, len, line[len] == '\n', &e, &sum, err, sizeof(err)) != JL_EVENT)
+			fail_msg("%s line %d: %s", name, n + 1, err);
 		regions_feed(rs, &e);
 		n++;
 	}
@@ -1084,6 +1626,7 @@ static struct region *replay(struct regions *rs, const char *name, const struct 
 	finish(rs, ctx);
 	for (size_t i = 0; i < rs->n; i++) {
 		struct region *r = &rs->v[i];
+		check_region(rs, r);
 		if (strstr(r->file, name)) {
 			assert_null(file_region);
 			file_region = r;
@@ -1119,21 +1662,31 @@ static void test_recorded_streams(void **st)
 	assert_near(r->unmapped_s, 0.180618 - 0.165609);
 	assert_near(r->t_pmd, 0.184406);
 	assert_true(r->madvise_to_pmd_s > 0.1 && r->madvise_to_pmd_s < 0.12);
-	assert_contains(r->why, "khugepaged built the huge page at 0.166 s and cleared the old page table; the refault at 0.181 s mapped it as one huge page (unmapped for 15 ms)");
+	assert_contains(why(r), "khugepaged built the huge page at 0.166 s and cleared the old page table; the refault at 0.181 s mapped it as one huge page (unmapped for 15 ms)");
+	assert_int_equal(r->ev.builder, ACT_KHUGEPAGED);
+	assert_int_equal(region_last_ms(r, MS_COLLAPSE)->actor, ACT_KHUGEPAGED);
+	/* the demo chain as page states: ... not present, then one PMD */
+	assert_true(r->n_changes >= 2);
+	assert_int_equal(r->chg[r->n_changes - 2].state, PS_NONE);
+	assert_near(r->chg[r->n_changes - 2].t, 0.172681);	/* when pagemap saw it */
+	assert_int_equal(r->chg[r->n_changes - 1].state, PS_PMD);
+	assert_near(r->chg[r->n_changes - 1].t, r->t_pmd);
 	regions_free(&rs);
 
 	r = replay(&rs, "khugepaged_not_refaulted", &ctx);
 	assert_int_equal(r->reason, VR_COLLAPSED_NOT_REFAULTED);
 	assert_int_equal(r->final_state, PS_NONE);
 	assert_true(r->t_refault < 0 && r->unmapped_s < 0);
-	assert_contains(r->why, "not mapped at all when the process exited (pagemap: not present)");
+	assert_contains(why(r), "not mapped at all when the process exited (pagemap: not present)");
+	assert_int_equal(r->chg[r->n_changes - 1].state, PS_NONE);
+	assert_int_equal(region_last_ms(r, MS_PMD_CLEARED)->how, HOW_PAGEMAP_AFTER_COLLAPSE);
 	regions_free(&rs);
 
 	r = replay(&rs, "nohugepage_refault", &ctx);
 	assert_int_equal(r->reason, VR_REFAULTED_AS_PTE);
 	assert_true(r->nohuge && r->thp);
 	assert_true(r->t_nohuge > r->t_collapse && r->t_refault > r->t_nohuge);
-	assert_contains(r->why, "after the collapse");
+	assert_contains(why(r), "after the collapse");
 	regions_free(&rs);
 
 	r = replay(&rs, "madv_collapse", &ctx);
@@ -1141,14 +1694,17 @@ static void test_recorded_streams(void **st)
 	assert_true(r->madv_collapse && r->collapsed);
 	assert_int_equal(r->collapse_attempts, 1);
 	assert_true(r->t_refault < 0);
-	assert_contains(r->why, "MADV_COLLAPSE built the huge page");
+	assert_contains(why(r), "MADV_COLLAPSE built the huge page");
+	assert_int_equal(r->ev.builder, ACT_MADV_COLLAPSE);
+	assert_int_equal(region_last_ms(r, MS_COLLAPSE)->actor, ACT_MADV_COLLAPSE);
+	assert_int_equal(r->chg[r->n_changes - 1].state, PS_PMD);
 	regions_free(&rs);
 
 	r = replay(&rs, "file_only_not_scanned", &ctx);
 	assert_int_equal(r->reason, VR_NOT_SCANNED);
 	assert_false(rs.mm_scanned[r->mm_id]);
 	assert_int_equal(r->final_state, PS_PTE);
-	assert_contains(r->why, "0 full scans passed");
+	assert_contains(why(r), "0 full scans passed");
 	regions_free(&rs);
 }
 
@@ -1169,7 +1725,10 @@ int main(void)
 		cmocka_unit_test(test_attribution_by_file),
 		cmocka_unit_test(test_many_regions),
 		cmocka_unit_test(test_milestone_overflow),
+		cmocka_unit_test(test_change_overflow),
+		cmocka_unit_test(test_context_events),
 		cmocka_unit_test(test_random_streams),
+		cmocka_unit_test(test_final_state_after_set_pmd),
 		cmocka_unit_test(test_recorded_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

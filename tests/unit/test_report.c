@@ -1,8 +1,9 @@
-/* Unit tests for src/report.c (`thptrace report`): events written by the
- * JSON sink come back as the same events (same JSON line, same text line),
- * the text report equals what a live run prints for them, bad lines are
- * numbered and counted, context and region_file lines reach the verdicts,
- * and the exit statuses hold. */
+/* Unit tests for src/cli/report.c (`thptrace report`): a live run's output
+ * (made here exactly as cli/trace.c makes it, through pipeline/pipeline.c)
+ * replays to the same text byte for byte, the same JSON (verdicts
+ * included) and the same SVG; events written by the JSON sink come back as
+ * the same events; bad lines are numbered and counted; context and
+ * region_file lines reach the verdicts; the exit statuses hold. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -11,15 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "sinks/output.h"
 #include "model/regions.h"
+#include "pipeline/pipeline.h"
 #include "cli/report.h"
 
 #define R0 0x7f3a4c000000ULL
 #define PID 4242
+#define START_NS 5000000000ULL		/* CLOCK_MONOTONIC when the live run started */
 
 static char dir[64];
 static char *err_text;		/* stderr of the last run() */
@@ -150,8 +154,9 @@ static struct thp_event ev(enum ev_kind kind, double t)
 
 	memset(&e, 0, sizeof(e));
 	e.kind = kind;
-	e.t = t;
-	e.ts_ns = 5000000000ULL + (uint64_t)(t * 1e9);
+	/* as the decoder makes them: t from the clock (decoder_t) */
+	e.ts_ns = START_NS + (uint64_t)(t * 1e9 + 0.5);
+	e.t = (double)(e.ts_ns - START_NS) / 1e9;
 	e.pid = e.tgid = e.target_pid = PID;
 	e.mm_id = 1;
 	e.via = VIA_ID_KPROBE;
@@ -312,29 +317,67 @@ static size_t all_events(struct thp_event *v)
 	return n;
 }
 
-/* What trace.c prints for these events, through the real sinks. */
-static void live_render(const struct thp_event *v, size_t n, const struct run_summary *sum, bool json,
-			const char *out)
+/* The settings a live run reads at the start (host/sysinfo.c). */
+static struct thp_context live_ctx(void)
 {
-	struct regions rs;
-	struct output o;
-	struct thp_context ctx = { .scan_sleep_ms = -1, .pages_to_scan = -1, .full_scans_start = -1,
-				   .full_scans_end = -1, .read_only_thp_for_fs = -1 };
+	struct thp_context c = {
+		.thp_enabled = "madvise", .shmem_enabled = "advise", .defrag = "madvise",
+		.scan_sleep_ms = 100, .pages_to_scan = 4096, .full_scans_start = 10,
+		.full_scans_end = -1, .read_only_thp_for_fs = 0, .duration_s = -1,
+	};
+	return c;
+}
+
+static void context_event(struct pipeline *p, const struct thp_context *c, uint64_t start_ns, bool at_end)
+{
+	struct thp_event ev = { .kind = EV_CONTEXT, .ctx = c, .start_ns = start_ns, .ctx_end = at_end };
+
+	assert_null(pipeline_event(p, &ev));
+}
+
+/* A live run of these events, as cli/trace.c does it: the settings as an
+ * EV_CONTEXT first; every event through the pipeline, and when one touches
+ * a region whose file facts are not known yet, those facts (what
+ * host/sysinfo.c finds for a tmpfs file mounted huge=advise) as an
+ * EV_REGION_FILE right after; the end EV_CONTEXT (full scans at the end,
+ * the duration); then the summary, its counts the pipeline's.  Text or JSON
+ * into out, and the SVG into svg unless NULL. */
+static void live_run(const struct thp_event *v, size_t n, const struct run_summary *given, uint64_t start_ns,
+		     bool json, const char *out, const char *svg)
+{
+	struct thp_context ctx = live_ctx();
+	struct run_summary sum = *given;
+	struct pipeline p;
+	char err[256] = "";
 	FILE *f = fopen(out, "w");
 
 	assert_non_null(f);
-	ctx.duration_s = sum->t;
-	regions_init(&rs);
-	output_init(&o, f, json, false);
+	pipeline_init(&p, f, &(struct pipeline_opts){ .json = json, .svg_path = svg });
+	context_event(&p, &ctx, start_ns, false);
 	for (size_t k = 0; k < n; k++) {
-		regions_feed(&rs, &v[k]);
-		output_event(&o, &v[k]);
+		const struct region *r = pipeline_event(&p, &v[k]);
+
+		if (r && !r->have_finfo && r->pid) {
+			struct thp_event fe = { .kind = EV_REGION_FILE, .ts_ns = v[k].ts_ns, .t = v[k].t,
+						.mm_id = r->mm_id, .target_pid = r->pid, .region = r->start,
+						.finfo = { .tmpfs_huge = "advise", .is_shmem = 1, .open_for_write = 0,
+							   .fully_mapped = 1, .file_aligned = 1 } };
+
+			snprintf(fe.file, sizeof(fe.file), "%s", r->file[0] ? r->file : "/mnt/thp/thp_demo");
+			r = pipeline_event(&p, &fe);
+			assert_non_null(r);
+			assert_true(r->have_finfo);
+		}
 	}
-	regions_finish(&rs, &ctx);
-	output_verdicts(&o, &rs);
-	output_summary(&o, sum);
-	fclose(f);
-	regions_free(&rs);
+	ctx.full_scans_end = 12;
+	ctx.duration_s = sum.t;
+	context_event(&p, &ctx, start_ns, true);
+	memcpy(sum.counts, pipeline_counted(&p)->counts, sizeof(sum.counts));
+	if (pipeline_finish(&p, &sum, err, sizeof(err)) != 0)
+		fail_msg("pipeline_finish: %s", err);
+	assert_int_equal(p.out.err, 0);
+	assert_int_equal(fclose(f), 0);
+	pipeline_free(&p);
 }
 
 static struct run_summary summary_of(const struct thp_event *v, size_t n)
@@ -351,11 +394,20 @@ static struct run_summary summary_of(const struct thp_event *v, size_t n)
 	return s;
 }
 
+static long file_size(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Byte for byte (and not empty). */
 static void assert_same_file(const char *a, const char *b)
 {
 	char *x = slurp(a), *y = slurp(b);
 
-	if (strcmp(x, y) != 0) {
+	assert_true(file_size(a) > 0);
+	if (file_size(a) != file_size(b) || strcmp(x, y) != 0) {
 		size_t k = 0;
 
 		while (x[k] && x[k] == y[k])
@@ -367,25 +419,82 @@ static void assert_same_file(const char *a, const char *b)
 	free(y);
 }
 
+/* The lines of a JSON Lines text whose "event" is kind, in order. */
+static char *lines_of(const char *text, const char *kind)
+{
+	char key[64], *out = calloc(1, strlen(text) + 1);
+	size_t used = 0;
+
+	snprintf(key, sizeof(key), "{\"event\":\"%s\"", kind);
+	for (const char *l = text; *l;) {
+		const char *nl = strchr(l, '\n');
+		size_t len = nl ? (size_t)(nl - l) + 1 : strlen(l);
+
+		if (!strncmp(l, key, strlen(key))) {
+			memcpy(out + used, l, len);
+			used += len;
+		}
+		l += len;
+	}
+	return out;
+}
+
+/* The live run's text, JSON and SVG, and what `report` makes of its JSON:
+ * the same text byte for byte, the same JSON (verdicts included: they are
+ * recomputed from the same events and facts), the same SVG. */
 static void test_round_trip_exact(void **state)
 {
 	struct thp_event v[32];
 	size_t n = all_events(v);
 	struct run_summary sum = summary_of(v, n);
+	char *live, *verdicts, *replayed;
 
 	(void)state;
-	/* the live run's JSON Lines and text */
-	live_render(v, n, &sum, true, path("live.jsonl"));
-	live_render(v, n, &sum, false, path("live.txt"));
-	/* replayed: the same text, byte for byte, and the same JSON */
-	assert_int_equal(run(3, "-o", path("replay.txt"), path("live.jsonl")), 0);
+	/* the live run, once with --json, once with text; --svg both times */
+	live_run(v, n, &sum, START_NS, true, path("live.jsonl"), path("live.svg"));
+	live_run(v, n, &sum, START_NS, false, path("live.txt"), path("live-text.svg"));
+	assert_same_file(path("live.svg"), path("live-text.svg"));	/* the SVG is the sink's choice's */
+	live = slurp(path("live.jsonl"));
+	/* what the live JSON carries: the settings, one region's file facts
+	 * (the madvise's first region; the second is never touched again),
+	 * the events, a verdict per region, the summary */
+	assert_int_equal(count(live, "{\"event\":\"context\","), 2);
+	assert_non_null(strstr(live, "{\"event\":\"context\",\"start_ns\":5000000000,\"thp_enabled\":\"madvise\""));
+	assert_non_null(strstr(live, "{\"event\":\"context\",\"full_scans_end\":12,\"duration_s\":3.016767}\n"));
+	assert_int_equal(count(live, "{\"event\":\"region_file\","), 1);
+	assert_non_null(strstr(live, "{\"event\":\"region_file\",\"mm\":1,\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\",\"tmpfs_huge\":\"advise\""));
+	verdicts = lines_of(live, "verdict");
+	assert_int_equal(count(verdicts, "\n"), 2);
+	assert_non_null(strstr(verdicts, "\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\""));
+	assert_non_null(strstr(verdicts, "\"reason\":\"huge\""));
+	assert_int_equal(count(live, "{\"event\":\"summary\","), 1);
+
+	/* replayed: text (with --svg), byte for byte */
+	assert_int_equal(run(5, "--svg", path("replay.svg"), "-o", path("replay.txt"), path("live.jsonl")), 0);
 	assert_string_equal(err_text, "");
 	assert_same_file(path("live.txt"), path("replay.txt"));
-	assert_int_equal(run(4, "--json", "-o", path("replay.jsonl"), path("live.jsonl")), 0);
+	assert_same_file(path("live.svg"), path("replay.svg"));
+	/* JSON (with --svg): every line, the verdicts included */
+	assert_int_equal(run(6, "--json", "--svg", path("replay-json.svg"), "-o", path("replay.jsonl"),
+			     path("live.jsonl")), 0);
+	assert_string_equal(err_text, "");
 	assert_same_file(path("live.jsonl"), path("replay.jsonl"));
+	replayed = slurp(path("replay.jsonl"));
+	{
+		char *rv = lines_of(replayed, "verdict");
+
+		assert_string_equal(rv, verdicts);
+		free(rv);
+	}
+	assert_same_file(path("live.svg"), path("replay-json.svg"));
 	/* and the replay of a replay */
-	assert_int_equal(run(4, "--json", "-o", path("replay2.jsonl"), path("replay.jsonl")), 0);
+	assert_int_equal(run(6, "--json", "--svg", path("replay2.svg"), "-o", path("replay2.jsonl"),
+			     path("replay.jsonl")), 0);
 	assert_same_file(path("live.jsonl"), path("replay2.jsonl"));
+	assert_same_file(path("live.svg"), path("replay2.svg"));
+	free(replayed);
+	free(verdicts);
+	free(live);
 }
 
 /* JSON "t" has 6 decimals; with the context's start_ns the replay gets
@@ -396,7 +505,7 @@ static void test_exact_times_from_start_ns(void **state)
 	const uint64_t start = 1000000000123ULL;
 	struct thp_event v[3];
 	struct run_summary sum;
-	char *live, *replay, *ctx_live;
+	char *live, *replay, *nostart;
 	FILE *f;
 
 	(void)state;
@@ -417,22 +526,25 @@ static void test_exact_times_from_start_ns(void **state)
 	for (int k = 0; k < 2; k++)	/* as decoder_t computes it */
 		v[k].t = (double)(v[k].ts_ns - start) / 1e9;
 	sum = summary_of(v, 2);
-	live_render(v, 2, &sum, true, path("exact.jsonl"));
+	live_run(v, 2, &sum, start, true, path("exact.jsonl"), NULL);
 	live = slurp(path("exact.jsonl"));
 	if (!strstr(live, "\"madvise_to_pmd_s\":1.492684}"))
 		fail_msg("%s", live);
-	ctx_live = malloc(strlen(live) + 128);
-	sprintf(ctx_live, "{\"event\":\"context\",\"start_ns\":%llu}\n%s", (unsigned long long)start, live);
-	spit(path("exact-ctx.jsonl"), ctx_live);
-	assert_int_equal(run(4, "--json", "-o", path("exact.out"), path("exact-ctx.jsonl")), 0);
-	replay = slurp(path("exact.out"));
-	assert_string_equal(replay, ctx_live);
-	free(replay);
-	/* without it: the 6-decimal times are all there is */
+	assert_non_null(strstr(live, "{\"event\":\"context\",\"start_ns\":1000000000123,"));
+	/* with the opening context's start_ns: exactly the live JSON */
 	assert_int_equal(run(4, "--json", "-o", path("exact.out"), path("exact.jsonl")), 0);
+	replay = slurp(path("exact.out"));
+	assert_string_equal(replay, live);
+	free(replay);
+	/* without it (the opening line dropped): the 6-decimal times are all there is */
+	nostart = strdup(strchr(live, '\n') + 1);
+	assert_null(strstr(nostart, "start_ns"));
+	spit(path("exact-nostart.jsonl"), nostart);
+	assert_int_equal(run(4, "--json", "-o", path("exact.out"), path("exact-nostart.jsonl")), 0);
 	replay = slurp(path("exact.out"));
 	assert_non_null(strstr(replay, "\"madvise_to_pmd_s\":1.492685}"));
 	free(replay);
+	free(nostart);
 	/* an edited ts_ns that disagrees with t: t wins */
 	f = fopen(path("edited.jsonl"), "w");
 	fprintf(f, "{\"event\":\"context\",\"start_ns\":%llu}\n", (unsigned long long)start);
@@ -443,7 +555,6 @@ static void test_exact_times_from_start_ns(void **state)
 	replay = slurp(path("edited.txt"));
 	assert_non_null(strstr(replay, "  0.500000 exec "));
 	free(replay);
-	free(ctx_live);
 	free(live);
 }
 
@@ -565,8 +676,9 @@ static void test_message_cap_and_long_lines(void **state)
 	assert_non_null(strstr(err_text, "line 1: longer than 65536 bytes"));
 }
 
-/* context and region_file lines reach the verdicts, before or after the
- * event that creates the region; they are echoed into JSON output. */
+/* context and region_file lines, as thptrace writes them, reach the
+ * verdicts, before or after the event that creates the region; they are
+ * echoed into JSON output as they were. */
 static void test_context_and_region_file(void **state)
 {
 	char text[8192], *out;
@@ -574,10 +686,10 @@ static void test_context_and_region_file(void **state)
 	(void)state;
 	/* region_file before its region exists; a tmpfs with huge=never */
 	snprintf(text, sizeof(text),
-		 "{\"event\":\"context\",\"thp_enabled\":\"madvise\",\"shmem_enabled\":\"advise\",\"scan_sleep_ms\":10000,\"pages_to_scan\":4096,\"full_scans_start\":3,\"read_only_thp_for_fs\":1}\n"
-		 "{\"event\":\"region_file\",\"mm\":1,\"target_pid\":4242,\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\",\"tmpfs_huge\":\"never\",\"is_shmem\":1,\"open_for_write\":0,\"fully_mapped\":1,\"file_aligned\":1}\n"
+		 "{\"event\":\"context\",\"start_ns\":1000,\"thp_enabled\":\"madvise\",\"shmem_enabled\":\"advise\",\"defrag\":\"madvise\",\"scan_sleep_ms\":10000,\"pages_to_scan\":4096,\"full_scans_start\":3,\"read_only_thp_for_fs\":1}\n"
+		 "{\"event\":\"region_file\",\"mm\":1,\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\",\"tmpfs_huge\":\"never\",\"is_shmem\":1,\"open_for_write\":0,\"fully_mapped\":1,\"file_aligned\":1}\n"
 		 "%s\n%s\n%s\n"
-		 "{\"event\":\"context\",\"full_scans_end\":3}\n",
+		 "{\"event\":\"context\",\"full_scans_end\":3,\"duration_s\":0.500000}\n",
 		 good[0], good[1], good[2]);
 	spit(path("ctx.jsonl"), text);
 	assert_int_equal(run(3, "-o", path("ctx.txt"), path("ctx.jsonl")), 0);
@@ -595,7 +707,7 @@ static void test_context_and_region_file(void **state)
 
 	/* region_file after the event; not scanned, with the scan period */
 	snprintf(text, sizeof(text),
-		 "{\"event\":\"context\",\"thp_enabled\":\"always\",\"scan_sleep_ms\":10000,\"pages_to_scan\":4096,\"full_scans_start\":3}\n"
+		 "{\"event\":\"context\",\"start_ns\":1000,\"thp_enabled\":\"always\",\"shmem_enabled\":\"never\",\"defrag\":\"madvise\",\"scan_sleep_ms\":10000,\"pages_to_scan\":4096,\"full_scans_start\":3,\"read_only_thp_for_fs\":1}\n"
 		 "%s\n%s\n"
 		 "{\"event\":\"region_file\",\"mm\":1,\"region\":\"0x7f3a4c000000\",\"file\":\"/data/f\",\"tmpfs_huge\":\"\",\"is_shmem\":0,\"open_for_write\":0,\"fully_mapped\":1,\"file_aligned\":1}\n"
 		 "%s\n"
@@ -620,6 +732,37 @@ static void test_context_and_region_file(void **state)
 	assert_non_null(strstr(err_text, "line 1: context: \"scan_sleep_ms\": expected an integer"));
 	assert_non_null(strstr(err_text, "line 2: region_file: a region_file line needs \"region\""));
 	assert_non_null(strstr(err_text, "line 3: region_file: \"is_shmem\": 2 is out of range"));
+}
+
+/* A context line with settings but no start_ns (written by hand, or by
+ * another tool): input/jsonl.c merges every key a context line has
+ * ("each sets the keys it has"), so its settings must reach the verdicts
+ * like an opening line's, and what the report writes must not lose them. */
+static void test_context_without_start_ns(void **state)
+{
+	char text[8192], msg[600], *out;
+	bool ok;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "{\"event\":\"context\",\"thp_enabled\":\"always\",\"scan_sleep_ms\":10000,\"pages_to_scan\":4096,\"full_scans_start\":3}\n"
+		 "%s\n%s\n%s\n"
+		 "{\"event\":\"summary\",\"t\":0.5,\"stopped\":\"target exited\",\"exit_status\":0,\"lost\":0,\"counts\":{\"exec\":1,\"madvise\":1,\"state\":1}}\n",
+		 good[0], good[1], good[2]);
+	spit(path("ctx4.jsonl"), text);
+	assert_int_equal(run(3, "-o", path("ctx4.txt"), path("ctx4.jsonl")), 0);
+	out = slurp(path("ctx4.txt"));
+	ok = strstr(out, "reason: not_scanned") && strstr(out, "scan period 10000 ms, 4096 pages per pass");
+	snprintf(msg, sizeof(msg), "%s", strstr(out, "  why: ") ? strstr(out, "  why: ") : out);
+	free(out);
+	if (!ok)
+		fail_msg("the settings of a context line without start_ns did not reach the verdict:\n%s", msg);
+	assert_int_equal(run(4, "--json", "-o", path("ctx4.out.jsonl"), path("ctx4.jsonl")), 0);
+	out = slurp(path("ctx4.out.jsonl"));
+	ok = strstr(out, "\"scan_sleep_ms\":10000") != NULL;
+	free(out);
+	if (!ok)
+		fail_msg("the JSON report lost the context line's settings (%s)", path("ctx4.out.jsonl"));
 }
 
 static void test_usage_and_files(void **state)
@@ -697,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_message_cap_and_long_lines),
 		cmocka_unit_test(test_context_and_region_file),
+		cmocka_unit_test(test_context_without_start_ns),
 		cmocka_unit_test(test_usage_and_files),
 		cmocka_unit_test(test_stdin_and_svg),
 	};
