@@ -825,6 +825,98 @@ int madvise_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 }
 #endif
 
+/* ---- the target's mappings: mmap, munmap, mremap, mprotect ---- */
+
+/* A region's life starts with a mapping and ends with its unmapping; a
+ * PMD is split by an mprotect or munmap of part of it.  Recorded at the
+ * syscall's exit, when the result is known, for ranges that touch the
+ * traced ones.  kind: REC_MMAP..REC_MPROTECT; a: the syscall's arguments;
+ * ret: its return value. */
+static __always_inline void mapping_record(__u16 kind, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
+					   long ret)
+{
+	__u64 start = a0, len = a1, new_addr = 0, new_len = 0;
+	struct thp_rec *r;
+
+	if (kind == REC_MMAP) {
+		if (ret < 0 && ret > -4096)	/* failed: nothing was mapped */
+			return;
+		start = (__u64)ret;
+	} else if (kind == REC_MREMAP && !(ret < 0 && ret > -4096)) {
+		new_addr = (__u64)ret;
+		new_len = a2;
+	}
+	if (!in_ranges(start, start + len) && !(new_len && in_ranges(new_addr, new_addr + new_len)))
+		return;
+	r = rec_reserve_small(kind, VIA_TRACEPOINT);
+	if (!r)
+		return;
+	r->mm = (__u64)current_mm();
+	r->mm_tgid = r->tgid;
+	r->addr = start;
+	r->len = len;
+	r->pgoff = new_addr;
+	r->pgoff_end = new_len;
+	r->ret = ret < 0 && ret > -4096 ? (__s32)ret : 0;
+	r->arg = kind == REC_MMAP || kind == REC_MPROTECT ? (__s32)a2 : 0;
+	r->arg2 = kind == REC_MMAP ? (__s32)a3 : 0;
+	r->flags = REC_F_HAS_RET;
+	rec_submit(r);
+}
+
+/* The generic syscall tracepoints (every kernel has them): the arguments
+ * at the entry, kept per thread until the exit. */
+#define NR_MMAP 9
+#define NR_MPROTECT 10
+#define NR_MUNMAP 11
+#define NR_MREMAP 25
+
+static __always_inline __u16 mapping_kind(long nr)
+{
+	return nr == NR_MMAP ? REC_MMAP : nr == NR_MUNMAP ? REC_MUNMAP
+	     : nr == NR_MREMAP ? REC_MREMAP : nr == NR_MPROTECT ? REC_MPROTECT : 0;
+}
+
+SEC("?tracepoint/raw_syscalls/sys_enter")
+int mapping_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u16 kind = mapping_kind(BPF_CORE_READ(ctx, id));
+
+	if (!kind || !current_is_target())
+		return 0;
+	stash_put(kind, BPF_CORE_READ(ctx, args[0]), BPF_CORE_READ(ctx, args[1]),
+		  BPF_CORE_READ(ctx, args[2]));
+	return 0;
+}
+
+SEC("?tracepoint/raw_syscalls/sys_exit")
+int mapping_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u16 kind = mapping_kind(BPF_CORE_READ(ctx, id));
+	struct stash_val v;
+
+	/* mmap's flags are not kept: the stash holds three arguments */
+	if (kind && stash_take(kind, &v))
+		mapping_record(kind, v.a[0], v.a[1], v.a[2], 0, BPF_CORE_READ(ctx, ret));
+	return 0;
+}
+
+#if defined(__TARGET_ARCH_x86)
+/* (regs, ret): the arguments are still in the saved user registers. */
+SEC("?raw_tp/sys_exit")
+int mapping_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
+	__u16 kind = mapping_kind(BPF_CORE_READ(regs, orig_ax));
+
+	if (!kind || !native_syscall() || !current_is_target())
+		return 0;
+	mapping_record(kind, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
+		       BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, r10), (long)ctx->args[1]);
+	return 0;
+}
+#endif
+
 static __always_inline struct thp_rec *exec_rec(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;

@@ -22,6 +22,10 @@ enum thp_rec_kind {
 	REC_PMDP_COLLAPSE_FLUSH,
 	REC_MAP_PAGES,		/* filemap_map_pages */
 	REC_SET_PMD,		/* do_set_pmd */
+	REC_MMAP,		/* the target's mmap, munmap, mremap, mprotect */
+	REC_MUNMAP,
+	REC_MREMAP,
+	REC_MPROTECT,
 	REC_KIND_MAX,
 };
 
@@ -44,18 +48,20 @@ enum thp_via {
 struct thp_rec {
 	__u64 ts_ns;		/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	__u64 mm;		/* opaque key: user space maps it to a small id, never prints it */
-	__u64 addr;		/* user address: fault, madvise start, collapse/pmd address */
-	__u64 len;		/* madvise length; fault error_code */
-	__u64 pgoff;		/* file page index: collapse start, map_pages first index */
-	__u64 pgoff_end;	/* map_pages last index */
+	__u64 addr;		/* user address: fault, madvise start, collapse/pmd address;
+				 * the mapping syscall's range (mmap: the address it returned) */
+	__u64 len;		/* madvise and mapping syscall length; fault error_code */
+	__u64 pgoff;		/* file page index: collapse start, map_pages first index;
+				 * mremap: the new address */
+	__u64 pgoff_end;	/* map_pages last index; mremap: the new length */
 	__u64 ino;		/* backing file's inode, when known */
 	__u32 dev;		/* backing file's device (kernel dev_t encoding), when known */
 	__u32 pid;		/* actor: the thread that ran the code */
 	__u32 tgid;		/* actor's process */
 	__u32 mm_tgid;		/* the process that owns mm (the target), 0 if unknown */
-	__s32 ret;		/* return value, scan_result, exit code */
-	__s32 arg;		/* madvise behaviour; collapse nr; scan present */
-	__s32 arg2;		/* scan swap */
+	__s32 ret;		/* return value, scan_result, exit code (mmap/mremap: 0 or -errno) */
+	__s32 arg;		/* madvise behaviour; collapse nr; scan present; mmap/mprotect prot */
+	__s32 arg2;		/* scan swap; mmap flags */
 	__u16 kind;		/* enum thp_rec_kind */
 	__u8 via;		/* enum thp_via */
 	__u8 flags;		/* REC_F_* */

@@ -152,6 +152,28 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 		ev->ret = r->ret;
 		ev->fields |= EVF_RET;
 		break;
+	case REC_MMAP:
+	case REC_MUNMAP:
+	case REC_MREMAP:
+	case REC_MPROTECT:
+		ev->addr = r->addr;
+		ev->len = r->len;
+		ev->ret = r->ret;
+		ev->fields |= EVF_ADDR | EVF_LEN | EVF_RET;
+		if (r->kind == REC_MREMAP && r->pgoff_end) {
+			ev->new_addr = r->pgoff;
+			ev->new_len = r->pgoff_end;
+			ev->fields |= EVF_NEW_RANGE;
+		}
+		if (r->kind == REC_MMAP || r->kind == REC_MPROTECT) {
+			ev->prot = r->arg;
+			ev->fields |= EVF_PROT;
+		}
+		if (r->kind == REC_MMAP && r->arg2) {
+			ev->flags = r->arg2;
+			ev->fields |= EVF_FLAGS;
+		}
+		break;
 	}
 	return 0;
 }

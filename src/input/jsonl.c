@@ -228,6 +228,12 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 		ev->fields |= EVF_PRESENT;
 	if (get_u64(&g, "error_code", &ev->errcode))
 		ev->fields |= EVF_ERRCODE;
+	if (get_hex(&g, "new_addr", &ev->new_addr) | get_u64(&g, "new_len", &ev->new_len))
+		ev->fields |= EVF_NEW_RANGE;
+	if (get_i32(&g, "prot", &ev->prot, INT32_MIN, INT32_MAX))
+		ev->fields |= EVF_PROT;
+	if (get_i32(&g, "flags", &ev->flags, INT32_MIN, INT32_MAX))
+		ev->fields |= EVF_FLAGS;
 	if (get_i64(&g, "ret", &ev->ret))
 		ev->fields |= EVF_RET;
 	if (get_bool(&g, "in_collapse", &b) && b)

@@ -15,6 +15,10 @@ static const char *const kind_names[EV_KIND_MAX] = {
 	[EV_PMDP_COLLAPSE_FLUSH] = "pmdp_collapse_flush",
 	[EV_MAP_PAGES] = "filemap_map_pages",
 	[EV_SET_PMD] = "do_set_pmd",
+	[EV_MMAP] = "mmap",
+	[EV_MUNMAP] = "munmap",
+	[EV_MREMAP] = "mremap",
+	[EV_MPROTECT] = "mprotect",
 	[EV_STATE] = "state",
 	[EV_LOST] = "lost",
 	[EV_SUMMARY] = "summary",
@@ -38,6 +42,7 @@ static const char *const state_names[] = {
 	[PS_NONE] = "none",
 	[PS_PTE] = "pte",
 	[PS_PMD] = "pmd",
+	[PS_UNMAPPED] = "unmapped",
 };
 
 /* Linux's MADV_* numbers are part of the UAPI and do not change. */
@@ -115,4 +120,10 @@ int madv_from_name(const char *s)
 		if (strcmp(madv_names[i].name, s) == 0)
 			return madv_names[i].nr;
 	return -1;
+}
+
+bool ev_count_listed(enum ev_kind k, uint64_t n)
+{
+	return k >= EV_EXEC && k < EV_LOST &&
+	       (k <= EV_COUNT_ALWAYS_LAST || k == EV_STATE || n > 0);
 }

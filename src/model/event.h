@@ -27,6 +27,10 @@ enum ev_kind {
 	EV_PMDP_COLLAPSE_FLUSH,
 	EV_MAP_PAGES,		/* filemap_map_pages */
 	EV_SET_PMD,		/* do_set_pmd */
+	EV_MMAP,		/* the target's mapping syscalls: a region's life */
+	EV_MUNMAP,
+	EV_MREMAP,
+	EV_MPROTECT,
 	EV_STATE,		/* sampled page state of one 2 MiB region */
 	EV_LOST,		/* records the ring buffer dropped */
 	EV_SUMMARY,
@@ -36,7 +40,10 @@ enum ev_kind {
 	EV_KIND_MAX,
 };
 
-/* The numbering of enum ev_kind 1..EV_SET_PMD matches enum thp_rec_kind. */
+/* The numbering of enum ev_kind 1..EV_MPROTECT matches enum thp_rec_kind.
+ * Summary counts list EV_EXEC..EV_SET_PMD always and the later kinds
+ * only when they happened, so older readers see the keys they knew. */
+#define EV_COUNT_ALWAYS_LAST EV_SET_PMD
 
 enum ev_via {
 	VIA_ID_NONE = 0,
@@ -55,6 +62,7 @@ enum page_state {
 	PS_NONE,		/* nothing present */
 	PS_PTE,			/* present, mapped by small page table entries */
 	PS_PMD,			/* mapped by one PMD (a huge page) */
+	PS_UNMAPPED,		/* the range was unmapped (munmap, mremap away): a life ended */
 };
 
 /* Which fields of struct thp_event carry a value. */
@@ -72,6 +80,9 @@ enum page_state {
 #define EVF_PRESENT	0x0800
 #define EVF_IN_COLLAPSE 0x1000
 #define EVF_ERRCODE	0x2000
+#define EVF_NEW_RANGE	0x4000	/* new_addr, new_len: where mremap moved it */
+#define EVF_PROT	0x8000
+#define EVF_FLAGS	0x10000
 
 struct thp_event {
 	enum ev_kind kind;
@@ -96,6 +107,8 @@ struct thp_event {
 	int32_t behavior;		/* madvise advice number */
 	int32_t nr, present, swap;
 	uint64_t errcode;		/* fault error code */
+	uint64_t new_addr, new_len;	/* mremap: the range's new place */
+	int32_t prot, flags;		/* mmap, mprotect: PROT_*; mmap: MAP_* */
 	char file[EV_FILE_LEN];
 
 	/* EV_STATE */
@@ -116,6 +129,8 @@ struct thp_event {
 };
 
 const char *ev_kind_name(enum ev_kind k);
+/* Is kind k, seen n times, a key of the summary's counts? */
+bool ev_count_listed(enum ev_kind k, uint64_t n);
 enum ev_kind ev_kind_from_name(const char *s);
 const char *ev_via_name(enum ev_via v);
 enum ev_via ev_via_from_name(const char *s);

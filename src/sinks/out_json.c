@@ -69,6 +69,14 @@ void json_event(FILE *f, const struct thp_event *ev)
 	}
 	if (ev->fields & EVF_ERRCODE)
 		jsonw_u64(&w, "error_code", ev->errcode);
+	if (ev->fields & EVF_NEW_RANGE) {
+		jsonw_hex(&w, "new_addr", ev->new_addr);
+		jsonw_u64(&w, "new_len", ev->new_len);
+	}
+	if (ev->fields & EVF_PROT)
+		jsonw_i64(&w, "prot", ev->prot);
+	if (ev->fields & EVF_FLAGS)
+		jsonw_i64(&w, "flags", ev->flags);
 	if (ev->fields & EVF_RET)
 		jsonw_i64(&w, "ret", ev->ret);
 	if (ev->fields & EVF_IN_COLLAPSE)
@@ -145,7 +153,8 @@ void json_summary(FILE *f, const struct run_summary *s)
 	jsonw_init(&c, counts, sizeof(counts));
 	jsonw_begin(&c);
 	for (int k = EV_EXEC; k < EV_LOST; k++)
-		jsonw_u64(&c, ev_kind_name(k), s->counts[k]);
+		if (ev_count_listed(k, s->counts[k]))
+			jsonw_u64(&c, ev_kind_name(k), s->counts[k]);
 	jsonw_end(&c);
 
 	jsonw_init(&w, buf, sizeof(buf));

@@ -93,6 +93,18 @@ static int detail(char *b, size_t n, const struct thp_event *ev)
 		default:
 			return snprintf(b, n, "unknown");
 		}
+	case EV_MMAP:
+		return snprintf(b, n, "len=%" PRIu64 " prot=%#x%s ret=%" PRId64, ev->len, ev->prot,
+				(ev->flags & 0x10) ? " MAP_FIXED" : "", ev->ret);
+	case EV_MUNMAP:
+		return snprintf(b, n, "len=%" PRIu64 " ret=%" PRId64, ev->len, ev->ret);
+	case EV_MREMAP:
+		if (ev->fields & EVF_NEW_RANGE)
+			return snprintf(b, n, "len=%" PRIu64 " to 0x%" PRIx64 " len=%" PRIu64, ev->len,
+					ev->new_addr, ev->new_len);
+		return snprintf(b, n, "len=%" PRIu64 " ret=%" PRId64, ev->len, ev->ret);
+	case EV_MPROTECT:
+		return snprintf(b, n, "len=%" PRIu64 " prot=%#x ret=%" PRId64, ev->len, ev->prot, ev->ret);
 	case EV_LOST:
 		return snprintf(b, n, "%" PRIu64 " records lost (ring buffer full)", ev->count);
 	default:
