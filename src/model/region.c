@@ -18,6 +18,8 @@ void region_init(struct region *r, uint32_t mm_id, uint32_t pid, uint64_t start)
 	r->finfo.is_shmem = r->finfo.open_for_write = -1;
 	r->finfo.fully_mapped = r->finfo.file_aligned = -1;
 	r->unmapped_s = r->madvise_to_pmd_s = -1;
+	r->life = 1;
+	r->t_mapped = r->t_unmapped = r->cause_t = r->t_lost = -1;
 }
 
 /* A new milestone of r (zeroed but for t, kind and how), or NULL when the
@@ -252,13 +254,46 @@ void region_apply(struct region *r, const struct thp_event *ev)
 	}
 }
 
+/* When the region was last seen becoming PMD-mapped, or -1. */
+static double last_pmd_change(const struct region *r)
+{
+	for (size_t i = r->n_changes; i-- > 0;)
+		if (r->chg[i].state == PS_PMD)
+			return r->chg[i].t;
+	return -1;
+}
+
+/* A PMD-mapped region is not any more: split (small pages present) or
+ * zapped (nothing present), inferred from the page state.  The cause is
+ * the target's last syscall over the region since it became PMD-mapped;
+ * without one, something else did it (reclaim, compaction, migration,
+ * NUMA balancing). */
+static void lost(struct region *r, const struct thp_event *ev, enum ms_kind kind)
+{
+	struct milestone *m = add_ms(r, ev->t, kind, HOW_PAGEMAP);
+
+	r->t_lost = ev->t;
+	r->lost_kind = kind;
+	if (m && r->cause != EV_NONE && r->cause_t >= last_pmd_change(r)) {
+		m->cause = r->cause;
+		m->cause_advice = r->cause_advice;
+		m->cause_t = r->cause_t;
+	}
+	if (m)
+		m->thp = ev->thp;
+}
+
 static void state_change(struct region *r, const struct thp_event *ev)
 {
 	enum page_state prev = r->state, s = ev->state;
+	enum page_state known = r->n_changes ? r->chg[r->n_changes - 1].state : PS_UNKNOWN;
+	bool was_pmd = prev == PS_PMD || known == PS_PMD;
 	struct milestone *m;
 
 	if (s == PS_UNKNOWN)
 		return;
+	if (s != PS_PMD && was_pmd)
+		lost(r, ev, s == PS_PTE ? MS_SPLIT : MS_ZAPPED);
 	r->thp = ev->thp;
 	r->state = s;
 	set_state(r, ev->t, s, HOW_PAGEMAP);
@@ -272,6 +307,10 @@ static void state_change(struct region *r, const struct thp_event *ev)
 	case PS_NONE:
 		if (awaiting_refault(r))
 			break;	/* the clear was already seen */
+		if (was_pmd) {
+			r->t_cleared = ev->t;	/* zapped: the next touch refaults it */
+			break;
+		}
 		if (r->collapsed && !r->cleared_after_collapse && r->t_collapse > r->t_pmd &&
 		    r->t_collapse > r->t_refault)
 			/* collapse_file cleared it before its event: not later
@@ -288,8 +327,8 @@ static void state_change(struct region *r, const struct thp_event *ev)
 	case PS_PTE:
 		refault(r, ev->t, HOW_PAGEMAP);
 		m = NULL;
-		if (prev == PS_PMD)
-			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_SPLIT);
+		if (was_pmd)
+			;	/* the split says it */
 		else if (r->collapsed && (prev == PS_NONE || ev->thp))
 			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_REFAULT_SMALL);
 		else if (prev == PS_NONE)
@@ -355,6 +394,46 @@ void region_file_facts(struct region *r, const struct thp_event *ev)
 		snprintf(r->file, sizeof(r->file), "%s", ev->file);
 }
 
+void region_mapped_at(struct region *r, double t)
+{
+	struct milestone *m;
+
+	if (r->t_mapped >= 0)
+		return;
+	r->t_mapped = t;
+	if ((m = add_ms(r, t, MS_MAPPED, HOW_SYSCALL)))
+		m->cause = EV_MMAP;
+}
+
+void region_cause(struct region *r, const struct thp_event *ev)
+{
+	r->cause = ev->kind;
+	r->cause_advice = ev->kind == EV_MADVISE ? ev->behavior : 0;
+	r->cause_t = ev->t;
+}
+
+void region_unmapped(struct region *r, const struct thp_event *ev)
+{
+	struct milestone *m;
+
+	double t = ev->t;
+
+	if (r->ended)
+		return;
+	/* Records from two CPUs can come slightly out of order: a life ends
+	 * no earlier than the last change seen in it. */
+	if (r->n_changes && r->chg[r->n_changes - 1].t > t)
+		t = r->chg[r->n_changes - 1].t;
+	r->ended = true;
+	r->t_unmapped = t;
+	set_state(r, t, PS_UNMAPPED, HOW_SYSCALL);
+	if ((m = add_ms(r, t, MS_UNMAP, HOW_SYSCALL))) {
+		m->cause = ev->kind;
+		m->cause_t = ev->t;
+		m->addr = ev->kind == EV_MREMAP ? ev->new_addr : 0;
+	}
+}
+
 /* Without a page state sample, the last mapping event says how it ended;
  * a refault with no PMD event may have been either, so that stays unknown. */
 static enum page_state infer_state(const struct region *r)
@@ -392,13 +471,19 @@ static void sort_changes(struct region *r)
 
 void region_end(struct region *r)
 {
+	size_t n;
+
 	sort_milestones(r);
 	sort_changes(r);
 	/* The last change, sampled or seen by a probe (a do_set_pmd or a PMD
 	 * clear after the last sample counts); without any, what the events
-	 * imply.  Inferred unless the last sample says the same. */
-	if (r->n_changes) {
-		r->final_state = r->chg[r->n_changes - 1].state;
+	 * imply.  Inferred unless the last sample says the same.  An unmapped
+	 * life ends in the state it had until then. */
+	n = r->n_changes;
+	while (n && r->chg[n - 1].state == PS_UNMAPPED)
+		n--;
+	if (n) {
+		r->final_state = r->chg[n - 1].state;
 		r->final_inferred = r->state != r->final_state;
 	} else {
 		r->final_state = infer_state(r);

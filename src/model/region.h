@@ -35,6 +35,13 @@ void region_sample(struct region *r, const struct thp_event *ev);
  * (MADV_NOHUGEPAGE), succeeded (ok) or not. */
 void region_madvise(struct region *r, const struct thp_event *ev, bool huge, bool ok);
 
+/* Its life: a mapping made at t (mmap, mremap), a syscall of the target
+ * over it (a split or zap seen after it is put down to it), its end
+ * (munmap, mremap away, mmap over it). */
+void region_mapped_at(struct region *r, double t);
+void region_cause(struct region *r, const struct thp_event *ev);
+void region_unmapped(struct region *r, const struct thp_event *ev);
+
 /* The backing file's facts (EV_REGION_FILE). */
 void region_file_facts(struct region *r, const struct thp_event *ev);
 

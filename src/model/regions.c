@@ -66,13 +66,45 @@ bool regions_same_file(const char *region_file, const char *ev_file)
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start)
 {
 	for (size_t i = 0; i < rs->n; i++)
-		if (rs->v[i].start == start && rs->v[i].mm_id == mm_id)
+		if (rs->v[i].start == start && rs->v[i].mm_id == mm_id && !rs->v[i].ended)
 			return &rs->v[i];
 	return NULL;
 }
 
+/* The last life at (mm_id, start), ended or not, or NULL. */
+static struct region *last_life(struct regions *rs, uint32_t mm_id, uint64_t start)
+{
+	struct region *last = NULL;
+
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].start == start && rs->v[i].mm_id == mm_id &&
+		    (!last || rs->v[i].life > last->life))
+			last = &rs->v[i];
+	return last;
+}
+
+/* The latest mapping seen over [start, start + 2 MiB) after t, or NULL. */
+static const struct recent_map *mapped_since(const struct regions *rs, uint32_t mm_id,
+					     uint64_t start, double t)
+{
+	const struct recent_map *best = NULL;
+
+	for (size_t i = 0; i < sizeof(rs->maps) / sizeof(rs->maps[0]); i++) {
+		const struct recent_map *m = &rs->maps[i];
+
+		if (m->end && m->mm_id == mm_id && m->start < start + THP_REGION_SIZE &&
+		    m->end > start && m->t >= t && (!best || m->t > best->t))
+			best = m;
+	}
+	return best;
+}
+
 static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pid, uint64_t start)
 {
+	const struct region *prev = last_life(rs, mm_id, start);
+	const int life = prev ? prev->life + 1 : 1;
+	const double since = prev ? prev->t_unmapped : -1;
+	const struct recent_map *m;
 	struct region *r;
 
 	if (rs->n == rs->cap) {
@@ -85,6 +117,9 @@ static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pi
 	}
 	r = &rs->v[rs->n++];
 	region_init(r, mm_id, pid, start);
+	r->life = life;
+	if ((m = mapped_since(rs, mm_id, start, since)))
+		region_mapped_at(r, m->t);
 	return r;
 }
 
@@ -130,7 +165,7 @@ static struct region *pick_by_file(struct regions *rs, const struct thp_event *e
 
 	for (size_t i = from; i < rs->n; i++) {
 		struct region *r = &rs->v[i];
-		if (!file_match(r, ev, true))
+		if (r->ended || !file_match(r, ev, true))
 			continue;
 		n++;
 		only = r;
@@ -153,8 +188,9 @@ static struct region *dispatch(struct regions *rs, const struct thp_event *ev, s
 	}
 	for (size_t i = from; how != BY_NONE && i < rs->n; i++) {
 		struct region *r = &rs->v[i];
-		bool hit = how == BY_ADDR ? r->start == (ev->addr & THP_REGION_MASK) &&
+		bool hit = !r->ended && how == BY_ADDR ? r->start == (ev->addr & THP_REGION_MASK) &&
 						    (!ev->mm_id || r->mm_id == ev->mm_id)
+			 : r->ended ? false
 			 : how == BY_FILE ? file_match(r, ev, false)
 			 : ev->mm_id ? r->mm_id == ev->mm_id
 			 : r->pid && r->pid == ev_target(ev);
@@ -205,6 +241,10 @@ static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 	struct region *r = regions_find(rs, ev->mm_id, start);
 	size_t from = rs->n, idx;
 
+	/* After its unmapping, an empty range is no new life: only a mapping
+	 * we did not see (pages present again) is. */
+	if (!r && ev->state != PS_PTE && ev->state != PS_PMD && last_life(rs, ev->mm_id, start))
+		return NULL;
 	if (!r && !(r = region_new(rs, ev->mm_id, ev_target(ev), start)))
 		return NULL;
 	idx = (size_t)(r - rs->v);
@@ -212,6 +252,64 @@ static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 		orphans_replay(rs, from);	/* older than this sample */
 	r = &rs->v[idx];
 	region_sample(r, ev);
+	return r;
+}
+
+/* madvise advice that takes pages away (a PMD there is zapped or split):
+ * MADV_DONTNEED, MADV_FREE, MADV_REMOVE, MADV_PAGEOUT, MADV_DONTNEED_LOCKED. */
+static bool drops_pages(int advice)
+{
+	return advice == 4 || advice == 8 || advice == 9 || advice == 21 || advice == 24;
+}
+
+/* A syscall of the target over [start, start + len): a region wholly
+ * inside ends its life where the syscall takes the mapping away (munmap,
+ * mremap moving it, mmap over it); any other it covers records it as the
+ * cause of what the page state shows next.  Returns the first region. */
+static struct region *over_range(struct regions *rs, const struct thp_event *ev, uint64_t start,
+				 uint64_t len)
+{
+	const uint64_t end = start + len;
+	const bool takes_away = ev->kind == EV_MUNMAP || ev->kind == EV_MMAP ||
+		(ev->kind == EV_MREMAP && (ev->fields & EVF_NEW_RANGE) && ev->new_addr != ev->addr);
+	struct region *first = NULL;
+
+	if (end < start)
+		return NULL;
+	for (size_t i = 0; i < rs->n; i++) {
+		struct region *r = &rs->v[i];
+
+		if (r->ended || r->mm_id != ev->mm_id || r->start >= end ||
+		    r->start + THP_REGION_SIZE <= start)
+			continue;
+		if (takes_away && start <= r->start && end >= r->start + THP_REGION_SIZE)
+			region_unmapped(r, ev);
+		else
+			region_cause(r, ev);
+		if (!first)
+			first = r;
+	}
+	return first;
+}
+
+static void remember_map(struct regions *rs, uint32_t mm_id, uint64_t start, uint64_t len, double t)
+{
+	const size_t n = sizeof(rs->maps) / sizeof(rs->maps[0]);
+
+	rs->maps[rs->maps_next++ % n] = (struct recent_map){ mm_id, start, start + len, t };
+}
+
+static struct region *feed_mapping(struct regions *rs, const struct thp_event *ev)
+{
+	struct region *r;
+
+	if ((ev->fields & EVF_RET) && ev->ret != 0)
+		return NULL;	/* failed: nothing changed */
+	r = over_range(rs, ev, ev->addr, ev->len);
+	if (ev->kind == EV_MMAP)
+		remember_map(rs, ev->mm_id, ev->addr, ev->len, ev->t);
+	else if (ev->kind == EV_MREMAP && (ev->fields & EVF_NEW_RANGE) && ev->new_addr != ev->addr)
+		remember_map(rs, ev->mm_id, ev->new_addr, ev->new_len, ev->t);
 	return r;
 }
 
@@ -224,8 +322,10 @@ static struct region *feed_madvise(struct regions *rs, const struct thp_event *e
 	size_t from = rs->n, first = SIZE_MAX;
 	uint64_t count;
 
-	if (!ev->len || last < ev->addr || (!huge && b != MADV_NOHUGEPAGE_NR))
+	if (!ev->len || last < ev->addr)
 		return NULL;
+	if (!huge && b != MADV_NOHUGEPAGE_NR)
+		return ok && drops_pages(b) ? over_range(rs, ev, ev->addr, ev->len) : NULL;
 	count = (last - start) / THP_REGION_SIZE + 1;
 	if (count > MADVISE_MAX_REGIONS)
 		count = MADVISE_MAX_REGIONS;
@@ -253,6 +353,9 @@ static struct region *feed_region_file(struct regions *rs, const struct thp_even
 	struct region *r = regions_find(rs, ev->mm_id, start);
 	struct thp_event *v;
 
+	/* facts that come after a short life ended are still its own */
+	if (!r)
+		r = last_life(rs, ev->mm_id, start);
 	if (r) {
 		if (!r->have_finfo)
 			region_file_facts(r, ev);
@@ -322,6 +425,11 @@ static struct region *feed(struct regions *rs, const struct thp_event *ev)
 		return feed_state(rs, ev);
 	case EV_REGION_FILE:
 		return feed_region_file(rs, ev);
+	case EV_MMAP:
+	case EV_MUNMAP:
+	case EV_MREMAP:
+	case EV_MPROTECT:
+		return feed_mapping(rs, ev);
 	case EV_CONTEXT:
 		feed_context(rs, ev);
 		return NULL;

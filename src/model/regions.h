@@ -24,6 +24,9 @@ enum verdict_reason {
 	VR_COLLAPSED_NOT_REFAULTED,	/* collapsed, PMD cleared, never touched again */
 	VR_REFAULTED_AS_PTE,		/* collapsed, refault mapped small pages */
 	VR_NOT_COLLAPSED,		/* scanned, no failure seen, still small pages */
+	VR_SPLIT,			/* PMD-mapped, then split into small pages */
+	VR_ZAPPED,			/* PMD-mapped, then its PMD was zapped (nothing present) */
+	VR_UNMAPPED_EARLY,		/* unmapped before khugepaged or a collapse got to it */
 	VR_MAX,
 };
 
@@ -51,6 +54,10 @@ enum ms_kind {
 	MS_PTE_MAPPED,
 	MS_PMD_REFUSED,
 	MS_EXIT,
+	MS_MAPPED,			/* the life began: mmap (or mremap) put a mapping here */
+	MS_UNMAP,			/* the life ended: munmap, mremap away, mmap over it */
+	MS_SPLIT,			/* the PMD mapping became small pages */
+	MS_ZAPPED,			/* the PMD mapping went away, nothing present */
 	MS_KIND_MAX,
 };
 
@@ -72,6 +79,8 @@ enum ms_how {
 	HOW_SPLIT,			/* pte_mapped: the PMD mapping was split */
 	HOW_REFAULT_SMALL,		/* pte_mapped: the refault after a collapse mapped small pages */
 	HOW_MAPPED_SMALL,		/* pte_mapped: first mapped with small pages */
+	HOW_SYSCALL,			/* mapped, unmap: the syscall (in cause) did it */
+	HOW_SCAN_FILE,			/* collapse: a successful scan_file stands for it */
 };
 
 #define REGION_MAX_MILESTONES 64
@@ -87,7 +96,10 @@ struct milestone {
 	int32_t behavior;		/* madvised, madvise_failed: the advice */
 	int32_t present, swap;		/* scanned (HOW_FIRST_SCAN) */
 	int64_t ret;			/* madvise_failed, pmd_refused */
-	uint64_t addr;			/* refault (HOW_FAULT) */
+	uint64_t addr;			/* refault (HOW_FAULT); unmap by mremap: the new address */
+	enum ev_kind cause;		/* mapped, unmap, split, zapped: the target's syscall, or EV_NONE */
+	int32_t cause_advice;		/* ... a madvise's advice */
+	double cause_t;			/* ... when it returned */
 	int8_t write;			/* refault (HOW_FAULT): 1 write, 0 read, -1 unknown */
 	bool thp;			/* pte_mapped: small pages of a huge folio */
 };
@@ -133,6 +145,18 @@ struct region {
 	enum actor last_result_by;	/* who got last_result */
 	enum actor collapsed_by;	/* who made the last successful collapse */
 
+	/* its life at this address: 1, 2, ... (mmap, munmap, mmap again) */
+	int life;
+	double t_mapped, t_unmapped;	/* < 0: not seen */
+	bool ended;			/* unmapped: later events belong to the next life */
+	/* the last syscall of the target that covered it (a split or zap
+	 * seen in the page state after it is put down to it) */
+	enum ev_kind cause;
+	int32_t cause_advice;
+	double cause_t;			/* < 0: none */
+	double t_lost;			/* the last split or zap; < 0: never */
+	enum ms_kind lost_kind;		/* MS_SPLIT or MS_ZAPPED */
+
 	/* times, seconds since start; < 0: never */
 	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd, t_nohuge, t_exit;
 
@@ -167,6 +191,14 @@ struct regions {
 	size_t n_orphans, orphan_next;
 	struct thp_event *pending_files;
 	size_t n_pending_files, cap_pending_files;
+	/* Recent mappings (mmap, mremap's new range): a region created later
+	 * inside one started its life then. */
+	struct recent_map {
+		uint32_t mm_id;
+		uint64_t start, end;
+		double t;
+	} maps[32];
+	size_t maps_next;
 };
 
 void regions_init(struct regions *rs);
@@ -176,7 +208,7 @@ void regions_free(struct regions *rs);
  * or NULL when the event concerns no region.  Events must come in time order. */
 struct region *regions_feed(struct regions *rs, const struct thp_event *ev);
 
-/* The region for (mm_id, start), or NULL. */
+/* The current life of (mm_id, start), or NULL (none, or only ended ones). */
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start);
 
 /* Does an event's file name the region's file?  Tracepoints name a file by

@@ -13,6 +13,9 @@ static const char *const reason_names[VR_MAX] = {
 	[VR_COLLAPSED_NOT_REFAULTED] = "collapsed_not_refaulted",
 	[VR_REFAULTED_AS_PTE] = "refaulted_as_pte",
 	[VR_NOT_COLLAPSED] = "not_collapsed",
+	[VR_SPLIT] = "split",
+	[VR_ZAPPED] = "zapped",
+	[VR_UNMAPPED_EARLY] = "unmapped_early",
 };
 
 const char *verdict_reason_name(enum verdict_reason r)
@@ -41,6 +44,10 @@ static const char *const ms_names[MS_KIND_MAX] = {
 	[MS_PTE_MAPPED] = "pte_mapped",
 	[MS_PMD_REFUSED] = "pmd_refused",
 	[MS_EXIT] = "exit",
+	[MS_MAPPED] = "mapped",
+	[MS_UNMAP] = "unmap",
+	[MS_SPLIT] = "split",
+	[MS_ZAPPED] = "zapped",
 };
 
 const char *ms_kind_name(enum ms_kind k)
@@ -61,7 +68,14 @@ const char *ms_kind_name(enum ms_kind k)
  *  5. scan_failed before not_scanned: a result from the kernel is evidence;
  *     "never scanned" is only an absence of events.
  *  6. not_scanned: no khugepaged visit to this mm at all.
- *  7. not_collapsed: scanned, nothing failed, still small. */
+ *  7. not_collapsed: scanned, nothing failed, still small.
+ * With lives (mmap, munmap, mmap again), each life is judged on its own,
+ * its final state being the one it had when it was unmapped, and:
+ *  1b. split / zapped right after huge: it was PMD-mapped in this life and
+ *     lost it (inferred from the page state, with the target's syscall as
+ *     the cause); what happened before no longer explains the end.
+ *  5b. unmapped_early before not_scanned / not_collapsed: the life ended
+ *     before khugepaged could get to it, which says more than "not yet". */
 void region_verdict(struct region *r, bool mm_scanned, const struct thp_context *ctx)
 {
 	struct verdict_evidence *e = &r->ev;
@@ -88,6 +102,10 @@ void region_verdict(struct region *r, bool mm_scanned, const struct thp_context 
 
 	if (fs == PS_PMD)
 		e->reason = VR_HUGE;
+	else if (r->t_lost >= 0 && r->lost_kind == MS_SPLIT)
+		e->reason = VR_SPLIT;
+	else if (r->t_lost >= 0 && r->lost_kind == MS_ZAPPED)
+		e->reason = VR_ZAPPED;
 	else if (r->collapsed && fs == PS_NONE)
 		e->reason = VR_COLLAPSED_NOT_REFAULTED;
 	else if (r->collapsed && fs == PS_PTE)
@@ -98,6 +116,8 @@ void region_verdict(struct region *r, bool mm_scanned, const struct thp_context 
 		e->reason = VR_NOT_ELIGIBLE;
 	else if (r->collapse_failures > 0 || r->last_result[0])
 		e->reason = VR_SCAN_FAILED;
+	else if (r->ended)
+		e->reason = VR_UNMAPPED_EARLY;
 	else if (!mm_scanned && r->scans == 0 && r->t_first_scan < 0)
 		e->reason = VR_NOT_SCANNED;
 	else

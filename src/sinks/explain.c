@@ -37,10 +37,24 @@ static const char *madv(int32_t b, char *buf, size_t len)
 	return buf;
 }
 
+/* "by MADV_DONTNEED at 1.234 s", "by mprotect at ...", or no syscall. */
+static const char *cause_words(const struct milestone *m, char *out, size_t len)
+{
+	const char *what = m->cause == EV_MADVISE ? madv_name(m->cause_advice) : ev_kind_name(m->cause);
+
+	if (m->cause == EV_NONE)
+		snprintf(out, len, "not by a system call of the process (reclaim, compaction, migration "
+			 "or NUMA balancing)");
+	else
+		snprintf(out, len, "by %s%s at %.3f s", what ? what : "madvise",
+			 m->cause == EV_MUNMAP ? " of part of it" : "", m->cause_t);
+	return out;
+}
+
 const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 {
 	const char *res = m->result[0] ? m->result : "no result";
-	char w[48], a[24];
+	char w[160], a[24];
 
 	out[0] = 0;
 	switch (m->kind) {
@@ -107,6 +121,23 @@ const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 	case MS_EXIT:
 		snprintf(out, len, "the process exited");
 		break;
+	case MS_MAPPED:
+		snprintf(out, len, "mapped (%s)", ev_kind_name(m->cause));
+		break;
+	case MS_UNMAP:
+		if (m->cause == EV_MREMAP)
+			snprintf(out, len, "mremap moved it to %#" PRIx64, m->addr);
+		else if (m->cause == EV_MMAP)
+			snprintf(out, len, "mmap over it replaced the mapping");
+		else
+			snprintf(out, len, "munmap: the mapping is gone");
+		break;
+	case MS_SPLIT:
+	case MS_ZAPPED:
+		snprintf(out, len, "%s (inferred from pagemap), %s", m->kind == MS_SPLIT
+			 ? "the PMD mapping was split into small pages" : "the PMD mapping was zapped, nothing present",
+			 cause_words(m, w, sizeof(w)));
+		break;
 	default:
 		break;
 	}
@@ -170,12 +201,17 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 {
 	char d[32], ms[96];
 	const char *who = r->ev.builder == ACT_MADV_COLLAPSE ? "MADV_COLLAPSE" : "khugepaged";
-	const char *end = r->t_exit >= 0 ? "the process exited" : "tracing ended";
+	const char *end = r->ended ? "it was unmapped" : r->t_exit >= 0 ? "the process exited"
+								  : "tracing ended";
 	const char *inf = r->final_inferred ? " (inferred: no page state sample)" : "";
 
 	switch (r->reason) {
 	case VR_HUGE:
-		text_append(w, n, "Mapped by one PMD (a 2 MiB huge page) at the end%s. ", inf);
+		if (r->ended)
+			text_append(w, n, "Mapped by one PMD (a 2 MiB huge page) until it was unmapped at %.3f s%s. ",
+				    r->t_unmapped, inf);
+		else
+			text_append(w, n, "Mapped by one PMD (a 2 MiB huge page) at the end%s. ", inf);
 		if (!r->collapsed) {
 			text_append(w, n, "No collapse was seen: the huge page existed before, or a fault made it directly.");
 			break;
@@ -196,7 +232,7 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 		text_append(w, n, ".");
 		break;
 	case VR_COLLAPSED_NOT_REFAULTED: {
-		double stop = r->t_exit >= 0 ? r->t_exit : -1;
+		double stop = r->ended ? r->t_unmapped : r->t_exit >= 0 ? r->t_exit : -1;
 		text_append(w, n, "%s built a huge page at %.3f s and cleared the old page table; nothing touched the region afterwards, so it was not mapped at all when %s%s.",
 		    who, r->t_collapse, end, *inf ? inf : " (pagemap: not present)");
 		if (stop >= 0 && r->t_cleared >= 0 && stop >= r->t_cleared)
@@ -236,6 +272,52 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 	}
 }
 
+/* split, zapped: a huge page this life had, and what took it. */
+static void why_lost(const struct region *r, char *w, size_t n)
+{
+	const struct milestone *m = region_last_ms(r, r->lost_kind);
+	char c[160];
+	double since = -1;
+
+	for (size_t i = 0; i < r->n_changes; i++)
+		if (r->chg[i].state == PS_PMD && (!m || r->chg[i].t <= m->t))
+			since = r->chg[i].t;
+	text_append(w, n, "Mapped by one PMD (a 2 MiB huge page)");
+	if (since >= 0)
+		text_append(w, n, " from %.3f s", since);
+	if (m)
+		text_append(w, n, ", %s at %.3f s %s (inferred: pagemap showed the PMD gone%s).",
+			    r->lost_kind == MS_SPLIT ? "split into small pages" : "zapped",
+			    m->t, cause_words(m, c, sizeof(c)),
+			    r->lost_kind == MS_SPLIT ? " and small pages present" : " and nothing present");
+	else
+		text_append(w, n, ", then %s.", r->lost_kind == MS_SPLIT ? "split into small pages" : "zapped");
+	if (r->final_state == PS_PTE && r->lost_kind == MS_ZAPPED)
+		text_append(w, n, " The next access mapped it with small pages.");
+	else if (r->final_state == PS_NONE)
+		text_append(w, n, " Nothing of it was present at the end%s.",
+			    r->ended ? " of this mapping" : "");
+	if (r->ended)
+		text_append(w, n, " It was unmapped at %.3f s.", r->t_unmapped);
+}
+
+/* unmapped_early: the life ended before anything made it huge. */
+static void why_unmapped_early(const struct region *r, char *w, size_t n)
+{
+	const struct milestone *u = region_last_ms(r, MS_UNMAP);
+	char d[160], t[32];
+
+	text_append(w, n, "The mapping went away at %.3f s (%s) before anything made it huge",
+		    r->t_unmapped, u ? explain_milestone(u, d, sizeof(d)) : "unmapped");
+	if (r->t_madvise >= 0)
+		text_append(w, n, ", %s after it was madvised", dur(t, sizeof(t), r->t_unmapped - r->t_madvise));
+	if (r->t_first_scan >= 0)
+		text_append(w, n, "; khugepaged had scanned it without collapsing it");
+	else if (r->ev.ctx.scan_sleep_ms >= 0)
+		text_append(w, n, "; khugepaged, waking every %ld ms, had not reached it", r->ev.ctx.scan_sleep_ms);
+	text_append(w, n, ".");
+}
+
 const char *explain_why(const struct region *r, char *w, size_t n)
 {
 	const enum page_state fs = r->final_state;
@@ -258,6 +340,13 @@ const char *explain_why(const struct region *r, char *w, size_t n)
 		break;
 	case VR_NOT_SCANNED:
 		why_not_scanned(r, w, n);
+		break;
+	case VR_SPLIT:
+	case VR_ZAPPED:
+		why_lost(r, w, n);
+		return w;
+	case VR_UNMAPPED_EARLY:
+		why_unmapped_early(r, w, n);
 		break;
 	case VR_NOT_COLLAPSED:
 		if (r->t_first_scan >= 0)
