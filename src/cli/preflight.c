@@ -15,7 +15,6 @@
 #include "util/config.h"
 #include "host/target.h"
 #include "cli/trace.h"
-#include "cli/tracer.h"
 
 #define CAP_BIT(n) (1ull << (n))
 #define CAP_SYS_ADMIN_NR 21

@@ -7,9 +7,10 @@
  * while idle) drains it otherwise, which keeps the cost per event low and
  * the delay bounded.
  * A spawned target stays ptraced with PTRACE_O_TRACEEXIT so that its last
- * page state can be read before its mm goes away. */
+ * page state can be read before its mm goes away.
+ * This is the run loop: the other files of the trace (tracer.h) return what
+ * they found, and only this one acts on it and feeds the pipeline. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,22 +18,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "probe/btf_names.h"
-#include "util/config.h"
-#include "input/decode.h"
-#include "host/page_state.h"
-#include "probe/probes.h"
-#include "host/procmaps.h"
-#include "model/regions.h"
 #include "host/sysinfo.h"
-#include "pipeline/pipeline.h"
-#include "cli/trace.h"
+#include "util/config.h"
+#include "cli/bpf_targets.h"
+#include "cli/trace_clock.h"
+#include "cli/trace_setup.h"
 #include "cli/tracer.h"
 #include "thptrace.skel.h"
 
@@ -59,158 +52,50 @@ static const char *signal_label(int sig)
 									: "signal";
 }
 
-uint64_t tracer_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
-{
-	(void)lvl;
-	(void)fmt;
-	(void)ap;
-	return 0;
-}
-
-static int libbpf_verbose(enum libbpf_print_level lvl, const char *fmt, va_list ap)
-{
-	(void)lvl;
-	return vfprintf(stderr, fmt, ap);
-}
-
-#define SCAN_NAMES_MAX 64
-
-static char scan_names[SCAN_NAMES_MAX][48];
-
-static const char *result_name(void *ctx, int v)
-{
-	(void)ctx;
-	return v >= 0 && v < SCAN_NAMES_MAX && scan_names[v][0] ? scan_names[v] : NULL;
-}
-
-/* ---- events ---- */
-
-/* A region seen for the first time: its backing file's facts, from /proc,
- * go through the pipeline as an event of their own (JSON keeps them for
- * `report`). */
-static void region_file_facts(struct tracer *tr, const struct region *r, const struct thp_event *by)
-{
-	struct thp_event fe = { .kind = EV_REGION_FILE, .ts_ns = by->ts_ns, .t = by->t,
-				.mm_id = r->mm_id, .target_pid = r->pid, .region = r->start };
-
-	sysinfo_region_file(r->pid, r->start, &fe.finfo, fe.file, sizeof(fe.file));
-	if (r->file[0])
-		snprintf(fe.file, sizeof(fe.file), "%s", r->file);
-	pipeline_event(&tr->pl, &fe);
-}
+/* ---- events, in time order ---- */
 
 static void emit(struct tracer *tr, struct thp_event *ev)
 {
 	const struct region *r = pipeline_event(&tr->pl, ev);
 
 	if (r && !r->have_finfo && r->pid) {
-		region_file_facts(tr, r, ev);
-		r = regions_find(&tr->pl.rs, r->mm_id, r->start);
+		struct thp_event fe;
+
+		/* A region seen for the first time: its backing file's facts,
+		 * from /proc, go through the pipeline as an event of their own. */
+		region_facts_file(r, ev, &fe);
+		pipeline_event(&tr->pl, &fe);
+		r = regions_find(&tr->pl.rs, fe.mm_id, fe.region);
 	}
 	/* Sample once per drain, after the drain's events: a state read between
 	 * two of them would put a later time before an earlier event. */
 	if (r && ev->kind != EV_STATE && ev->kind != EV_EXIT)
-		states_mark_dirty(tr, r);
-}
-
-static void update_ranges(struct tracer *tr, pid_t pid, char *err, size_t n);
-
-/* The target's mapping that holds addr; false if none.  The last maps read
- * is kept: a process that exits before its events are drained (-p gives no
- * exit stop) is still described by what it had mapped. */
-static bool mapping_of(struct tracer *tr, pid_t pid, uint64_t addr, struct map_entry *out)
-{
-	struct map_list maps = { 0 };
-	const struct map_entry *m;
-
-	/* One read per drain: a madvise storm must not cost a read per call. */
-	if (!tr->maps_fresh || pid != tr->maps_pid) {
-		if (procmaps_read(pid, &maps) == 0) {
-			map_list_free(&tr->maps);
-			tr->maps = maps;
-			tr->maps_pid = pid;
-			tr->maps_fresh = true;
-		} else if (pid != tr->maps_pid) {
-			return false;
-		}
-	}
-	m = map_list_find(&tr->maps, addr);
-	if (m)
-		*out = *m;
-	return m != NULL;
-}
-
-static void name_madvise_file(struct tracer *tr, struct thp_event *ev)
-{
-	static struct map_entry m;
-
-	if (mapping_of(tr, ev->target_pid, ev->addr, &m) && m.path[0] == '/') {
-		snprintf(ev->file, sizeof(ev->file), "%.*s", (int)sizeof(ev->file) - 1, m.path);
-		ev->fields |= EVF_FILE;
-	}
-}
-
-/* The collapse tracepoint's address was garbage on kernels before a 2024
- * fix (swapped with is_shmem), and its index is where the scan stopped, not
- * where the range starts: both are checked against the target's mappings. */
-static void fix_collapse_tp(struct tracer *tr, struct thp_event *ev)
-{
-	static struct map_entry m;
-
-	if (ev->via != VIA_ID_TRACEPOINT || !(ev->fields & EVF_ADDR))
-		return;
-	if (!mapping_of(tr, ev->target_pid, ev->addr, &m)) {
-		ev->fields &= ~EVF_ADDR;
-		ev->addr = 0;
-		return;
-	}
-	if (m.path[0] == '/')
-		ev->pgoff = (m.offset + (ev->addr - m.start)) >> 12;
-}
-
-static void forget_target(struct tracer *tr, uint32_t tgid)
-{
-	uint64_t keys[16];
-	size_t n;
-
-	decoder_forget_tgid(&tr->dec, tgid, keys, &n, 16);
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(bpf_map__fd(tr->skel->maps.target_mms), &keys[i]);
+		states_mark_dirty(&tr->st, r);
 }
 
 static void process(struct tracer *tr, struct thp_event *ev)
 {
-	char err[256];
-
 	switch (ev->kind) {
 	case EV_MADVISE:
-		name_madvise_file(tr, ev);
+		region_facts_madvise(&tr->maps, ev);
 		break;
 	case EV_COLLAPSE_FILE:
-		fix_collapse_tp(tr, ev);
+		region_facts_collapse_tp(&tr->maps, ev);
 		break;
 	case EV_EXEC:
 		/* A new mm: pagemap must be opened again. */
-		states_sampler_drop(tr, ev->tgid);
-		tr->maps_fresh = false;
+		states_sampler_drop(&tr->st, ev->tgid);
+		maps_cache_stale(&tr->maps);
 		if (tr->o->ranges.text || tr->o->ranges.file)
-			update_ranges(tr, ev->tgid, err, sizeof(err));
+			bpf_targets_update_ranges(tr->skel, ev->tgid, &tr->o->ranges);
 		break;
 	default:
 		break;
 	}
 	emit(tr, ev);
 	if (ev->kind == EV_EXIT) {
-		states_proc_exited(tr, ev->tgid);
-		forget_target(tr, ev->tgid);
+		states_proc_exited(&tr->st, ev->tgid);
+		bpf_targets_forget(tr->skel, &tr->dec, ev->tgid);
 		if (!tr->o->all && (pid_t)ev->tgid == tr->tgt.pid)
 			tr->target_gone = true;
 	}
@@ -224,13 +109,28 @@ static int by_time(const void *a, const void *b)
 }
 
 /* Records from different CPUs can reach the ring buffer slightly out of
- * order: sort each drain before anything sees it. */
-void tracer_process_batch(struct tracer *tr)
+ * order: sort each drain, with the samples waiting for it, before anything
+ * sees it. */
+static void process_batch(struct tracer *tr)
 {
-	tr->maps_fresh = false;
-	memcpy(tr->batch + tr->n_batch, tr->pending, tr->n_pending * sizeof(tr->pending[0]));
-	tr->n_batch += tr->n_pending;
-	tr->n_pending = 0;
+	size_t n = tr->pending.n;
+
+	maps_cache_stale(&tr->maps);
+	if (tr->n_batch + n > tr->batch_cap) {
+		/* Only past PENDING_STATES samples (see trace_states.h). */
+		struct thp_event *b = realloc(tr->batch, (tr->n_batch + n) * sizeof(*b));
+
+		if (b) {
+			tr->batch = b;
+			tr->batch_cap = tr->n_batch + n;
+		} else {
+			n = tr->batch_cap - tr->n_batch;
+		}
+	}
+	if (n)
+		memcpy(tr->batch + tr->n_batch, tr->pending.ev, n * sizeof(tr->batch[0]));
+	tr->n_batch += n;
+	tr->pending.n = 0;
 	qsort(tr->batch, tr->n_batch, sizeof(tr->batch[0]), by_time);
 	for (size_t i = 0; i < tr->n_batch; i++)
 		process(tr, &tr->batch[i]);
@@ -242,7 +142,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct tracer *tr = ctx;
 
 	if (tr->n_batch == BATCH_MAX)
-		tracer_process_batch(tr);
+		process_batch(tr);
 	if (decode_rec(&tr->dec, data, size, &tr->batch[tr->n_batch]) == 0)
 		tr->n_batch++;
 	return tr->pl.out.err ? -EPIPE : 0;
@@ -256,11 +156,12 @@ static void check_lost(struct tracer *tr)
 
 	if (lost == tr->lost_seen)
 		return;
-	if (tr->n_pending == PENDING_STATES)
-		tracer_process_batch(tr);
-	ts = tracer_now_ns();
-	ev = &tr->pending[tr->n_pending++];
-	memset(ev, 0, sizeof(*ev));
+	if (tr->pending.n >= PENDING_STATES)
+		process_batch(tr);
+	ts = trace_now_ns();
+	ev = state_queue_push(&tr->pending);
+	if (!ev)
+		return;
 	ev->kind = EV_LOST;
 	ev->ts_ns = ts;
 	ev->t = decoder_t(&tr->dec, ts);
@@ -269,53 +170,91 @@ static void check_lost(struct tracer *tr)
 	tr->sum.lost = lost;
 }
 
-int tracer_drain(struct tracer *tr)
+/* ---- page-state samples: a pass stops when the queue is full, and goes
+ * on once the run loop has processed it ---- */
+
+static void sample_dirty(struct tracer *tr)
+{
+	while (states_sample_dirty(&tr->st) == STATES_FULL)
+		process_batch(tr);
+}
+
+static void sample_all(struct tracer *tr)
+{
+	while (states_sample_all(&tr->st) == STATES_FULL)
+		process_batch(tr);
+}
+
+/* Regions not huge yet: how many were sampled. */
+static size_t sample_pending(struct tracer *tr)
+{
+	size_t n = 0;
+
+	while (states_sample_pending(&tr->st, &n) == STATES_FULL)
+		process_batch(tr);
+	return n;
+}
+
+static int drain(struct tracer *tr)
 {
 	int rc = ring_buffer__consume(tr->rb);
 
-	tracer_process_batch(tr);
-	states_sample_dirty(tr);
+	process_batch(tr);
+	sample_dirty(tr);
 	check_lost(tr);
 	return rc;
 }
 
-/* ---- ranges ---- */
+/* ---- the target ---- */
 
-static void apply_ranges(struct tracer *tr, const struct resolved_ranges *rr)
+/* The spawned command stopped at its exit: its mm is still there, record
+ * the final page states now, then let it end. */
+static void child_at_exit(struct tracer *tr)
 {
-	int fd = bpf_map__fd(tr->skel->maps.target_files);
-	__u32 one = 1;
-
-	for (size_t i = 0; i < rr->n; i++) {
-		tr->skel->bss->ranges[i].start = rr->r[i].start;
-		tr->skel->bss->ranges[i].end = rr->r[i].end;
-	}
-	tr->skel->bss->nr_ranges = (__u32)rr->n;
-	tr->skel->bss->range_filter = rr->filter;
-	for (size_t i = 0; i < rr->n_files; i++)
-		bpf_map_update_elem(fd, &rr->files[i], &one, BPF_ANY);
+	drain(tr);
+	sample_all(tr);
+	child_let_exit(&tr->child);
 }
 
-static void update_ranges(struct tracer *tr, pid_t pid, char *err, size_t n)
+/* On every loop turn (SIGCHLD wakes it): what the spawned command did.  It
+ * is reaped here alone: a stray waitpid() would swallow its ptrace stops. */
+static void child_news(struct tracer *tr)
 {
-	struct resolved_ranges rr;
+	struct signalfd_siginfo si;
+	enum child_news n;
 
-	if (target_resolve(pid, &tr->o->ranges, false, &rr, err, n) == 0)
-		apply_ranges(tr, &rr);
+	while (read(tr->sigfd, &si, sizeof(si)) == sizeof(si))
+		;
+	while ((n = child_wait(&tr->child)) == CHILD_AT_EXIT)
+		child_at_exit(tr);
+	if (n == CHILD_ENDED)
+		tr->target_gone = true;
 }
 
-int tracer_resolve_initial(struct tracer *tr, pid_t pid)
+/* Stopped early (signal, duration, output closed): the command runs on
+ * untraced, never left stopped. */
+static void child_let_go(struct tracer *tr)
 {
+	enum child_news n;
+
+	while ((n = child_detach(&tr->child)) == CHILD_AT_EXIT)
+		child_at_exit(tr);
+	if (n == CHILD_ENDED)
+		tr->target_gone = true;
+}
+
+/* The target's ranges at its start (-p now, a spawned CMD at its exec). */
+static int resolve_initial(struct tracer *tr, pid_t pid)
+{
+	const struct map_list *maps;
 	struct resolved_ranges rr;
-	struct map_entry m;
 	char err[512];
 	int rc;
 
 	/* One fresh read serves both the maps cache and the ranges. */
-	tr->maps_fresh = false;
-	mapping_of(tr, pid, 0, &m);
-	if (tr->maps_fresh && tr->maps_pid == pid)
-		rc = target_resolve_in(&tr->maps, pid, &tr->o->ranges, true, &rr, err, sizeof(err));
+	maps = maps_cache_read(&tr->maps, pid);
+	if (maps)
+		rc = target_resolve_in(maps, pid, &tr->o->ranges, true, &rr, err, sizeof(err));
 	else
 		rc = target_resolve(pid, &tr->o->ranges, true, &rr, err, sizeof(err));
 	if (rc) {
@@ -328,85 +267,42 @@ int tracer_resolve_initial(struct tracer *tr, pid_t pid)
 			fprintf(stderr, "thptrace: %s\n", err);
 		return rc;
 	}
-	apply_ranges(tr, &rr);
+	bpf_targets_set_ranges(tr->skel, &rr);
 	return 0;
 }
 
-/* ---- setup and teardown ---- */
-
-static char out_buf[1 << 16];
-
-static FILE *open_output(const char *path)
-{
-	FILE *f = path ? fopen(path, "we") : stdout;
-	struct stat st;
-
-	if (!f)
-		return NULL;
-	/* A pipe or terminal reader wants each line as it happens. */
-	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode))
-		setvbuf(f, NULL, _IOLBF, 0);
-	else
-		/* glibc ignores the size without a buffer of ours: give it one. */
-		setvbuf(f, out_buf, _IOFBF, sizeof(out_buf));
-	return f;
-}
-
-/* Parse the BPF object while the BTF is still loading. */
-static int open_bpf(struct tracer *tr, unsigned long rb_bytes)
+/* -p: its ranges.  A held CMD: released to its exec, its ranges, running. */
+static int start_target(struct tracer *tr)
 {
 	const struct trace_opts *o = tr->o;
-	struct load_params lp = { .all = o->all, .self_tgid = (uint32_t)getpid(),
-				  .rb_bytes = rb_bytes };
-	char err[512];
-
-	if (loader_open(&tr->ld, &lp, err, sizeof(err)) < 0) {
-		fprintf(stderr, "thptrace: %s\n", err);
-		return EXIT_BPF;
-	}
-	return 0;
-}
-
-static int setup_bpf(struct tracer *tr)
-{
-	const struct trace_opts *o = tr->o;
-	char err[512];
 	int rc;
 
-	if ((rc = preflight_btf(&tr->btf_job, &tr->btf)))
+	if (!o->cmd)
+		return o->all ? 0 : resolve_initial(tr, o->pid);
+	if ((rc = child_release(&tr->child, o->cmd[0])))
 		return rc;
-	if (probes_choose(&tr->ps, o->backend, tr->btf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "thptrace: %s\n", err);
-		return EXIT_BPF;
-	}
-	/* Keep the few names we need, and drop the BTF once loaded. */
-	kbtf_scan_result_table(tr->btf, scan_names, SCAN_NAMES_MAX);
-	rc = loader_load(&tr->ld, tr->btf, &tr->ps, err, sizeof(err));
-	kbtf_free(tr->btf);
-	tr->btf = NULL;
-	if (rc < 0) {
-		fprintf(stderr, "thptrace: %s%s\n", err,
-			o->verbose || !strstr(err, "failed to load") ? "" :
-			" (run with -v for the verifier's log)");
-		return EXIT_BPF;
-	}
-	tr->skel = tr->ld.skel;
+	/* Stopped right after exec: its mappings are final for the ranges. */
+	if (!o->all && (rc = resolve_initial(tr, tr->tgt.pid)))
+		return rc;
+	child_run(&tr->child);
 	return 0;
 }
+
+/* ---- the run ---- */
 
 static void fill_summary_end(struct tracer *tr, const char *why)
 {
-	tr->sum.t = decoder_t(&tr->dec, tracer_now_ns());
+	tr->sum.t = decoder_t(&tr->dec, trace_now_ns());
 	/* Its exit event came first: it is dying, reap it for the status (a
 	 * leader whose other threads still run may take a while: not forever). */
 	for (int i = 0; i < 200 && tr->tgt.spawned && !tr->tgt.exited && tr->target_gone &&
-			!tr->ptraced; i++) {
+			!tr->child.ptraced; i++) {
 		struct pollfd p = { .fd = tr->sigfd, .events = POLLIN };
 		struct signalfd_siginfo si;
 		int st;
 
 		if (waitpid(tr->tgt.pid, &st, WNOHANG) == tr->tgt.pid) {
-			child_ended(tr, st);
+			child_ended(&tr->child, st);
 			break;
 		}
 		/* Woken by its SIGCHLD, not a fixed sleep: it is usually a
@@ -430,7 +326,7 @@ static bool stop_requested(struct tracer *tr, uint64_t now, const char **why)
 		return false;
 	if (!tr->grace_end) {
 		*why = signal_label(stop_signal);
-		if (!tr->tgt.spawned || tr->tgt.exited || !tr->cmd_running)
+		if (!tr->tgt.spawned || tr->tgt.exited || !tr->child.running)
 			return true;
 		if (!stop_from_tty)
 			kill(tr->tgt.pid, stop_signal);
@@ -461,15 +357,15 @@ static int run_loop(struct tracer *tr)
 
 		if (n < 0 && errno != EINTR)
 			break;
-		child_handle(tr);
-		records = tracer_drain(tr);
+		child_news(tr);
+		records = drain(tr);
 		/* Nothing to watch closely (no region waiting for its PMD, no
 		 * record this turn): wake less often.  A wake-up costs about
 		 * 0.1 ms of CPU here; a backlog past wake_bytes and the target's
 		 * exit still wake us at once, and a lone record waits at most
 		 * IDLE_POLL_MS, well inside the 100 ms promised for a pipe. */
-		timeout = states_sample_pending(tr) || records > 0 ? POLL_MS : IDLE_POLL_MS;
-		now = tracer_now_ns();
+		timeout = sample_pending(tr) || records > 0 ? POLL_MS : IDLE_POLL_MS;
+		now = trace_now_ns();
 		if (deadline && deadline > now && deadline - now < (uint64_t)timeout * 1000000)
 			timeout = (int)((deadline - now) / 1000000) + 1;
 		if (tr->pl.out.err) {
@@ -482,24 +378,20 @@ static int run_loop(struct tracer *tr)
 			why = "duration";
 			break;
 		}
-		/* A spawned child is reaped by child_handle() alone: a stray
+		/* A spawned child is reaped by child_news() alone: a stray
 		 * waitpid() would swallow its ptrace stops. */
 		if (!o->all && (tr->target_gone || (!tr->tgt.spawned && target_poll_exit(&tr->tgt))))
 			break;
 		if (o->ranges.file && !o->all && now >= next_refresh) {
-			char err[256];
-
 			/* A file may be mapped after start: look again twice a second. */
-			update_ranges(tr, tr->tgt.pid, err, sizeof(err));
+			bpf_targets_update_ranges(tr->skel, tr->tgt.pid, &o->ranges);
 			next_refresh = now + 500000000ull;
 		}
 	}
 	close(ep);
-	tracer_drain(tr);
-	/* Stopped early (signal, duration, output closed): the command runs on
-	 * untraced, never left stopped. */
-	child_detach(tr);
-	tracer_process_batch(tr);	/* the last samples */
+	drain(tr);
+	child_let_go(tr);
+	process_batch(tr);	/* the last samples */
 	fill_summary_end(tr, why);
 	return 0;
 }
@@ -534,14 +426,14 @@ static void finish(struct tracer *tr)
 
 static void cleanup(struct tracer *tr)
 {
-	child_detach(tr);
+	child_let_go(tr);
 	probes_detach(&tr->ps);
 	ring_buffer__free(tr->rb);
 	loader_close(&tr->ld);
-	for (int i = 0; i < MAX_SAMPLERS; i++)
-		page_sampler_close(tr->smp[i].s);
+	states_free(&tr->st);
 	pipeline_free(&tr->pl);
-	map_list_free(&tr->maps);
+	maps_cache_free(&tr->maps);
+	state_queue_free(&tr->pending);
 	free(tr->batch);
 	if (tr->outf && tr->outf != stdout)
 		fclose(tr->outf);
@@ -549,87 +441,6 @@ static void cleanup(struct tracer *tr)
 		close(tr->sigfd);
 	kbtf_free(tr->btf);
 	kbtf_free(kbtf_load_wait(&tr->btf_job));	/* an early exit left it loading */
-}
-
-/* THPTRACE_RINGBUF_BYTES: the ring buffer's size (default 4 MiB), a power
- * of two of at least one page.  A test knob: small ones lose records. */
-static int ringbuf_size(unsigned long *bytes)
-{
-	const char *v = config()->ringbuf_bytes;
-	long page = sysconf(_SC_PAGESIZE);
-	char *end;
-
-	*bytes = 0;
-	if (!v || !*v)
-		return 0;
-	errno = 0;
-	*bytes = strtoul(v, &end, 0);
-	if (errno || *end || *bytes < (unsigned long)page || (*bytes & (*bytes - 1)) ||
-	    *bytes > (1ul << 30)) {
-		fprintf(stderr, "thptrace: THPTRACE_RINGBUF_BYTES=%s: expected a power of two from"
-			" %ld to 1073741824\n", v, page);
-		return EXIT_USAGE;
-	}
-	return 0;
-}
-
-/* Find CMD as execvp would, so that a typo fails before any BPF is loaded.
- * Only a sure "not found" counts: the exec itself has the last word. */
-static bool cmd_missing(const char *cmd)
-{
-	const char *path = getenv("PATH"), *p, *colon;
-	char buf[4096];
-
-	if (strchr(cmd, '/'))
-		return access(cmd, F_OK) < 0 && errno == ENOENT;
-	if (!*cmd)
-		return true;
-	for (p = path ? path : "/bin:/usr/bin"; ; p = colon + 1) {
-		colon = strchrnul(p, ':');
-		snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(colon - p), p, colon == p ? "" : "/",
-			 cmd);
-		if (access(buf, F_OK) == 0 || errno != ENOENT)
-			return false;
-		if (!*colon)
-			return true;
-	}
-}
-
-/* Output and the other descriptors must be sound before anything opens a
- * file: a closed 0/1/2 would be handed to the next open(). */
-static int check_fds(const struct trace_opts *o)
-{
-	bool out_closed = fcntl(STDOUT_FILENO, F_GETFD) < 0;
-
-	for (int fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0) {
-			int nfd = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-			if (nfd >= 0 && nfd != fd) {
-				dup2(nfd, fd);
-				close(nfd);
-			}
-		}
-	if (out_closed && !o->out_path) {
-		fprintf(stderr, "thptrace: standard output is closed: give -o FILE\n");
-		return EXIT_OUTPUT;
-	}
-	if (o->svg_path) {
-		char dir[4096], *slash;
-
-		snprintf(dir, sizeof(dir), "%s", o->svg_path);
-		slash = strrchr(dir, '/');
-		if (slash)
-			slash == dir ? (void)(dir[1] = 0) : (void)(*slash = 0);
-		else
-			snprintf(dir, sizeof(dir), ".");
-		if (access(dir, W_OK | X_OK) < 0) {
-			fprintf(stderr, "thptrace: cannot write '%s': %s\n", o->svg_path,
-				strerror(errno));
-			return EXIT_OUTPUT;
-		}
-	}
-	return 0;
 }
 
 /* The exit status once the trace ran (see --help, "Exit status"). */
@@ -665,21 +476,13 @@ int trace_run(const struct trace_opts *o)
 	unsigned long rb_bytes;
 	sigset_t chld;
 	char err[512];
-	int rc, map_fd;
-	__u32 state;
+	int rc;
 
-	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
-	if ((rc = check_fds(o)) || (rc = ringbuf_size(&rb_bytes)))
+	tr.child.tgt = &tr.tgt;
+	states_init(&tr.st, &tr.pl.rs, &tr.dec, &tr.pending);
+	setup_libbpf_print(o->verbose);
+	if ((rc = setup_check(o, &rb_bytes)))
 		return rc;
-	if (o->ranges.file && access(o->ranges.file, F_OK) < 0) {
-		fprintf(stderr, "thptrace: --file %s: %s\n", o->ranges.file, strerror(errno));
-		return EXIT_TARGET;
-	}
-	if (o->cmd && cmd_missing(o->cmd[0])) {
-		fprintf(stderr, "thptrace: cannot run '%s': %s\n", o->cmd[0],
-			strchr(o->cmd[0], '/') ? strerror(ENOENT) : "command not found");
-		return EXIT_NOTFOUND;
-	}
 	/* Until the probes are attached, the default action is right: the
 	 * kernel closes what was loaded.  From here on, stop cleanly. */
 	sigemptyset(&sa.sa_mask);
@@ -699,9 +502,9 @@ int trace_run(const struct trace_opts *o)
 		fprintf(stderr, "thptrace: %s\n", err);
 		goto out;
 	}
-	if ((rc = trace_preflight(&tr.btf_job)) || (rc = open_bpf(&tr, rb_bytes)))
+	if ((rc = trace_preflight(&tr.btf_job)) || (rc = setup_open_bpf(&tr.ld, o, rb_bytes)))
 		goto out;
-	tr.outf = open_output(o->out_path);
+	tr.outf = setup_open_output(o->out_path);
 	if (!tr.outf) {
 		fprintf(stderr, "thptrace: cannot write '%s': %s\n", o->out_path, strerror(errno));
 		rc = EXIT_OUTPUT;
@@ -711,7 +514,8 @@ int trace_run(const struct trace_opts *o)
 		.json = o->json, .color = !o->out_path && isatty(fileno(stdout)),
 		.all_faults = o->all_faults, .svg_path = o->svg_path });
 	sysinfo_context(&tr.ctx);
-	tr.batch = calloc(BATCH_MAX + PENDING_STATES, sizeof(*tr.batch));
+	tr.batch_cap = BATCH_MAX + PENDING_STATES;
+	tr.batch = calloc(tr.batch_cap, sizeof(*tr.batch));
 	if (!tr.batch) {
 		fprintf(stderr, "thptrace: out of memory\n");
 		rc = EXIT_ENV;
@@ -725,8 +529,9 @@ int trace_run(const struct trace_opts *o)
 	 * pause after the -p check that lets the process exit while attaching. */
 	if (o->pid && config()->attach_delay_us)
 		usleep((useconds_t)config()->attach_delay_us);
-	if ((rc = setup_bpf(&tr)))
+	if ((rc = setup_load_bpf(&tr.ld, &tr.ps, &tr.btf_job, &tr.btf, o)))
 		goto out;
+	tr.skel = tr.ld.skel;
 	if (stop_signal) {
 		rc = 128 + stop_signal;
 		goto out;
@@ -734,9 +539,7 @@ int trace_run(const struct trace_opts *o)
 	if (o->pid) {
 		tr.tgt.pid = o->pid;
 	}
-	map_fd = bpf_map__fd(tr.skel->maps.targets);
-	state = tr.tgt.spawned ? TARGET_PENDING_EXEC : TARGET_ACTIVE;
-	if (tr.tgt.pid && bpf_map_update_elem(map_fd, &tr.tgt.pid, &state, BPF_ANY) < 0) {
+	if (tr.tgt.pid && bpf_targets_register(tr.skel, tr.tgt.pid, tr.tgt.spawned) < 0) {
 		fprintf(stderr, "thptrace: cannot register the target: %s\n", strerror(errno));
 		rc = EXIT_BPF;
 		goto out;
@@ -748,11 +551,11 @@ int trace_run(const struct trace_opts *o)
 		rc = EXIT_BPF;
 		goto out;
 	}
-	tr.start_ns = tracer_now_ns();
-	decoder_init(&tr.dec, tr.start_ns, result_name, NULL);
+	tr.start_ns = trace_now_ns();
+	decoder_init(&tr.dec, tr.start_ns, setup_result_name, NULL);
 	context_event(&tr, false);
 	fflush(tr.pl.out.f);	/* a reader waiting for the start sees it */
-	if ((rc = child_start(&tr)))
+	if ((rc = start_target(&tr)))
 		goto out;
 	if (o->pid && target_check_pid(o->pid, err, sizeof(err))) {
 		fprintf(stderr, "thptrace: -p %d exited while attaching\n", (int)o->pid);
@@ -766,33 +569,8 @@ int trace_run(const struct trace_opts *o)
 	rc = run_status(&tr);
 out:
 	/* A command that never got past its exec must not run on its own. */
-	if (rc && tr.tgt.spawned && !tr.tgt.exited && !tr.cmd_running)
+	if (rc && tr.tgt.spawned && !tr.tgt.exited && !tr.child.running)
 		target_abort(&tr.tgt);
 	cleanup(&tr);
 	return rc;
-}
-
-int trace_list_probes(const struct trace_opts *o)
-{
-	struct probe_set ps;
-	struct kbtf_job job;
-	struct kbtf *btf = NULL;
-	char err[512];
-	int rc;
-
-	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
-	if ((rc = trace_preflight(&job)) || (rc = preflight_btf(&job, &btf)))
-		return rc;
-	rc = probes_choose(&ps, o->backend, btf, err, sizeof(err));
-	if (rc < 0) {
-		fprintf(stderr, "thptrace: %s\n", err);
-		kbtf_free(btf);
-		return EXIT_BPF;
-	}
-	if (o->json)
-		probes_print_json(&ps, stdout);
-	else
-		probes_print(&ps, stdout);
-	kbtf_free(btf);
-	return 0;
 }

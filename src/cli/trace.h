@@ -1,4 +1,6 @@
-/* A live trace: load, attach, run the target, stream events, report. */
+/* A live trace: load, attach, run the target, stream events, report.
+ * The trace command's interface: trace_run() is trace.c's, --list-probes
+ * trace_setup.c's, the preflight preflight.c's (tracer.h: who owns what). */
 #ifndef THP_TRACE_H
 #define THP_TRACE_H
 
@@ -25,13 +27,17 @@ struct trace_opts {
 /* Returns the process exit code (the command's status when one ran). */
 int trace_run(const struct trace_opts *o);
 
-/* --list-probes */
+/* --list-probes (trace_setup.c) */
 int trace_list_probes(const struct trace_opts *o);
 
-/* Shared preflight for trace, --list-probes and doctor: root/capabilities,
- * BTF, which starts loading in the background.  Returns 0 or an EXIT_*
- * code after printing one line. */
+/* Shared preflight for trace, --list-probes and doctor (preflight.c):
+ * root/capabilities, BTF, which starts loading in the background.  Returns
+ * 0 or an EXIT_* code after printing one line. */
 struct kbtf_job;
+struct kbtf;
 int trace_preflight(struct kbtf_job *btf);
+/* The BTF trace_preflight() started loading (the caller's to free), or an
+ * EXIT_* code after one line. */
+int preflight_btf(struct kbtf_job *job, struct kbtf **btf);
 
 #endif

@@ -1,26 +1,23 @@
 /* The command thptrace started: held before exec until the probes are
  * attached, then traced only with PTRACE_O_TRACEEXIT (its final page state
  * is read before its mm goes away) and resumed from every other stop as if
- * untraced: its signals reach it unchanged. */
+ * untraced: its signals reach it unchanged.  What it did is returned to the
+ * run loop (enum child_news), which acts on it. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "cli/tracer.h"
+#include "cli/trace_child.h"
 
-/* ---- the spawned child under ptrace ---- */
-
-void child_ended(struct tracer *tr, int st)
+void child_ended(struct child *c, int st)
 {
-	tr->tgt.exited = true;
-	tr->tgt.exit_status = target_shell_status(st);
-	tr->target_gone = true;
-	tr->ptraced = false;
+	c->tgt->exited = true;
+	c->tgt->exit_status = target_shell_status(st);
+	c->ptraced = false;
 }
 
 static bool is_stop_signal(int sig)
@@ -28,86 +25,85 @@ static bool is_stop_signal(int sig)
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
 
-/* One ptrace stop of the spawned command: resume it as if untraced. */
-static void child_stop(struct tracer *tr, int st)
+/* One ptrace stop of the spawned command: resume it as if untraced.  Its
+ * exit stop is left for the run loop (CHILD_AT_EXIT). */
+static enum child_news child_stop(struct child *c, int st)
 {
-	pid_t pid = tr->tgt.pid;
+	pid_t pid = c->tgt->pid;
 	int sig = WSTOPSIG(st), event = st >> 16;
 	siginfo_t si;
 
-	if (event == PTRACE_EVENT_EXIT) {
-		/* Its mm is still there: record the final page states now. */
-		tracer_drain(tr);
-		states_sample_all(tr);
-		ptrace(PTRACE_DETACH, pid, NULL, NULL);
-		tr->ptraced = false;
-		return;
-	}
+	if (event == PTRACE_EVENT_EXIT)
+		return CHILD_AT_EXIT;
 	if (event) {		/* PTRACE_EVENT_EXEC: nothing to deliver */
 		ptrace(PTRACE_CONT, pid, NULL, NULL);
-		return;
+		return CHILD_QUIET;
 	}
 	if (is_stop_signal(sig) && ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) < 0 &&
 	    errno == EINVAL) {
 		/* A group stop (Ctrl-Z, SIGSTOP): let it go, stopped, so that
 		 * SIGCONT resumes it as usual. */
 		ptrace(PTRACE_DETACH, pid, NULL, NULL);
-		tr->ptraced = false;
-		return;
+		c->ptraced = false;
+		return CHILD_QUIET;
 	}
 	ptrace(PTRACE_CONT, pid, NULL, (void *)(long)sig);
+	return CHILD_QUIET;
 }
 
-void child_handle(struct tracer *tr)
+void child_let_exit(struct child *c)
 {
-	struct signalfd_siginfo si;
+	ptrace(PTRACE_DETACH, c->tgt->pid, NULL, NULL);
+	c->ptraced = false;
+}
+
+enum child_news child_wait(struct child *c)
+{
 	int st;
 
-	while (read(tr->sigfd, &si, sizeof(si)) == sizeof(si))
-		;
-	if (!tr->tgt.spawned || tr->tgt.exited)
-		return;
+	if (!c->tgt->spawned || c->tgt->exited)
+		return CHILD_QUIET;
 	for (;;) {
-		pid_t r = waitpid(tr->tgt.pid, &st, WNOHANG | __WALL);
+		pid_t r = waitpid(c->tgt->pid, &st, WNOHANG | __WALL);
 
 		if (r <= 0)
-			return;
+			return CHILD_QUIET;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			child_ended(tr, st);
-			return;
+			child_ended(c, st);
+			return CHILD_ENDED;
 		}
-		if (WIFSTOPPED(st) && tr->ptraced)
-			child_stop(tr, st);
+		if (WIFSTOPPED(st) && c->ptraced && child_stop(c, st) == CHILD_AT_EXIT)
+			return CHILD_AT_EXIT;
 	}
 }
 
 /* Let the spawned command go wherever it is.  PTRACE_DETACH needs it in a
  * ptrace stop: stop its main thread with a SIGSTOP of our own, which the
  * detach then discards; other stops met on the way are passed on. */
-void child_detach(struct tracer *tr)
+enum child_news child_detach(struct child *c)
 {
-	pid_t pid = tr->tgt.pid;
+	pid_t pid = c->tgt->pid;
 	siginfo_t si;
 	int st;
 
-	if (!tr->ptraced)
-		return;
+	if (!c->ptraced)
+		return CHILD_QUIET;
 	if (syscall(SYS_tgkill, pid, pid, SIGSTOP) < 0) {
-		tr->ptraced = false;
-		return;
+		c->ptraced = false;
+		return CHILD_QUIET;
 	}
-	while (tr->ptraced) {
+	while (c->ptraced) {
 		pid_t r = waitpid(pid, &st, __WALL);
 
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			tr->ptraced = false;
+			c->ptraced = false;
 			break;
 		}
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
-			child_ended(tr, st);
-			break;
+			child_ended(c, st);
+			return CHILD_ENDED;
 		}
 		if (!WIFSTOPPED(st))
 			continue;
@@ -115,41 +111,36 @@ void child_detach(struct tracer *tr)
 		    ptrace(PTRACE_GETSIGINFO, pid, NULL, &si) == 0 && si.si_code == SI_TKILL &&
 		    si.si_pid == getpid()) {
 			ptrace(PTRACE_DETACH, pid, NULL, NULL);
-			tr->ptraced = false;
+			c->ptraced = false;
 			break;
 		}
-		child_stop(tr, st);
+		if (child_stop(c, st) == CHILD_AT_EXIT)
+			return CHILD_AT_EXIT;
 	}
+	return CHILD_QUIET;
 }
 
-int child_start(struct tracer *tr)
+int child_release(struct child *c, const char *cmd)
 {
-	const struct trace_opts *o = tr->o;
 	char err[512];
-	int rc;
+	int rc = target_release(c->tgt, err, sizeof(err));
 
-	if (!o->cmd)
-		return o->all ? 0 : tracer_resolve_initial(tr, o->pid);
-	rc = target_release(&tr->tgt, err, sizeof(err));
-	if (rc) {
-		if (rc == EXIT_NOTFOUND || rc == EXIT_NOEXEC)
-			fprintf(stderr, "thptrace: cannot run '%s': %s\n", o->cmd[0], err);
-		else
-			fprintf(stderr, "thptrace: %s\n", err);
-		return rc;
-	}
-	/* Stopped right after exec: its mappings are final for the ranges. */
-	rc = o->all ? 0 : tracer_resolve_initial(tr, tr->tgt.pid);
-	if (rc)
-		return rc;
+	if (rc == EXIT_NOTFOUND || rc == EXIT_NOEXEC)
+		fprintf(stderr, "thptrace: cannot run '%s': %s\n", cmd, err);
+	else if (rc)
+		fprintf(stderr, "thptrace: %s\n", err);
+	return rc;
+}
+
+void child_run(struct child *c)
+{
 	/* TRACEEXEC: a later exec stops as an event, so that every plain
 	 * SIGTRAP is the program's own and is delivered. */
-	if (ptrace(PTRACE_SETOPTIONS, tr->tgt.pid, NULL,
+	if (ptrace(PTRACE_SETOPTIONS, c->tgt->pid, NULL,
 		   (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC)) == 0 &&
-	    ptrace(PTRACE_CONT, tr->tgt.pid, NULL, NULL) == 0)
-		tr->ptraced = true;
+	    ptrace(PTRACE_CONT, c->tgt->pid, NULL, NULL) == 0)
+		c->ptraced = true;
 	else
-		target_detach(&tr->tgt);
-	tr->cmd_running = true;
-	return 0;
+		target_detach(c->tgt);
+	c->running = true;
 }

@@ -2,7 +2,8 @@
  * or mapped on every kernel, so pagemap is read: after a drain for the
  * regions its events touched, on every loop turn for regions not huge yet,
  * and at the target's exit.  A sample becomes a state event only when the
- * state changed, and waits for the next drain (see struct tracer). */
+ * state changed, and waits in the run loop's queue for the next drain (see
+ * trace_states.h). */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,23 +11,67 @@
 #include <unistd.h>
 #include "host/page_state.h"
 #include "util/config.h"
-#include "cli/tracer.h"
+#include "cli/trace_clock.h"
+#include "cli/trace_states.h"
 
-/* ---- page state ---- */
+/* ---- the queue ---- */
 
-static struct page_sampler *sampler_for(struct tracer *tr, pid_t pid)
+struct thp_event *state_queue_push(struct state_queue *q)
+{
+	struct thp_event *ev;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : PENDING_STATES;
+		struct thp_event *v = realloc(q->ev, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		q->ev = v;
+		q->cap = cap;
+	}
+	ev = &q->ev[q->n++];
+	memset(ev, 0, sizeof(*ev));
+	return ev;
+}
+
+void state_queue_free(struct state_queue *q)
+{
+	free(q->ev);
+	*q = (struct state_queue){ 0 };
+}
+
+/* ---- samplers, one per process ---- */
+
+void states_init(struct states *st, struct regions *rs, const struct decoder *dec,
+		 struct state_queue *q)
+{
+	memset(st, 0, sizeof(*st));
+	st->rs = rs;
+	st->dec = dec;
+	st->q = q;
+}
+
+void states_free(struct states *st)
+{
+	for (int i = 0; i < MAX_SAMPLERS; i++) {
+		page_sampler_close(st->smp[i].s);
+		st->smp[i].s = NULL;
+	}
+}
+
+static struct page_sampler *sampler_for(struct states *st, pid_t pid)
 {
 	struct sampler_slot *free_slot = NULL;
 
 	for (int i = 0; i < MAX_SAMPLERS; i++) {
-		if (tr->smp[i].s && tr->smp[i].pid == pid)
-			return tr->smp[i].s;
-		if (!tr->smp[i].s && !free_slot)
-			free_slot = &tr->smp[i];
+		if (st->smp[i].s && st->smp[i].pid == pid)
+			return st->smp[i].s;
+		if (!st->smp[i].s && !free_slot)
+			free_slot = &st->smp[i];
 	}
 	if (!free_slot) {
 		/* Many processes under -a: recycle the first slot. */
-		free_slot = &tr->smp[0];
+		free_slot = &st->smp[0];
 		page_sampler_close(free_slot->s);
 		free_slot->s = NULL;
 	}
@@ -35,71 +80,82 @@ static struct page_sampler *sampler_for(struct tracer *tr, pid_t pid)
 	return free_slot->s;
 }
 
-void states_sampler_drop(struct tracer *tr, pid_t pid)
+void states_sampler_drop(struct states *st, pid_t pid)
 {
 	for (int i = 0; i < MAX_SAMPLERS; i++)
-		if (tr->smp[i].s && tr->smp[i].pid == pid) {
-			page_sampler_close(tr->smp[i].s);
-			tr->smp[i].s = NULL;
+		if (st->smp[i].s && st->smp[i].pid == pid) {
+			page_sampler_close(st->smp[i].s);
+			st->smp[i].s = NULL;
 		}
 }
 
-static bool mm_gone(const struct tracer *tr, uint32_t mm_id)
+/* ---- what is known ---- */
+
+static bool mm_gone(const struct states *st, uint32_t mm_id)
 {
-	return mm_id && mm_id <= DECODE_MAX_MMS && (tr->gone_mm[mm_id / 64] >> (mm_id % 64)) & 1;
+	return mm_id && mm_id <= DECODE_MAX_MMS && (st->gone_mm[mm_id / 64] >> (mm_id % 64)) & 1;
 }
 
-static void set_mm_gone(struct tracer *tr, uint32_t mm_id)
+static void set_mm_gone(struct states *st, uint32_t mm_id)
 {
 	if (mm_id && mm_id <= DECODE_MAX_MMS)
-		tr->gone_mm[mm_id / 64] |= 1ull << (mm_id % 64);
+		st->gone_mm[mm_id / 64] |= 1ull << (mm_id % 64);
+}
+
+static bool pid_exited(const struct states *st, uint32_t pid)
+{
+	for (size_t i = 0; i < DEAD_MAX; i++)
+		if (st->dead[i] == pid)
+			return true;
+	return false;
 }
 
 /* The region's last known state, counting samples not yet processed. */
-static bool state_known(struct tracer *tr, uint32_t mm_id, uint64_t start,
+static bool state_known(struct states *st, uint32_t mm_id, uint64_t start,
 			const struct region_sample *rs)
 {
 	const struct region *r;
 
-	for (size_t i = tr->n_pending; i-- > 0;) {
-		const struct thp_event *p = &tr->pending[i];
+	for (size_t i = st->q->n; i-- > 0;) {
+		const struct thp_event *p = &st->q->ev[i];
 
 		if (p->mm_id == mm_id && p->region == start)
 			return p->state == rs->state && p->thp == rs->thp;
 	}
-	r = regions_find(&tr->pl.rs, mm_id, start);
+	r = regions_find(st->rs, mm_id, start);
 	return r && r->state == rs->state && r->thp == rs->thp;
 }
 
-static struct thp_event *state_event(struct tracer *tr, uint32_t mm_id, uint32_t pid,
-				     uint64_t start)
+/* Queue a state event, timed now; rs NULL: "unknown", present -1 (the
+ * process could no longer be sampled). */
+static void queue_state(struct states *st, uint32_t mm_id, uint32_t pid, uint64_t start,
+			const struct region_sample *rs)
 {
-	struct thp_event *ev;
-	uint64_t ts;
+	struct thp_event *ev = state_queue_push(st->q);
+	uint64_t ts = trace_now_ns();
 
-	if (tr->n_pending == PENDING_STATES)
-		tracer_process_batch(tr);
-	ts = tracer_now_ns();
-	ev = &tr->pending[tr->n_pending++];
-	memset(ev, 0, sizeof(*ev));
+	if (!ev)
+		return;
 	ev->kind = EV_STATE;
 	ev->via = VIA_ID_PAGEMAP;
 	ev->ts_ns = ts;
-	ev->t = decoder_t(&tr->dec, ts);
+	ev->t = decoder_t(st->dec, ts);
 	ev->pid = ev->tgid = ev->target_pid = pid;
 	ev->mm_id = mm_id;
 	ev->region = start;
-	ev->state = PS_UNKNOWN;
-	ev->present = -1;
+	ev->state = rs ? rs->state : PS_UNKNOWN;
+	ev->thp = rs ? rs->thp : false;
+	ev->present = rs ? (int32_t)rs->present : -1;
 	ev->fields = EVF_STATE;
-	return ev;
 }
+
+/* ---- sampling ---- */
 
 /* The process can vanish between an event and its sample (/proc/PID gone,
  * pagemap of a dead mm): that is no error, only the end of what can be seen. */
-static int sample_read(struct tracer *tr, pid_t pid, uint64_t start, struct region_sample *rs)
+static int sample_read(struct states *st, pid_t pid, uint64_t start, struct region_sample *rs)
 {
-	struct page_sampler *s = sampler_for(tr, pid);
+	struct page_sampler *s = sampler_for(st, pid);
 	int rc;
 
 	if (!s)
@@ -107,41 +163,92 @@ static int sample_read(struct tracer *tr, pid_t pid, uint64_t start, struct regi
 	rc = page_sampler_read(s, start, rs);
 	if (rc == -ESRCH && kill(pid, 0) == 0) {
 		/* Same process, new mm (exec): open pagemap again. */
-		states_sampler_drop(tr, pid);
-		s = sampler_for(tr, pid);
+		states_sampler_drop(st, pid);
+		s = sampler_for(st, pid);
 		rc = s ? page_sampler_read(s, start, rs) : -ESRCH;
 	}
 	return rc;
 }
 
-static void sample_region(struct tracer *tr, uint32_t mm_id, uint32_t pid, uint64_t start)
+/* pid's pagemap could not be read (it exited before its exit event was
+ * drained): each of its regions gets one state event "unknown" with
+ * present -1, the mark that it could no longer be sampled, and is sampled
+ * no more. */
+static void proc_gone(struct states *st, uint32_t pid)
 {
-	struct region_sample rs;
-	struct thp_event *ev;
+	bool first = !pid_exited(st, pid);
+	size_t n = st->rs->n;
 
-	if (!pid || mm_gone(tr, mm_id) || states_pid_exited(tr, pid))
-		return;
-	if (sample_read(tr, pid, start, &rs) < 0) {
-		states_proc_gone(tr, pid);
-		return;
+	if (first)
+		st->dead[st->n_dead++ % DEAD_MAX] = pid;
+	states_sampler_drop(st, pid);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t mm_id = st->rs->v[i].mm_id;
+
+		if (st->rs->v[i].pid != pid || (mm_id ? mm_gone(st, mm_id) : !first))
+			continue;
+		set_mm_gone(st, mm_id);
+		queue_state(st, mm_id, pid, st->rs->v[i].start, NULL);
 	}
-	if (state_known(tr, mm_id, start, &rs))
-		return;
-	ev = state_event(tr, mm_id, pid, start);
-	ev->state = rs.state;
-	ev->thp = rs.thp;
-	ev->present = (int32_t)rs.present;
 }
 
-void states_mark_dirty(struct tracer *tr, const struct region *r)
+/* Sample one region.  A change found while the queue is full is held
+ * (can_hold) and false returned: the pass stops there. */
+static bool sample_region(struct states *st, uint32_t mm_id, uint32_t pid, uint64_t start,
+			  bool can_hold)
 {
-	for (size_t i = 0; i < tr->n_dirty; i++)
-		if (tr->dirty[i].mm_id == r->mm_id && tr->dirty[i].start == r->start)
+	struct region_sample rs;
+
+	if (!pid || mm_gone(st, mm_id) || pid_exited(st, pid))
+		return true;
+	if (sample_read(st, pid, start, &rs) < 0) {
+		proc_gone(st, pid);
+		return true;
+	}
+	if (state_known(st, mm_id, start, &rs))
+		return true;
+	if (can_hold && st->q->n >= PENDING_STATES) {
+		st->held = true;
+		st->held_at = (struct dirty){ mm_id, pid, start };
+		st->held_rs = rs;
+		return false;
+	}
+	queue_state(st, mm_id, pid, start, &rs);
+	return true;
+}
+
+void states_mark_dirty(struct states *st, const struct region *r)
+{
+	for (size_t i = 0; i < st->n_dirty; i++)
+		if (st->dirty[i].mm_id == r->mm_id && st->dirty[i].start == r->start)
 			return;
-	if (tr->n_dirty < MAX_DIRTY)
-		tr->dirty[tr->n_dirty++] = (struct dirty){ r->mm_id, r->pid, r->start };
+	if (st->n_dirty < MAX_DIRTY)
+		st->dirty[st->n_dirty++] = (struct dirty){ r->mm_id, r->pid, r->start };
 	else
-		sample_region(tr, r->mm_id, r->pid, r->start);
+		/* Between two events of a batch: the queue cannot be emptied
+		 * here, so it may go past PENDING_STATES. */
+		sample_region(st, r->mm_id, r->pid, r->start, false);
+}
+
+/* The start of a pass, or its resumption after STATES_FULL: the held
+ * sample goes first, timed now (after the queue was emptied). */
+static void pass_begin(struct states *st)
+{
+	if (!st->in_pass) {
+		st->in_pass = true;
+		st->next = st->sampled = 0;
+		return;
+	}
+	if (st->held) {
+		st->held = false;
+		queue_state(st, st->held_at.mm_id, st->held_at.pid, st->held_at.start, &st->held_rs);
+	}
+}
+
+static enum states_pass pass_end(struct states *st)
+{
+	st->in_pass = false;
+	return STATES_DONE;
 }
 
 /* THPTRACE_TEST_SAMPLE_DELAY_US: fault injection for the live tests, a
@@ -151,79 +258,60 @@ static unsigned long sample_delay_us(void)
 	return config()->sample_delay_us;
 }
 
-void states_sample_dirty(struct tracer *tr)
+enum states_pass states_sample_dirty(struct states *st)
 {
-	size_t n = tr->n_dirty;
-
-	if (n && sample_delay_us())
+	if (!st->in_pass && st->n_dirty && sample_delay_us())
 		usleep(sample_delay_us());
-	tr->n_dirty = 0;
-	for (size_t i = 0; i < n; i++)
-		sample_region(tr, tr->dirty[i].mm_id, tr->dirty[i].pid, tr->dirty[i].start);
-}
+	pass_begin(st);
+	while (st->next < st->n_dirty) {
+		const struct dirty *d = &st->dirty[st->next++];
 
-bool states_pid_exited(const struct tracer *tr, uint32_t pid)
-{
-	for (size_t i = 0; i < DEAD_MAX; i++)
-		if (tr->dead[i] == pid)
-			return true;
-	return false;
-}
-
-/* pid's pagemap could not be read (it exited before its exit event was
- * drained): each of its regions gets one state event "unknown" with
- * present -1, the mark that it could no longer be sampled, and is sampled
- * no more. */
-void states_proc_gone(struct tracer *tr, uint32_t pid)
-{
-	bool first = !states_pid_exited(tr, pid);
-	size_t n = tr->pl.rs.n;
-
-	if (first)
-		tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
-	states_sampler_drop(tr, pid);
-	for (size_t i = 0; i < n; i++) {
-		uint32_t mm_id = tr->pl.rs.v[i].mm_id;
-
-		if (tr->pl.rs.v[i].pid != pid || (mm_id ? mm_gone(tr, mm_id) : !first))
-			continue;
-		set_mm_gone(tr, mm_id);
-		state_event(tr, mm_id, pid, tr->pl.rs.v[i].start);
+		if (!sample_region(st, d->mm_id, d->pid, d->start, true))
+			return STATES_FULL;
 	}
+	st->n_dirty = 0;
+	return pass_end(st);
 }
 
-/* An exit event: the process's regions are final, sample them no more. */
-void states_proc_exited(struct tracer *tr, uint32_t pid)
+enum states_pass states_sample_all(struct states *st)
 {
-	if (!states_pid_exited(tr, pid))
-		tr->dead[tr->n_dead++ % DEAD_MAX] = pid;
-	states_sampler_drop(tr, pid);
-	for (size_t i = 0; i < tr->pl.rs.n; i++)
-		if (tr->pl.rs.v[i].pid == pid)
-			set_mm_gone(tr, tr->pl.rs.v[i].mm_id);
-}
+	pass_begin(st);
+	while (st->next < st->rs->n) {
+		const struct region *r = &st->rs->v[st->next++];
 
-void states_sample_all(struct tracer *tr)
-{
-	for (size_t i = 0; i < tr->pl.rs.n; i++)
-		sample_region(tr, tr->pl.rs.v[i].mm_id, tr->pl.rs.v[i].pid, tr->pl.rs.v[i].start);
+		if (!sample_region(st, r->mm_id, r->pid, r->start, true))
+			return STATES_FULL;
+	}
+	return pass_end(st);
 }
 
 /* Where no probe sees the PMD being cleared (collapse_file's tracepoint
  * fires only when the collapse returns, sometimes after the refault), the
  * only witness of "not present" is pagemap: look at regions that are not
  * huge yet on every loop turn.  Bounded, so -a cannot make it a hot path. */
-size_t states_sample_pending(struct tracer *tr)
+enum states_pass states_sample_pending(struct states *st, size_t *sampled)
 {
-	size_t done = 0;
+	pass_begin(st);
+	while (st->next < st->rs->n && st->sampled < PENDING_MAX) {
+		const struct region *r = &st->rs->v[st->next++];
 
-	for (size_t i = 0; i < tr->pl.rs.n && done < PENDING_MAX; i++) {
-		const struct region *r = &tr->pl.rs.v[i];
-
-		if (r->state == PS_PMD || states_pid_exited(tr, r->pid))
+		if (r->state == PS_PMD || pid_exited(st, r->pid))
 			continue;
-		sample_region(tr, r->mm_id, r->pid, r->start);
-		done++;
+		st->sampled++;
+		if (!sample_region(st, r->mm_id, r->pid, r->start, true))
+			return STATES_FULL;
 	}
-	return done;
+	*sampled = st->sampled;
+	return pass_end(st);
+}
+
+/* An exit event: the process's regions are final, sample them no more. */
+void states_proc_exited(struct states *st, uint32_t pid)
+{
+	if (!pid_exited(st, pid))
+		st->dead[st->n_dead++ % DEAD_MAX] = pid;
+	states_sampler_drop(st, pid);
+	for (size_t i = 0; i < st->rs->n; i++)
+		if (st->rs->v[i].pid == pid)
+			set_mm_gone(st, st->rs->v[i].mm_id);
 }

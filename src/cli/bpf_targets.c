@@ -1,0 +1,47 @@
+/* The BPF map writes of a live trace (see bpf_targets.h). */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "cli/bpf_targets.h"
+#include "thptrace.skel.h"
+
+int bpf_targets_register(struct thptrace_bpf *skel, pid_t pid, bool held)
+{
+	__u32 state = held ? TARGET_PENDING_EXEC : TARGET_ACTIVE;
+
+	return bpf_map_update_elem(bpf_map__fd(skel->maps.targets), &pid, &state, BPF_ANY);
+}
+
+void bpf_targets_set_ranges(struct thptrace_bpf *skel, const struct resolved_ranges *rr)
+{
+	int fd = bpf_map__fd(skel->maps.target_files);
+	__u32 one = 1;
+
+	for (size_t i = 0; i < rr->n; i++) {
+		skel->bss->ranges[i].start = rr->r[i].start;
+		skel->bss->ranges[i].end = rr->r[i].end;
+	}
+	skel->bss->nr_ranges = (__u32)rr->n;
+	skel->bss->range_filter = rr->filter;
+	for (size_t i = 0; i < rr->n_files; i++)
+		bpf_map_update_elem(fd, &rr->files[i], &one, BPF_ANY);
+}
+
+void bpf_targets_update_ranges(struct thptrace_bpf *skel, pid_t pid,
+			       const struct range_spec *spec)
+{
+	struct resolved_ranges rr;
+	char err[256];
+
+	if (target_resolve(pid, spec, false, &rr, err, sizeof(err)) == 0)
+		bpf_targets_set_ranges(skel, &rr);
+}
+
+void bpf_targets_forget(struct thptrace_bpf *skel, struct decoder *dec, uint32_t tgid)
+{
+	uint64_t keys[16];
+	size_t n;
+
+	decoder_forget_tgid(dec, tgid, keys, &n, 16);
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(bpf_map__fd(skel->maps.target_mms), &keys[i]);
+}

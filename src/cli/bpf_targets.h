@@ -1,0 +1,31 @@
+/* What the live trace writes into the BPF maps while it runs: the target's
+ * pid (`targets`), the ranges and files to trace (`.bss` ranges and
+ * `target_files`), and the mm ids of processes that ended (`target_mms`).
+ * The probes read them; nothing else in user space writes them. */
+#ifndef THP_BPF_TARGETS_H
+#define THP_BPF_TARGETS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "host/target.h"
+#include "input/decode.h"
+
+struct thptrace_bpf;
+
+/* pid is the target: TARGET_PENDING_EXEC while held before its exec (a
+ * spawned CMD), else TARGET_ACTIVE.  Returns 0, or < 0 with errno set. */
+int bpf_targets_register(struct thptrace_bpf *skel, pid_t pid, bool held);
+
+/* The resolved ranges and files are what the probes filter on. */
+void bpf_targets_set_ranges(struct thptrace_bpf *skel, const struct resolved_ranges *rr);
+
+/* Resolve spec against pid's mappings now (not strict: a file may be mapped
+ * later) and set them; if that fails, the ranges in force stay. */
+void bpf_targets_update_ranges(struct thptrace_bpf *skel, pid_t pid,
+			       const struct range_spec *spec);
+
+/* tgid ended: the decoder forgets its mm ids, and target_mms with it. */
+void bpf_targets_forget(struct thptrace_bpf *skel, struct decoder *dec, uint32_t tgid);
+
+#endif
