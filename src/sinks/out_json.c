@@ -132,6 +132,9 @@ void json_verdict(FILE *f, const struct region *r)
 	jsonw_str(&w, "file", r->file);
 	jsonw_u64(&w, "target_pid", r->pid);
 	jsonw_u64(&w, "mm", r->mm_id);
+	jsonw_u64(&w, "life", (uint64_t)r->life);
+	json_secs(&w, "mapped_t", r->t_mapped);
+	json_secs(&w, "unmapped_t", r->t_unmapped);
 	jsonw_str(&w, "final", page_state_name(r->final_state));
 	if (r->final_inferred)
 		jsonw_bool(&w, "final_inferred", true);

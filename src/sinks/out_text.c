@@ -142,6 +142,40 @@ static void fmt_secs(char *b, size_t n, double s)
 		snprintf(b, n, "%.3f s", s);
 }
 
+static bool same_place(const struct region *a, const struct region *b)
+{
+	return a->start == b->start && a->mm_id == b->mm_id;
+}
+
+static void text_life(FILE *f, const struct region *r, bool lives)
+{
+	char u[32], m[32], d[128], why[EXPLAIN_WHY_MAX];
+
+	if (lives) {
+		fprintf(f, "  life %d:", r->life);
+		if (r->t_mapped >= 0)
+			fprintf(f, " mapped at %.6f", r->t_mapped);
+		if (r->t_unmapped >= 0)
+			fprintf(f, "%s unmapped at %.6f", r->t_mapped >= 0 ? "," : "", r->t_unmapped);
+		fprintf(f, "\n");
+	}
+	fprintf(f, "  final state: %s%s    reason: %s\n", page_state_name(r->final_state),
+		r->final_inferred ? " (inferred)" : "", verdict_reason_name(r->reason));
+	for (size_t j = 0; j < r->n_milestones; j++)
+		fprintf(f, "  %10.6f  %-12s %s\n", r->ms[j].t, ms_kind_name(r->ms[j].kind),
+			explain_milestone(&r->ms[j], d, sizeof(d)));
+	if (r->dropped_milestones)
+		fprintf(f, "  (%zu more milestones not shown)\n", r->dropped_milestones);
+	fmt_secs(u, sizeof(u), r->unmapped_s);
+	fmt_secs(m, sizeof(m), r->madvise_to_pmd_s);
+	fprintf(f, "  unmapped between PMD clear and refault: %s; madvise to PMD mapping: %s\n",
+		u, m);
+	fprintf(f, "  why: %s\n", explain_why(r, why, sizeof(why)));
+}
+
+/* One block per address; its lives (mmap, munmap, mmap again) under it,
+ * each with its own verdict.  A region whose only life was neither seen
+ * mapped nor unmapped prints as before lives existed. */
 void text_verdicts(FILE *f, const struct regions *rs)
 {
 	if (rs->n == 0) {
@@ -151,23 +185,28 @@ void text_verdicts(FILE *f, const struct regions *rs)
 	fprintf(f, "\nregions (%zu):\n", rs->n);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct region *r = &rs->v[i];
-		char u[32], m[32], d[128], why[EXPLAIN_WHY_MAX];
+		bool printed = false, lives = r->life > 1 || r->t_mapped >= 0 || r->t_unmapped >= 0;
 
+		for (size_t k = 0; k < i && !printed; k++)
+			printed = same_place(&rs->v[k], r);
+		if (printed)
+			continue;	/* a later life, printed under its first */
+		for (size_t k = i + 1; k < rs->n && !lives; k++)
+			lives = same_place(&rs->v[k], r);
 		fprintf(f, "\n0x%" PRIx64 "-0x%" PRIx64 " %s (pid %u, mm %u)\n", r->start,
 			(uint64_t)(r->start + THP_REGION_SIZE), r->file[0] ? r->file : "[anonymous]", r->pid,
 			r->mm_id);
-		fprintf(f, "  final state: %s%s    reason: %s\n", page_state_name(r->final_state),
-			r->final_inferred ? " (inferred)" : "", verdict_reason_name(r->reason));
-		for (size_t j = 0; j < r->n_milestones; j++)
-			fprintf(f, "  %10.6f  %-12s %s\n", r->ms[j].t, ms_kind_name(r->ms[j].kind),
-				explain_milestone(&r->ms[j], d, sizeof(d)));
-		if (r->dropped_milestones)
-			fprintf(f, "  (%zu more milestones not shown)\n", r->dropped_milestones);
-		fmt_secs(u, sizeof(u), r->unmapped_s);
-		fmt_secs(m, sizeof(m), r->madvise_to_pmd_s);
-		fprintf(f, "  unmapped between PMD clear and refault: %s; madvise to PMD mapping: %s\n",
-			u, m);
-		fprintf(f, "  why: %s\n", explain_why(r, why, sizeof(why)));
+		for (int life = 1; life <= r->life + 64; life++) {
+			bool found = false;
+
+			for (size_t k = i; k < rs->n; k++)
+				if (same_place(&rs->v[k], r) && rs->v[k].life == life) {
+					text_life(f, &rs->v[k], lives);
+					found = true;
+				}
+			if (!found && life > r->life)
+				break;
+		}
 	}
 }
 
