@@ -34,6 +34,7 @@ static const char *const state_fill[] = {
 	[PS_NONE] = "#f4a582",
 	[PS_PTE] = "#92c5de",
 	[PS_PMD] = "#1a9850",
+	[PS_UNMAPPED] = "#fff7bc",
 };
 
 static const char *const state_label[] = {
@@ -41,6 +42,7 @@ static const char *const state_label[] = {
 	[PS_NONE] = "not present",
 	[PS_PTE] = "small pages (PTE-mapped)",
 	[PS_PMD] = "huge page (PMD-mapped)",
+	[PS_UNMAPPED] = "unmapped (no mapping)",
 };
 
 static const char *const state_class[] = {
@@ -48,6 +50,7 @@ static const char *const state_class[] = {
 	[PS_NONE] = "st-none",
 	[PS_PTE] = "st-pte",
 	[PS_PMD] = "st-pmd",
+	[PS_UNMAPPED] = "st-unmapped",
 };
 
 struct draw {
@@ -66,7 +69,7 @@ static double px(const struct draw *d, double t)
 
 static enum page_state state_of(enum page_state s)
 {
-	return s >= PS_UNKNOWN && s <= PS_PMD ? s : PS_UNKNOWN;
+	return s >= PS_UNKNOWN && s <= PS_UNMAPPED ? s : PS_UNKNOWN;
 }
 
 /* The marker of a milestone, or -1 for none.  pmd_mapped, pte_mapped and
@@ -93,9 +96,14 @@ static int mark_of(const struct milestone *m)
 		return MK_REFUSED;
 	case MS_EXIT:
 		return MK_EXIT;
+	case MS_SPLIT:
+	case MS_ZAPPED:
+		return MK_LOST;
 	case MS_PMD_MAPPED:
 	case MS_PTE_MAPPED:
 	case MS_UNMAPPED:
+	case MS_MAPPED:		/* the band shows where the mapping began and ended */
+	case MS_UNMAP:
 	default:
 		return -1;
 	}
@@ -204,10 +212,13 @@ static void draw_lane(FILE *f, struct draw *d, const struct region *r, size_t i,
 	fprintf(f, "<g class=\"lane\" id=\"lane-%zu\" data-region=\"0x%" PRIx64 "\" data-mm=\"%u\" data-y=\"%s\" data-h=\"%d\" data-x0=\"%d\" data-x1=\"%d\" data-w=\"%d\">\n",
 		i, r->start, r->mm_id, svg_num(a, y0), LANE_H, PLOT_X0, PLOT_X1, SVG_W);
 	/* label: address range, then the file (its tail when long) */
-	fprintf(f, "<text class=\"lane-addr\" x=\"%d\" y=\"%s\" font-family=\"monospace\" font-size=\"10\">0x%" PRIx64 "-0x%" PRIx64 "<title>",
-		LABEL_X, svg_num(b, y0 + 12), r->start, (uint64_t)(r->start + THP_REGION_SIZE));
+	fprintf(f, "<text class=\"lane-addr\" x=\"%d\" y=\"%s\" font-family=\"monospace\" font-size=\"10\">0x%" PRIx64 "-0x%" PRIx64 "%s<title>",
+		LABEL_X, svg_num(b, y0 + 12), r->start, (uint64_t)(r->start + THP_REGION_SIZE),
+		r->life > 1 ? " (again)" : "");
 	svg_xml_text(f, fname);
 	fprintf(f, " (pid %u, mm %u)", r->pid, r->mm_id);
+	if (r->life > 1 || r->t_unmapped >= 0)
+		fprintf(f, "; life %d of this address", r->life);
 	if (r->dropped_milestones)
 		fprintf(f, "; %zu later milestones not kept", r->dropped_milestones);
 	fputs("</title></text>\n", f);
@@ -266,12 +277,12 @@ static void draw_legend(FILE *f, double y)
 	fputs("<g class=\"legend\" font-size=\"11\" fill=\"#222222\">\n", f);
 	fprintf(f, "<text x=\"%d\" y=\"%s\" font-weight=\"bold\">page state</text>\n", LABEL_X,
 		svg_num(b, y + 14));
-	for (int s = PS_UNKNOWN; s <= PS_PMD; s++) {
+	for (int s = PS_UNKNOWN; s <= PS_UNMAPPED; s++) {
 		fprintf(f, "<rect class=\"%s\" x=\"%s\" y=\"%s\" width=\"16\" height=\"10\" fill=\"%s\"/>\n",
 			state_class[s], svg_num(a, x), svg_num(b, y + 5), state_fill[s]);
 		fprintf(f, "<text x=\"%s\" y=\"%s\">%s</text>\n", svg_num(a, x + 21), svg_num(b, y + 14),
 			state_label[s]);
-		x += 190;
+		x += 180;
 	}
 	fprintf(f, "<text x=\"%d\" y=\"%s\" font-weight=\"bold\">markers</text>\n", LABEL_X,
 		svg_num(b, y + 38));

@@ -153,24 +153,25 @@ const char *const svg_mark_label[MK_MAX] = {
 	[MK_REFUSED] = "PMD refused",
 	[MK_COLLAPSE_OK] = "collapse succeeded",
 	[MK_COLLAPSE_FAIL] = "collapse failed",
+	[MK_LOST] = "huge page lost",
 };
 
 static const char *const mark_elem[MK_MAX] = {
 	[MK_CLEAR] = "rect", [MK_EXIT] = "rect", [MK_MADVISE] = "polygon", [MK_SCAN] = "circle",
 	[MK_REFAULT] = "polygon", [MK_REFUSED] = "rect", [MK_COLLAPSE_OK] = "polygon",
-	[MK_COLLAPSE_FAIL] = "polygon",
+	[MK_COLLAPSE_FAIL] = "polygon", [MK_LOST] = "circle",
 };
 
 /* Half the width of each kind's shape. */
 static const double shape_half[MK_MAX] = {
 	[MK_CLEAR] = 1.5, [MK_EXIT] = 1, [MK_MADVISE] = 4, [MK_SCAN] = 2.5, [MK_REFAULT] = 4,
-	[MK_REFUSED] = 3, [MK_COLLAPSE_OK] = 5, [MK_COLLAPSE_FAIL] = 4,
+	[MK_REFUSED] = 3, [MK_COLLAPSE_OK] = 5, [MK_COLLAPSE_FAIL] = 4, [MK_LOST] = 4.5,
 };
 
 /* Where each shape's middle is below its lane's top. */
 static const double shape_mid[MK_MAX] = {
 	[MK_MADVISE] = 4, [MK_SCAN] = 9, [MK_COLLAPSE_OK] = 14, [MK_COLLAPSE_FAIL] = 14,
-	[MK_CLEAR] = 14, [MK_REFAULT] = 24, [MK_REFUSED] = 4, [MK_EXIT] = 14,
+	[MK_CLEAR] = 14, [MK_REFAULT] = 24, [MK_REFUSED] = 4, [MK_EXIT] = 14, [MK_LOST] = 14,
 };
 
 void svg_shape(FILE *f, int k, double x, double y0)
@@ -219,6 +220,11 @@ void svg_shape(FILE *f, int k, double x, double y0)
 		/* A hollow red square: do_set_pmd would not map the PMD. */
 		fprintf(f, "<rect class=\"mk-refused\" x=\"%s\" y=\"%s\" width=\"6\" height=\"6\" fill=\"#ffffff\" stroke=\"#b2182b\" stroke-width=\"1.5\"",
 			svg_num(a, x - 3), svg_num(b, y0 + 1));
+		break;
+	case MK_LOST:
+		/* A hollow red ring: the huge page went (split or zapped). */
+		fprintf(f, "<circle class=\"mk-lost\" cx=\"%s\" cy=\"%s\" r=\"3.5\" fill=\"#ffffff\" stroke=\"#d6604d\" stroke-width=\"2\"",
+			svg_num(a, x), svg_num(b, y0 + 14));
 		break;
 	case MK_EXIT:
 		fprintf(f, "<rect class=\"mk-exit\" x=\"%s\" y=\"%s\" width=\"2\" height=\"24\" fill=\"#000000\"",
@@ -305,6 +311,7 @@ void svg_draw_mark(FILE *f, const struct mark *m, double y0, const struct svg_de
 	static const double label_dy[MK_MAX] = {
 		[MK_CLEAR] = 10, [MK_EXIT] = 10, [MK_MADVISE] = 7, [MK_SCAN] = 12,
 		[MK_REFAULT] = 27, [MK_REFUSED] = 7, [MK_COLLAPSE_OK] = 17, [MK_COLLAPSE_FAIL] = 17,
+		[MK_LOST] = 17,
 	};
 	double x = m->x;
 	char a[NUMBUF], b[NUMBUF], s0[NUMBUF], s1[NUMBUF];
@@ -343,7 +350,7 @@ void svg_draw_mark(FILE *f, const struct mark *m, double y0, const struct svg_de
 void svg_legend_marks(FILE *f, double x, double y)
 {
 	static const int order[] = { MK_MADVISE, MK_SCAN, MK_COLLAPSE_OK, MK_COLLAPSE_FAIL, MK_CLEAR,
-				     MK_REFAULT, MK_REFUSED, MK_EXIT };
+				     MK_REFAULT, MK_REFUSED, MK_LOST, MK_EXIT };
 	char a[NUMBUF], b[NUMBUF];
 
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++) {

@@ -52,6 +52,7 @@ enum mark_kind {
 	MK_REFUSED,
 	MK_COLLAPSE_OK,
 	MK_COLLAPSE_FAIL,
+	MK_LOST,		/* a huge page split or zapped */
 	MK_MAX,
 };
 
