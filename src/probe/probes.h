@@ -1,6 +1,10 @@
 /* The probe table and the attach policy: for every probe, which mechanism
  * (fentry/fexit, kprobe/kretprobe, tracepoint) really loads and attaches on
- * this kernel, found by trying, and why the others did not. */
+ * this kernel, found by trying, and why the others did not.
+ *
+ * probes.c holds the table (one block per probe; the row's fields are in
+ * probe_def.h) and the policy, probe_trials.c the trial loads and tracefs,
+ * probes_print.c the names and the --list-probes output. */
 #ifndef THP_PROBES_H
 #define THP_PROBES_H
 
