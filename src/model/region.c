@@ -19,7 +19,7 @@ void region_init(struct region *r, uint32_t mm_id, uint32_t pid, uint64_t start)
 	r->finfo.fully_mapped = r->finfo.file_aligned = -1;
 	r->unmapped_s = r->madvise_to_pmd_s = -1;
 	r->life = 1;
-	r->t_mapped = r->t_unmapped = r->cause_t = r->t_lost = -1;
+	r->t_mapped = r->t_unmapped = r->cause_t = r->t_lost = r->t_scan_ok = -1;
 }
 
 /* A new milestone of r (zeroed but for t, kind and how), or NULL when the
@@ -122,6 +122,13 @@ static void failed_result(struct region *r, const struct thp_event *ev)
 	r->last_result_by = actor_of(ev);
 }
 
+/* SCAN_SUCCEED itself (not SCAN_PTE_MAPPED_HUGEPAGE: that huge page was
+ * made before). */
+static bool succeeded(const char *result)
+{
+	return !strcmp(result, "SCAN_SUCCEED") || !strcmp(result, "succeeded") || !strcmp(result, "1");
+}
+
 static void apply_scan(struct region *r, const struct thp_event *ev)
 {
 	int o = scan_result_outcome(ev->result_name);
@@ -143,6 +150,10 @@ static void apply_scan(struct region *r, const struct thp_event *ev)
 	}
 	if (o < 0)
 		failed_result(r, ev);
+	if (succeeded(ev->result_name)) {
+		r->t_scan_ok = ev->t;
+		snprintf(r->scan_ok_result, sizeof(r->scan_ok_result), "%s", ev->result_name);
+	}
 }
 
 /* pagemap saw the range go empty before the collapse event came: now we
@@ -466,6 +477,27 @@ static void sort_changes(struct region *r)
 		for (; j > 0 && r->chg[j - 1].t > c.t; j--)
 			r->chg[j] = r->chg[j - 1];
 		r->chg[j] = c;
+	}
+}
+
+void region_collapse_from_scan(struct region *r)
+{
+	struct milestone *m;
+
+	if (r->collapsed || r->t_scan_ok < 0)
+		return;
+	r->collapsed = true;
+	r->collapsed_by = ACT_KHUGEPAGED;
+	r->t_collapse = r->t_scan_ok;
+	r->collapse_attempts++;
+	/* the PMD clear of this collapse came just before its scan_file */
+	r->cleared_after_collapse = r->t_cleared >= 0 && r->t_cleared > r->t_scan_ok - 1.0;
+	if (r->cleared_after_collapse)
+		relabel_unmapped(r);
+	if ((m = add_ms(r, r->t_scan_ok, MS_COLLAPSE, HOW_SCAN_FILE))) {
+		m->actor = ACT_KHUGEPAGED;
+		snprintf(m->comm, sizeof(m->comm), "khugepaged");
+		snprintf(m->result, sizeof(m->result), "%s", r->scan_ok_result);
 	}
 }
 

@@ -45,6 +45,12 @@ void region_unmapped(struct region *r, const struct thp_event *ev);
 /* The backing file's facts (EV_REGION_FILE). */
 void region_file_facts(struct region *r, const struct thp_event *ev);
 
+/* scan_file's result is collapse_file's (the scan calls it): where no
+ * collapse_file event came in the whole trace (6.1 without kprobes or BPF
+ * JIT: no probe, and no tracepoint before 6.2), a successful scan stands
+ * for the collapse.  Called once no event is left. */
+void region_collapse_from_scan(struct region *r);
+
 /* Once no event is left: milestones and changes in time order, the final
  * state (sampled, else inferred). */
 void region_end(struct region *r);

@@ -435,6 +435,8 @@ static struct region *feed(struct regions *rs, const struct thp_event *ev)
 		return NULL;
 	case EV_SCAN_FILE:
 	case EV_COLLAPSE_FILE:
+		if (ev->kind == EV_COLLAPSE_FILE)
+			rs->saw_collapse_file = true;
 		/* MADV_COLLAPSE runs the same scan in the process itself: only
 		 * khugepaged's own visits show that it knows this mm. */
 		if (ev_is_khugepaged(ev) || (ev->kind == EV_SCAN_FILE && !ev->comm[0])) {
@@ -474,6 +476,8 @@ void regions_finish(struct regions *rs)
 	for (size_t i = 0; i < rs->n; i++) {
 		struct region *r = &rs->v[i];
 
+		if (!rs->saw_collapse_file)
+			region_collapse_from_scan(r);
 		region_end(r);
 		region_verdict(r, r->mm_id < 64 ? rs->mm_scanned[r->mm_id] : rs->saw_scan_any, &rs->ctx);
 	}

@@ -155,6 +155,8 @@ struct region {
 	int32_t cause_advice;
 	double cause_t;			/* < 0: none */
 	double t_lost;			/* the last split or zap; < 0: never */
+	double t_scan_ok;		/* the last scan_file SCAN_SUCCEED; < 0: never */
+	char scan_ok_result[EV_NAME_LEN];
 	enum ms_kind lost_kind;		/* MS_SPLIT or MS_ZAPPED */
 
 	/* times, seconds since start; < 0: never */
@@ -183,6 +185,7 @@ struct regions {
 	struct thp_context ctx;		/* the last EV_CONTEXT's settings */
 	bool mm_scanned[64];		/* khugepaged scanned mm id i (i < 64) */
 	bool saw_scan_any;
+	bool saw_collapse_file;		/* a collapse_file event came: it is observable */
 	/* Private to regions.c: recent events that matched no region yet,
 	 * replayed when a region appears (a MADV_COLLAPSE's own collapse comes
 	 * before its madvise exit event), and region_file facts whose region

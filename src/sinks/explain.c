@@ -77,7 +77,8 @@ const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 			snprintf(out, len, "%s by %s", res, who(m, w, sizeof(w)));
 		break;
 	case MS_COLLAPSE:
-		snprintf(out, len, "%s by %s", res, who(m, w, sizeof(w)));
+		snprintf(out, len, "%s by %s%s", res, who(m, w, sizeof(w)),
+			 m->how == HOW_SCAN_FILE ? " (from scan_file: collapse_file is not observable here)" : "");
 		break;
 	case MS_PMD_CLEARED:
 		snprintf(out, len, "%s",

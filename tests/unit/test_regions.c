@@ -1628,6 +1628,215 @@ static void test_final_state_after_set_pmd(void **st)
 
 /* Replay one recording; returns its file-backed region (the demo's own
  * first 2 MiB) and checks that the anonymous ones ended huge. */
+/* A mapping syscall of the target (mmap's addr is the address it got). */
+static struct region *mapping(struct regions *rs, enum ev_kind kind, double t, uint64_t addr,
+			      uint64_t len)
+{
+	struct thp_event e = ev(kind, t);
+
+	e.fields = EVF_ADDR | EVF_LEN | EVF_RET;
+	e.addr = addr;
+	e.len = len;
+	return regions_feed(rs, &e);
+}
+
+static struct region *madvise_zap(struct regions *rs, double t, uint64_t addr, int advice)
+{
+	struct thp_event e = ev(EV_MADVISE, t);
+
+	e.fields = EVF_ADDR | EVF_LEN | EVF_BEHAVIOR | EVF_RET;
+	e.addr = addr;
+	e.len = MB2;
+	e.behavior = advice;
+	return regions_feed(rs, &e);
+}
+
+static const struct region *life_of(const struct regions *rs, uint64_t start, int life)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		if (rs->v[i].start == start && rs->v[i].life == life)
+			return &rs->v[i];
+	fail_msg("no life %d at %#llx", life, (unsigned long long)start);
+	return NULL;
+}
+
+/* Issue 12's "done when": the same 2 MiB mapped, collapsed, refaulted and
+ * unmapped three times: refaulting after MADV_NOHUGEPAGE, refaulting
+ * normally, unmapped untouched.  Three lives, three right verdicts. */
+static void test_three_lives(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	const struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	for (int life = 0; life < 3; life++) {
+		double t0 = life * 10.0;
+
+		mapping(&rs, EV_MMAP, t0 + 0.1, R0, MB2);
+		madvise(&rs, t0 + 0.2, R0, MB2, 14, 0);
+		state(&rs, t0 + 0.3, R0, PS_PTE, false);
+		collapse(&rs, t0 + 1.0, R0, "SCAN_SUCCEED", true);
+		state(&rs, t0 + 1.05, R0, PS_NONE, false);
+		if (life == 0) {
+			madvise(&rs, t0 + 2.0, R0, MB2, 15, 0);
+			at(&rs, EV_FAULT, t0 + 3.0, R0);
+			state(&rs, t0 + 3.01, R0, PS_PTE, true);
+		} else if (life == 1) {
+			at(&rs, EV_FAULT, t0 + 3.0, R0);
+			state(&rs, t0 + 3.01, R0, PS_PMD, true);
+		}
+		mapping(&rs, EV_MUNMAP, t0 + 5.0, R0, MB2);
+		/* the sampler reads the unmapped range once more: no new life */
+		assert_null(state(&rs, t0 + 5.01, R0, PS_NONE, false));
+	}
+	exit_ev(&rs, 40.0);
+	finish(&rs, &ctx);
+	assert_int_equal(rs.n, 3);
+
+	r = life_of(&rs, R0, 1);
+	assert_int_equal(r->reason, VR_REFAULTED_AS_PTE);
+	assert_near(r->t_mapped, 0.1);
+	assert_near(r->t_unmapped, 5.0);
+	assert_int_equal(r->final_state, PS_PTE);
+	assert_contains(why(r), "Cause: MADV_NOHUGEPAGE at 2.000 s, after the collapse");
+	assert_null(region_last_ms(r, MS_EXIT));	/* the exit came after its end */
+
+	r = life_of(&rs, R0, 2);
+	assert_int_equal(r->reason, VR_HUGE);
+	assert_near(r->t_mapped, 10.1);
+	assert_near(r->t_unmapped, 15.0);
+	assert_contains(why(r), "until it was unmapped at 15.000 s");
+	assert_lacks(why(r), "NOHUGEPAGE");
+
+	r = life_of(&rs, R0, 3);
+	assert_int_equal(r->reason, VR_COLLAPSED_NOT_REFAULTED);
+	assert_near(r->t_unmapped, 25.0);
+	assert_contains(why(r), "not mapped at all when it was unmapped");
+	assert_contains(why(r), "It stayed unmapped for the last 4.000 s.");
+	assert_lacks(why(r), "process exited");
+	{
+		const enum page_state s[] = { PS_PTE, PS_NONE, PS_UNMAPPED };
+		const double t[] = { 20.3, 21.05, 25.0 };
+		const enum ms_how how[] = { HOW_PAGEMAP, HOW_PAGEMAP, HOW_SYSCALL };
+
+		expect_chg(r, s, t, how, 3);
+	}
+	assert_string_equal(what(region_last_ms(r, MS_UNMAP)), "unmap");
+	assert_string_equal(detail(region_last_ms(r, MS_UNMAP)), "munmap: the mapping is gone");
+	assert_string_equal(detail(region_last_ms(r, MS_MAPPED)), "mapped (mmap)");
+	regions_free(&rs);
+}
+
+/* The way back: a PMD split by an mprotect of part of it, and one zapped
+ * by MADV_DONTNEED, both seen in the page state and put down to the
+ * syscall; one lost with no syscall of the process. */
+static void test_split_and_zap(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	const uint64_t R1 = R0 + MB2, R2 = R0 + 2 * MB2;
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, 3 * MB2, 14, 0);
+	state(&rs, 0.2, R0, PS_PMD, true);
+	state(&rs, 0.2, R1, PS_PMD, true);
+	state(&rs, 0.2, R2, PS_PMD, true);
+	mapping(&rs, EV_MPROTECT, 1.0, R0 + 4096, 4096);
+	state(&rs, 1.01, R0, PS_PTE, true);
+	madvise_zap(&rs, 2.0, R1, 4);	/* MADV_DONTNEED */
+	state(&rs, 2.01, R1, PS_NONE, false);
+	state(&rs, 3.0, R2, PS_PTE, true);
+	exit_ev(&rs, 4.0);
+	finish(&rs, &ctx);
+
+	r = regions_find(&rs, MM, R0);
+	assert_int_equal(r->reason, VR_SPLIT);
+	assert_string_equal(detail(region_last_ms(r, MS_SPLIT)),
+			    "the PMD mapping was split into small pages (inferred from pagemap), by mprotect at 1.000 s");
+	assert_contains(why(r), "Mapped by one PMD (a 2 MiB huge page) from 0.200 s, split into small pages at 1.010 s by mprotect at 1.000 s (inferred");
+
+	r = regions_find(&rs, MM, R1);
+	assert_int_equal(r->reason, VR_ZAPPED);
+	assert_int_equal(region_last_ms(r, MS_ZAPPED)->cause, EV_MADVISE);
+	assert_contains(why(r), "zapped at 2.010 s by MADV_DONTNEED at 2.000 s");
+	assert_contains(why(r), "Nothing of it was present at the end.");
+
+	r = regions_find(&rs, MM, R2);
+	assert_int_equal(r->reason, VR_SPLIT);
+	assert_int_equal(region_last_ms(r, MS_SPLIT)->cause, EV_NONE);
+	assert_contains(why(r), "not by a system call of the process");
+	regions_free(&rs);
+}
+
+/* A life that ended before anything could happen, and a partial munmap
+ * (the rest of the region stays: a cause, not an end). */
+static void test_unmapped_early(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, 2 * MB2, 14, 0);
+	mapping(&rs, EV_MUNMAP, 0.5, R0, MB2);
+	mapping(&rs, EV_MUNMAP, 0.6, R0 + MB2, 4096);
+	exit_ev(&rs, 1.0);
+	finish(&rs, &ctx);
+	r = &rs.v[0];
+	assert_true(r->ended);
+	assert_int_equal(r->reason, VR_UNMAPPED_EARLY);
+	assert_contains(why(r), "The mapping went away at 0.500 s (munmap: the mapping is gone) before anything made it huge, 400 ms after it was madvised");
+	r = regions_find(&rs, MM, R0 + MB2);
+	assert_non_null(r);
+	assert_false(r->ended);
+	assert_int_equal(r->cause, EV_MUNMAP);
+	assert_int_equal(r->reason, VR_NOT_SCANNED);
+	regions_free(&rs);
+}
+
+/* Where no collapse_file event came in the whole trace (6.1 without
+ * kprobes or JIT), a successful scan_file is the collapse; where one did,
+ * it is not counted twice. */
+static void test_scan_file_stands_for_collapse(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, MB2, 14, 0);
+	state(&rs, 0.2, R0, PS_PTE, false);
+	state(&rs, 1.0, R0, PS_NONE, false);
+	scan(&rs, 1.01, MM, FILE_PATH, "SCAN_SUCCEED", true);
+	at(&rs, EV_FAULT, 2.0, R0);
+	state(&rs, 2.01, R0, PS_PMD, true);
+	finish(&rs, &ctx);
+	r = &rs.v[0];
+	assert_true(r->collapsed);
+	assert_int_equal(r->reason, VR_HUGE);
+	assert_string_equal(detail(region_last_ms(r, MS_COLLAPSE)),
+			    "SCAN_SUCCEED by khugepaged (from scan_file: collapse_file is not observable here)");
+	assert_contains(why(r), "khugepaged built the huge page at 1.010 s");
+	assert_lacks(why(r), "No collapse was seen");
+	regions_free(&rs);
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, MB2, 14, 0);
+	collapse(&rs, 1.0, R0, "SCAN_SUCCEED", true);
+	scan(&rs, 1.01, MM, FILE_PATH, "SCAN_SUCCEED", true);
+	state(&rs, 2.01, R0, PS_PMD, true);
+	finish(&rs, &ctx);
+	assert_int_equal(rs.v[0].collapse_attempts, 1);
+	assert_int_equal(region_last_ms(&rs.v[0], MS_COLLAPSE)->how, HOW_NONE);
+	regions_free(&rs);
+}
+
 static struct region *replay(struct regions *rs, const char *name, const struct thp_context *ctx)
 {
 	char path[512], line[8192];
@@ -1765,6 +1974,10 @@ int main(void)
 		cmocka_unit_test(test_context_events),
 		cmocka_unit_test(test_random_streams),
 		cmocka_unit_test(test_final_state_after_set_pmd),
+		cmocka_unit_test(test_three_lives),
+		cmocka_unit_test(test_split_and_zap),
+		cmocka_unit_test(test_unmapped_early),
+		cmocka_unit_test(test_scan_file_stands_for_collapse),
 		cmocka_unit_test(test_recorded_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
