@@ -70,11 +70,12 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
 DEMO := build/thp_demo
+LIVES := build/thp_lives
 
 .PHONY: all clean install test unit live vmtest demo fuzz bench deps
 .DELETE_ON_ERROR:
 
-all: $(BIN) $(DEMO)
+all: $(BIN) $(DEMO) $(LIVES)
 
 $(BUILD) $(BUILD)/tests build/fuzz:
 	$(Q)mkdir -p $@
@@ -112,6 +113,11 @@ $(DEMO): tests/workloads/thp_demo.c
 	$(Q)mkdir -p build && $(CLANG) -O2 -Wall -Wextra -fuse-ld=lld \
 		-Wl,-z,max-page-size=0x200000 -Wl,-z,separate-loadable-segments -Wl,-z,now $< -o $@
 
+# Region lives and losses (tests/live/test_lives.sh).
+$(LIVES): tests/workloads/thp_lives.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p build && $(CC) -O2 -Wall -Wextra $< -o $@
+
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) | $(BUILD)/tests
 	$(call msg,UNIT,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $< $(CORE_LIB) $(LDFLAGS) -lcmocka $(LDLIBS) -o $@
@@ -119,8 +125,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) | $(BUILD)/tests
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)
 
-live: $(BIN) $(DEMO)
-	$(Q)THPTRACE=$(abspath $(BIN)) DEMO=$(abspath $(DEMO)) tests/run-live
+live: $(BIN) $(DEMO) $(LIVES)
+	$(Q)THPTRACE=$(abspath $(BIN)) DEMO=$(abspath $(DEMO)) LIVES=$(abspath $(LIVES)) tests/run-live
 
 vmtest: thptrace $(DEMO)
 	$(Q)tests/vm/vmtest

@@ -290,8 +290,22 @@ static void lost(struct region *r, const struct thp_event *ev, enum ms_kind kind
 		m->cause_advice = r->cause_advice;
 		m->cause_t = r->cause_t;
 	}
-	if (m)
+	if (m) {
 		m->thp = ev->thp;
+		m->state = ev->state;
+	}
+}
+
+/* What took the PMD: the syscall says it where there is one since it
+ * became PMD-mapped (mprotect, munmap or mremap of part of it split it:
+ * anonymous memory keeps its pages as small ones, a file's PMD is just
+ * dropped; MADV_DONTNEED and the like zap it); without one, what is
+ * present (small pages: split; nothing: zapped). */
+static enum ms_kind loss_kind(const struct region *r, enum page_state now)
+{
+	if (r->cause != EV_NONE && r->cause_t >= last_pmd_change(r))
+		return r->cause == EV_MADVISE ? MS_ZAPPED : MS_SPLIT;
+	return now == PS_PTE ? MS_SPLIT : MS_ZAPPED;
 }
 
 static void state_change(struct region *r, const struct thp_event *ev)
@@ -304,7 +318,7 @@ static void state_change(struct region *r, const struct thp_event *ev)
 	if (s == PS_UNKNOWN)
 		return;
 	if (s != PS_PMD && was_pmd)
-		lost(r, ev, s == PS_PTE ? MS_SPLIT : MS_ZAPPED);
+		lost(r, ev, loss_kind(r, s));
 	r->thp = ev->thp;
 	r->state = s;
 	set_state(r, ev->t, s, HOW_PAGEMAP);

@@ -102,6 +102,7 @@ struct milestone {
 	double cause_t;			/* ... when it returned */
 	int8_t write;			/* refault (HOW_FAULT): 1 write, 0 read, -1 unknown */
 	bool thp;			/* pte_mapped: small pages of a huge folio */
+	enum page_state state;		/* split, zapped: the page state seen then */
 };
 
 /* The page state from t on, until the next change.  From page-state

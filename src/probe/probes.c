@@ -135,6 +135,22 @@ static const struct probe_def defs[] = {
 		.raw_shape = { "p:pt_regs l" },
 #endif
 	},
+	/* mmap: the target's mmap, munmap, mremap and mprotect, where a
+	 * region's life starts and ends and what splits its PMD.  By perf
+	 * event on the generic raw_syscalls tracepoints (the syscall number is
+	 * tested first); raw, one program at sys_exit alone on x86_64, as for
+	 * madvise. */
+	{
+		.name = "mmap",
+		.tp = { "mapping_enter", "mapping_exit" },
+		.tp_event = { "raw_syscalls/sys_enter", "raw_syscalls/sys_exit" },
+#ifdef __x86_64__
+		.raw = { "mapping_exit_raw" },
+		.raw_event = { "sys_exit" },
+		/* (regs, ret) */
+		.raw_shape = { "p:pt_regs l" },
+#endif
+	},
 	/* exec: a target's exec, which makes a spawned target active (it
 	 * is held until then) and names its program. */
 	{

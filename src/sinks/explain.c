@@ -135,8 +135,9 @@ const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 		break;
 	case MS_SPLIT:
 	case MS_ZAPPED:
-		snprintf(out, len, "%s (inferred from pagemap), %s", m->kind == MS_SPLIT
-			 ? "the PMD mapping was split into small pages" : "the PMD mapping was zapped, nothing present",
+		snprintf(out, len, "%s (inferred from pagemap), %s", m->kind == MS_ZAPPED
+			 ? "the PMD mapping was zapped, nothing present" : m->state != PS_NONE
+			 ? "the PMD mapping was split into small pages" : "the PMD mapping was split (dropped: nothing present until the next touch)",
 			 cause_words(m, w, sizeof(w)));
 		break;
 	default:
@@ -287,13 +288,13 @@ static void why_lost(const struct region *r, char *w, size_t n)
 	if (since >= 0)
 		text_append(w, n, " from %.3f s", since);
 	if (m)
-		text_append(w, n, ", %s at %.3f s %s (inferred: pagemap showed the PMD gone%s).",
-			    r->lost_kind == MS_SPLIT ? "split into small pages" : "zapped",
-			    m->t, cause_words(m, c, sizeof(c)),
-			    r->lost_kind == MS_SPLIT ? " and small pages present" : " and nothing present");
+		text_append(w, n, ", %s at %.3f s %s (inferred: pagemap showed the PMD gone and %s present).",
+			    r->lost_kind == MS_ZAPPED ? "zapped" : m->state == PS_NONE
+			    ? "split (a file's PMD is dropped, not divided)" : "split into small pages",
+			    m->t, cause_words(m, c, sizeof(c)), m->state == PS_NONE ? "nothing" : "small pages");
 	else
-		text_append(w, n, ", then %s.", r->lost_kind == MS_SPLIT ? "split into small pages" : "zapped");
-	if (r->final_state == PS_PTE && r->lost_kind == MS_ZAPPED)
+		text_append(w, n, ", then %s.", r->lost_kind == MS_SPLIT ? "split" : "zapped");
+	if (r->final_state == PS_PTE && (!m || m->state == PS_NONE))
 		text_append(w, n, " The next access mapped it with small pages.");
 	else if (r->final_state == PS_NONE)
 		text_append(w, n, " Nothing of it was present at the end%s.",

@@ -59,4 +59,22 @@ check "open for writing: traced (exit $?)" python3 tests/live/check_jsonl.py "$o
 check "open for writing: region_file says open_for_write 1" \
 	grep -q '"event":"region_file".*"file":"[^"]*/data".*"open_for_write":1' "$out/writer.jsonl"
 thp_env_restore
+
+# memfd and shared anonymous memory are shmem, governed by shmem_enabled:
+# their region facts say is_shmem 1 and no tmpfs mount.
+live_env_setup advise
+cat > "$dir/shm.py" <<'PY'
+import mmap, os, time
+fd = os.memfd_create("thpmemfd"); os.ftruncate(fd, 4 << 20)
+m1 = mmap.mmap(fd, 4 << 20, mmap.MAP_SHARED); m1.madvise(mmap.MADV_HUGEPAGE); m1[0] = 1
+m2 = mmap.mmap(-1, 4 << 20, mmap.MAP_SHARED); m2.madvise(mmap.MADV_HUGEPAGE); m2[0] = 1
+time.sleep(0.3)
+PY
+"$THPTRACE" --json -o "$out/shm.jsonl" -- python3 "$dir/shm.py" > "$out/shm.stdout" 2>&1
+check "memfd and shared anonymous: traced (exit $?)" python3 tests/live/check_jsonl.py "$out/shm.jsonl" parses
+for f in '/memfd:thpmemfd (deleted)' '/dev/zero (deleted)'; do
+	check "$f: region_file says is_shmem 1, tmpfs_huge \"\"" \
+		grep -qF "\"file\":\"$f\",\"tmpfs_huge\":\"\",\"is_shmem\":1" "$out/shm.jsonl"
+done
+thp_env_restore
 finish

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Region lives and losses on this kernel (issue 12), with
+# tests/workloads/thp_lives.c:
+#  - the same 2 MiB address mapped, collapsed by khugepaged and unmapped
+#    three times (refaulted after MADV_NOHUGEPAGE, refaulted, untouched):
+#    three lives, each with its own right verdict;
+#  - an anonymous PMD split by mprotect of one page, another zapped by
+#    MADV_DONTNEED: inferred from the page state, the syscall named.
+. "$(dirname "$0")/lib.sh"
+need_root "the region lives workload"
+LIVES=${LIVES:-$PWD/build/thp_lives}
+
+# verdicts FILE REGION: "life:reason:final:unmapped?" for each verdict there
+verdicts() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+region = int(sys.argv[2], 16)
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(line)
+    if e["event"] == "verdict" and int(e["region"], 16) == region:
+        print("%d:%s:%s:%s" % (e["life"], e["reason"], e["final"],
+                               "unmapped" if e["unmapped_t"] is not None else "-"))
+PY
+}
+
+# milestone_has FILE REGION WHAT TEXT: a milestone WHAT of the region says TEXT
+milestone_has() {
+	milestone "$1" "$2" "$3" | grep -qF "$4"
+}
+
+# milestone FILE REGION WHAT: the details of that milestone of the region
+milestone() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+region = int(sys.argv[2], 16)
+for line in open(sys.argv[1], encoding="utf-8"):
+    e = json.loads(line)
+    if e["event"] == "verdict" and int(e["region"], 16) == region:
+        for m in e["milestones"]:
+            if m["what"] == sys.argv[3]:
+                print(m["detail"])
+PY
+}
+
+live_env_setup advise
+"$THPTRACE" --json -o "$out/lives.jsonl" -- "$LIVES" lives "$dir" > "$out/lives.stdout" 2>&1
+rc=$?
+check "lives: the workload ran (exit $rc)" [ "$rc" -eq 0 ]
+check "lives: JSON parses" python3 tests/live/check_jsonl.py "$out/lives.jsonl" parses
+at=$(sed -n 's/^address \(0x[0-9a-f]*\)$/\1/p' "$out/lives.stdout")
+got=$(verdicts "$out/lives.jsonl" "$at" | tr '\n' ' ')
+want="1:refaulted_as_pte:pte:unmapped 2:huge:pmd:unmapped 3:collapsed_not_refaulted:none:unmapped "
+check "lives: three verdicts at $at, each right (got '$got')" [ "$got" = "$want" ]
+check "lives: munmap events traced" python3 tests/live/check_jsonl.py "$out/lives.jsonl" has munmap
+"$THPTRACE" report "$out/lives.jsonl" > "$out/lives.txt" 2>&1
+check "lives: the text report lists three mapped-and-unmapped lives" \
+	[ "$(grep -c '^  life [123]: mapped at [0-9.]*, unmapped at' "$out/lives.txt")" -eq 3 ]
+check "lives: life 3's why says it was unmapped, not that the process exited" \
+	grep -q "not mapped at all when it was unmapped" "$out/lives.txt"
+thp_env_restore
+
+"$THPTRACE" --json -o "$out/loss.jsonl" -- "$LIVES" loss > "$out/loss.stdout" 2>&1
+rc=$?
+check "loss: the workload ran (exit $rc)" [ "$rc" -eq 0 ]
+split=$(sed -n 's/^split \(0x[0-9a-f]*\) zap .*/\1/p' "$out/loss.stdout")
+zap=$(sed -n 's/^split 0x[0-9a-f]* zap \(0x[0-9a-f]*\)$/\1/p' "$out/loss.stdout")
+got=$(verdicts "$out/loss.jsonl" "$split")
+check "loss: the mprotected region is split (got '$got')" [ "$got" = "1:split:pte:-" ]
+check "loss: its split names mprotect and is marked inferred" \
+	milestone_has "$out/loss.jsonl" "$split" split "(inferred from pagemap), by mprotect at"
+got=$(verdicts "$out/loss.jsonl" "$zap")
+check "loss: the MADV_DONTNEED region is zapped (got '$got')" [ "$got" = "1:zapped:none:-" ]
+check "loss: its zap names MADV_DONTNEED and is marked inferred" \
+	milestone_has "$out/loss.jsonl" "$zap" zapped "(inferred from pagemap), by MADV_DONTNEED at"
+finish
