@@ -407,7 +407,10 @@ enum jsonl_line jsonl_parse(struct jsonl_reader *jr, const char *line, size_t le
 				: fail(err, errlen, "incomplete last line (the file was cut short?): %s", why);
 	if (!get_str(&g, "event", kind_name, sizeof(kind_name)))
 		return fail(err, errlen, "%s", g.failed ? why : "no \"event\" key");
-	if (!strcmp(kind_name, "verdict") || !strcmp(kind_name, "probe"))
+	/* verdicts and what the model inferred (pmd_split, pmd_zap) are
+	 * computed again from the events */
+	if (!strcmp(kind_name, "verdict") || !strcmp(kind_name, "probe") ||
+	    !strcmp(kind_name, "pmd_split") || !strcmp(kind_name, "pmd_zap"))
 		return JL_SKIP;
 	if (!strcmp(kind_name, "summary"))
 		return parse_summary(jr, sum, why, sizeof(why)) < 0

@@ -32,6 +32,8 @@ enum ev_kind {
 	EV_MREMAP,
 	EV_MPROTECT,
 	EV_STATE,		/* sampled page state of one 2 MiB region */
+	EV_PMD_SPLIT,		/* inferred by the model from the page state: a PMD split */
+	EV_PMD_ZAP,		/* ... a PMD zapped */
 	EV_LOST,		/* records the ring buffer dropped */
 	EV_SUMMARY,
 	EV_VERDICT,
@@ -83,6 +85,7 @@ enum page_state {
 #define EVF_NEW_RANGE	0x4000	/* new_addr, new_len: where mremap moved it */
 #define EVF_PROT	0x8000
 #define EVF_FLAGS	0x10000
+#define EVF_CAUSE	0x20000	/* cause, cause_t: the syscall that did it */
 
 struct thp_event {
 	enum ev_kind kind;
@@ -109,6 +112,8 @@ struct thp_event {
 	uint64_t errcode;		/* fault error code */
 	uint64_t new_addr, new_len;	/* mremap: the range's new place */
 	int32_t prot, flags;		/* mmap, mprotect: PROT_*; mmap: MAP_* */
+	char cause[EV_NAME_LEN];	/* EV_PMD_SPLIT/ZAP: "mprotect", "MADV_DONTNEED", ... */
+	double cause_t;
 	char file[EV_FILE_LEN];
 
 	/* EV_STATE */

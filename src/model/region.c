@@ -285,6 +285,7 @@ static void lost(struct region *r, const struct thp_event *ev, enum ms_kind kind
 
 	r->t_lost = ev->t;
 	r->lost_kind = kind;
+	r->lost_to_tell = true;
 	if (m && r->cause != EV_NONE && r->cause_t >= last_pmd_change(r)) {
 		m->cause = r->cause;
 		m->cause_advice = r->cause_advice;

@@ -482,3 +482,34 @@ void regions_finish(struct regions *rs)
 		region_verdict(r, r->mm_id < 64 ? rs->mm_scanned[r->mm_id] : rs->saw_scan_any, &rs->ctx);
 	}
 }
+
+bool regions_inferred(struct regions *rs, struct region *r, struct thp_event *out)
+{
+	const struct milestone *m;
+
+	(void)rs;
+	if (!r || !r->lost_to_tell)
+		return false;
+	r->lost_to_tell = false;
+	m = region_last_ms(r, r->lost_kind);
+	memset(out, 0, sizeof(*out));
+	out->kind = r->lost_kind == MS_SPLIT ? EV_PMD_SPLIT : EV_PMD_ZAP;
+	out->via = VIA_ID_PAGEMAP;
+	out->t = r->t_lost;
+	out->mm_id = r->mm_id;
+	out->target_pid = r->pid;
+	out->pid = out->tgid = r->pid;
+	out->addr = r->start;
+	out->fields = EVF_ADDR;
+	if (m) {
+		out->state = m->state;
+		if (m->cause != EV_NONE) {
+			const char *c = m->cause == EV_MADVISE ? madv_name(m->cause_advice) : ev_kind_name(m->cause);
+
+			snprintf(out->cause, sizeof(out->cause), "%s", c ? c : "madvise");
+			out->cause_t = m->cause_t;
+			out->fields |= EVF_CAUSE;
+		}
+	}
+	return true;
+}

@@ -159,6 +159,7 @@ struct region {
 	double t_scan_ok;		/* the last scan_file SCAN_SUCCEED; < 0: never */
 	char scan_ok_result[EV_NAME_LEN];
 	enum ms_kind lost_kind;		/* MS_SPLIT or MS_ZAPPED */
+	bool lost_to_tell;		/* a loss the timeline has not shown yet */
 
 	/* times, seconds since start; < 0: never */
 	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd, t_nohuge, t_exit;
@@ -211,6 +212,11 @@ void regions_free(struct regions *rs);
 /* Feed one event.  Returns the region the event touched (created if needed),
  * or NULL when the event concerns no region.  Events must come in time order. */
 struct region *regions_feed(struct regions *rs, const struct thp_event *ev);
+
+/* After regions_feed: an event the model inferred from the one it was
+ * fed (a PMD split or zap seen in a page-state sample), for the timeline;
+ * false when there is none.  Replay re-infers them. */
+bool regions_inferred(struct regions *rs, struct region *r, struct thp_event *out);
 
 /* The current life of (mm_id, start), or NULL (none, or only ended ones). */
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start);

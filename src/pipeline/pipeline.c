@@ -20,9 +20,19 @@ void pipeline_free(struct pipeline *p)
 	regions_free(&p->rs);
 }
 
+static void count_and_write(struct pipeline *p, const struct thp_event *ev)
+{
+	if ((unsigned)ev->kind < EV_KIND_MAX)
+		p->counted.counts[ev->kind]++;
+	if (ev->t > p->last_t)
+		p->last_t = ev->t;
+	output_event(&p->out, ev);
+}
+
 const struct region *pipeline_event(struct pipeline *p, const struct thp_event *ev)
 {
-	const struct region *r = regions_feed(&p->rs, ev);
+	struct region *r = regions_feed(&p->rs, ev);
+	struct thp_event inferred;
 
 	switch (ev->kind) {
 	case EV_CONTEXT:
@@ -37,11 +47,14 @@ const struct region *pipeline_event(struct pipeline *p, const struct thp_event *
 	default:
 		break;
 	}
-	if ((unsigned)ev->kind < EV_KIND_MAX)
-		p->counted.counts[ev->kind]++;
-	if (ev->t > p->last_t)
-		p->last_t = ev->t;
-	output_event(&p->out, ev);
+	count_and_write(p, ev);
+	/* What the model inferred from this sample (a PMD split or zap)
+	 * follows it on the timeline, at its time. */
+	if (ev->kind == EV_STATE && regions_inferred(&p->rs, r, &inferred)) {
+		inferred.ts_ns = ev->ts_ns;
+		inferred.t = ev->t;
+		count_and_write(p, &inferred);
+	}
 	return r;
 }
 

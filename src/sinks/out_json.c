@@ -77,6 +77,16 @@ void json_event(FILE *f, const struct thp_event *ev)
 		jsonw_i64(&w, "prot", ev->prot);
 	if (ev->fields & EVF_FLAGS)
 		jsonw_i64(&w, "flags", ev->flags);
+	if (ev->kind == EV_PMD_SPLIT || ev->kind == EV_PMD_ZAP) {
+		jsonw_str(&w, "state", page_state_name(ev->state));
+		jsonw_bool(&w, "inferred", true);
+		if (ev->fields & EVF_CAUSE) {
+			jsonw_str(&w, "cause", ev->cause);
+			jsonw_double(&w, "cause_t", ev->cause_t, 6);
+		} else {
+			jsonw_raw(&w, "cause", "null");
+		}
+	}
 	if (ev->fields & EVF_RET)
 		jsonw_i64(&w, "ret", ev->ret);
 	if (ev->fields & EVF_IN_COLLAPSE)

@@ -105,6 +105,14 @@ static int detail(char *b, size_t n, const struct thp_event *ev)
 		return snprintf(b, n, "len=%" PRIu64 " ret=%" PRId64, ev->len, ev->ret);
 	case EV_MPROTECT:
 		return snprintf(b, n, "len=%" PRIu64 " prot=%#x ret=%" PRId64, ev->len, ev->prot, ev->ret);
+	case EV_PMD_SPLIT:
+	case EV_PMD_ZAP:
+		if (ev->fields & EVF_CAUSE)
+			return snprintf(b, n, "%s (inferred: %s now), by %s at %.6f",
+					ev->kind == EV_PMD_SPLIT ? "PMD split" : "PMD zapped",
+					page_state_name(ev->state), ev->cause, ev->cause_t);
+		return snprintf(b, n, "%s (inferred: %s now), not by a syscall of the process",
+				ev->kind == EV_PMD_SPLIT ? "PMD split" : "PMD zapped", page_state_name(ev->state));
 	case EV_LOST:
 		return snprintf(b, n, "%" PRIu64 " records lost (ring buffer full)", ev->count);
 	default:
@@ -119,7 +127,7 @@ void text_event(FILE *f, const struct thp_event *ev, bool color)
 	uint64_t a = ev->kind == EV_STATE ? ev->region : ev->addr;
 	bool has_addr = ev->kind == EV_STATE || (ev->fields & EVF_ADDR);
 
-	if (ev->kind == EV_STATE)
+	if (ev->kind == EV_STATE || ev->kind == EV_PMD_SPLIT || ev->kind == EV_PMD_ZAP)
 		snprintf(actor, sizeof(actor), "%u/pagemap", ev->target_pid);
 	else if (ev->kind == EV_LOST)
 		snprintf(actor, sizeof(actor), "-");

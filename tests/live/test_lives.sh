@@ -72,4 +72,15 @@ got=$(verdicts "$out/loss.jsonl" "$zap")
 check "loss: the MADV_DONTNEED region is zapped (got '$got')" [ "$got" = "1:zapped:none:-" ]
 check "loss: its zap names MADV_DONTNEED and is marked inferred" \
 	milestone_has "$out/loss.jsonl" "$zap" zapped "(inferred from pagemap), by MADV_DONTNEED at"
+check "loss: the timeline has a pmd_split by mprotect and a pmd_zap by MADV_DONTNEED, via pagemap, inferred" \
+	python3 -c '
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+def has(kind, cause):
+    return any(e["event"] == kind and e.get("cause") == cause and e["via"] == "pagemap"
+               and e.get("inferred") is True for e in evs)
+sys.exit(0 if has("pmd_split", "mprotect") and has("pmd_zap", "MADV_DONTNEED") else 1)' "$out/loss.jsonl"
+"$THPTRACE" report --json "$out/loss.jsonl" > "$out/loss.replay.jsonl" 2>&1
+check "loss: the replay infers the same pmd_split and pmd_zap lines" \
+	sh -c "grep -E '\"event\":\"pmd_(split|zap)\"' '$out/loss.jsonl' > '$out/a'; grep -E '\"event\":\"pmd_(split|zap)\"' '$out/loss.replay.jsonl' > '$out/b'; [ -s '$out/a' ] && cmp -s '$out/a' '$out/b'"
 finish
