@@ -4,7 +4,7 @@
  *
  * Every function probe has up to three thin entry points (fentry/fexit,
  * kprobe/kretprobe, tracepoint), all declared optional ("?") so that user
- * space's attach policy (src/probes.c) enables exactly one mechanism per
+ * space's attach policy (src/probe/probes.c) enables exactly one mechanism per
  * probe before load.  Each entry point only unpacks its arguments and calls
  * one shared handler. */
 #include "vmlinux.h"

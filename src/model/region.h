@@ -1,11 +1,204 @@
-/* One region's life, event by event: what each kind of event does to the
- * region it concerns (regions.c finds which one).  Private to model/. */
+/* One 2 MiB region's life, as data: its milestones, its page-state
+ * changes, its verdict and the evidence for it; and what each kind of event
+ * does to it (region.c; regions.c finds which region an event concerns,
+ * verdict.c chooses the verdict).  Sinks read these types; the functions
+ * below the types are the model's own. */
 #ifndef THP_REGION_H
 #define THP_REGION_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
-#include "model/regions.h"
+#include "model/eligibility.h"
+#include "model/event.h"
+#include "model/settings.h"
+
+enum verdict_reason {
+	VR_UNKNOWN = 0,
+	VR_HUGE,			/* PMD-mapped THP at the end */
+	VR_NOT_SCANNED,			/* khugepaged never scanned this mm */
+	VR_NOT_ELIGIBLE,		/* the kernel would not make it huge: blockers */
+	VR_SCAN_FAILED,			/* scan/collapse ran and failed: result name */
+	VR_COLLAPSED_NOT_REFAULTED,	/* collapsed, PMD cleared, never touched again */
+	VR_REFAULTED_AS_PTE,		/* collapsed, refault mapped small pages */
+	VR_NOT_COLLAPSED,		/* scanned, no failure seen, still small pages */
+	VR_SPLIT,			/* PMD-mapped, then split into small pages */
+	VR_ZAPPED,			/* PMD-mapped, then its PMD was zapped (nothing present) */
+	VR_UNMAPPED_EARLY,		/* unmapped before khugepaged or a collapse got to it */
+	VR_MAX,
+};
+
+const char *verdict_reason_name(enum verdict_reason r);
+enum verdict_reason verdict_reason_from_name(const char *s);
+
+/* Who did a scan or collapse. */
+enum actor {
+	ACT_NONE = 0,
+	ACT_KHUGEPAGED,
+	ACT_MADV_COLLAPSE,		/* the process itself, in madvise(MADV_COLLAPSE) */
+};
+
+/* What happened to a region, in the words of its verdict's "what". */
+enum ms_kind {
+	MS_MADVISED = 0,		/* MADV_HUGEPAGE / MADV_COLLAPSE succeeded */
+	MS_MADVISE_FAILED,
+	MS_NOHUGEPAGE,
+	MS_SCANNED,
+	MS_COLLAPSE,
+	MS_PMD_CLEARED,
+	MS_UNMAPPED,			/* not present any more, cause not known (yet) */
+	MS_REFAULT,
+	MS_PMD_MAPPED,
+	MS_PTE_MAPPED,
+	MS_PMD_REFUSED,
+	MS_EXIT,
+	MS_MAPPED,			/* the life began: mmap (or mremap) put a mapping here */
+	MS_UNMAP,			/* the life ended: munmap, mremap away, mmap over it */
+	MS_SPLIT,			/* the PMD mapping became small pages */
+	MS_ZAPPED,			/* the PMD mapping went away, nothing present */
+	MS_KIND_MAX,
+};
+
+/* How a milestone was seen: selects its wording, and tells the verdict
+ * which evidence it has. */
+enum ms_how {
+	HOW_NONE = 0,
+	HOW_FIRST_SCAN,			/* scanned: khugepaged's first scan_file (present, swap) */
+	HOW_REACHED,			/* scanned: implied by khugepaged's collapse event */
+	HOW_RETRACT,			/* pmd_cleared: retract_page_tables */
+	HOW_PMDP_FLUSH,			/* pmd_cleared: pmdp_collapse_flush */
+	HOW_PAGEMAP,			/* a page-state sample */
+	HOW_PAGEMAP_AFTER_COLLAPSE,	/* pmd_cleared: sampled none after the collapse */
+	HOW_PAGEMAP_COLLAPSE_CLEARED,	/* pmd_cleared: an "unmapped" the collapse explained */
+	HOW_FAULT,			/* refault: a user page fault */
+	HOW_MAP_PAGES,			/* refault: fault-around */
+	HOW_SET_PMD,			/* pmd_mapped: do_set_pmd from a fault */
+	HOW_SET_PMD_IN_COLLAPSE,	/* pmd_mapped: do_set_pmd by the collapse itself */
+	HOW_SPLIT,			/* pte_mapped: the PMD mapping was split */
+	HOW_REFAULT_SMALL,		/* pte_mapped: the refault after a collapse mapped small pages */
+	HOW_MAPPED_SMALL,		/* pte_mapped: first mapped with small pages */
+	HOW_SYSCALL,			/* mapped, unmap: the syscall (in cause) did it */
+	HOW_SCAN_FILE,			/* collapse: a successful scan_file stands for it */
+};
+
+#define REGION_MAX_MILESTONES 64
+#define REGION_MAX_CHANGES 64
+
+struct milestone {
+	double t;			/* seconds since start */
+	enum ms_kind kind;
+	enum ms_how how;
+	enum actor actor;		/* scanned, collapse */
+	char comm[EV_COMM_LEN];		/* the actor's comm (MADV_COLLAPSE's process) */
+	char result[EV_NAME_LEN];	/* scanned, collapse: the kernel's result name */
+	int32_t behavior;		/* madvised, madvise_failed: the advice */
+	int32_t present, swap;		/* scanned (HOW_FIRST_SCAN) */
+	int64_t ret;			/* madvise_failed, pmd_refused */
+	uint64_t addr;			/* refault (HOW_FAULT); unmap by mremap: the new address */
+	enum ev_kind cause;		/* mapped, unmap, split, zapped: the target's syscall, or EV_NONE */
+	int32_t cause_advice;		/* ... a madvise's advice */
+	double cause_t;			/* ... when it returned */
+	int8_t write;			/* refault (HOW_FAULT): 1 write, 0 read, -1 unknown */
+	bool thp;			/* pte_mapped: small pages of a huge folio */
+	enum page_state state;		/* split, zapped: the page state seen then */
+};
+
+/* The page state from t on, until the next change.  From page-state
+ * samples and from the events that change it for sure (a PMD clear, a
+ * PMD mapped by do_set_pmd). */
+struct state_change {
+	double t;
+	enum page_state state;
+	enum ms_how how;		/* HOW_PAGEMAP, or the event that said so */
+};
+
+/* Why the verdict is what it is, as data: sinks/explain.c words it. */
+struct verdict_evidence {
+	enum verdict_reason reason;
+	enum actor builder;		/* collapse verdicts: who built the huge page */
+	enum backing backing;
+	unsigned blockers;		/* not_eligible: EB_* */
+	bool mm_scanned;		/* khugepaged visited the region's mm */
+	int refused_ms;			/* refaulted_as_pte: index of do_set_pmd's refusal, or -1 */
+	struct thp_context ctx;		/* the settings the verdict used */
+};
+
+struct region {
+	uint32_t mm_id;
+	uint32_t pid;			/* target process */
+	uint64_t start;			/* 2 MiB aligned */
+	char file[EV_FILE_LEN];
+	struct region_file_info finfo;
+	bool have_finfo;		/* an EV_REGION_FILE came */
+
+	/* live state */
+	enum page_state state;
+	bool thp;
+	bool madvised_huge;		/* MADV_HUGEPAGE or MADV_COLLAPSE covered it */
+	bool madv_collapse;		/* MADV_COLLAPSE covered it (ignores the sysfs THP modes) */
+	bool nohuge;			/* MADV_NOHUGEPAGE after that */
+	bool collapsed;			/* a collapse succeeded */
+	bool cleared_after_collapse;	/* PMD cleared / region went to none after it */
+	int collapse_attempts, collapse_failures, scans;
+	char last_result[EV_NAME_LEN];	/* last failing scan/collapse result */
+	enum actor last_result_by;	/* who got last_result */
+	enum actor collapsed_by;	/* who made the last successful collapse */
+
+	/* its life at this address: 1, 2, ... (mmap, munmap, mmap again) */
+	int life;
+	double t_mapped, t_unmapped;	/* < 0: not seen */
+	bool ended;			/* unmapped: later events belong to the next life */
+	/* the last syscall of the target that covered it (a split or zap
+	 * seen in the page state after it is put down to it) */
+	enum ev_kind cause;
+	int32_t cause_advice;
+	double cause_t;			/* < 0: none */
+	double t_lost;			/* the last split or zap; < 0: never */
+	double t_scan_ok;		/* the last scan_file SCAN_SUCCEED; < 0: never */
+	char scan_ok_result[EV_NAME_LEN];
+	enum ms_kind lost_kind;		/* MS_SPLIT or MS_ZAPPED */
+	bool lost_to_tell;		/* a loss the timeline has not shown yet */
+
+	/* times, seconds since start; < 0: never */
+	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd, t_nohuge, t_exit;
+
+	size_t n_milestones;
+	struct milestone ms[REGION_MAX_MILESTONES];
+	size_t dropped_milestones;
+
+	size_t n_changes;
+	struct state_change chg[REGION_MAX_CHANGES];
+	size_t dropped_changes;		/* the oldest ones go first; the last stays */
+
+	/* filled by regions_finish() */
+	struct verdict_evidence ev;
+	enum verdict_reason reason;	/* == ev.reason */
+	double unmapped_s;		/* PMD clear → refault; < 0 if not applicable */
+	double madvise_to_pmd_s;	/* < 0 if not applicable */
+	enum page_state final_state;	/* last EV_STATE, else inferred from milestones */
+	bool final_inferred;		/* final_state was inferred, not sampled */
+};
+
+/* Plain-words meaning of a kernel enum scan_result name ("SCAN_PAGE_LRU" →
+ * "a page was not on the LRU list (being reclaimed or migrated)"). */
+const char *scan_result_meaning(const char *name);
+
+/* How a scan/collapse result counts: 1 a huge page was made (SCAN_SUCCEED,
+ * SCAN_PTE_MAPPED_HUGEPAGE), 0 nothing to judge (no name, SCAN_PMD_MAPPED:
+ * already huge), -1 a failure.  Takes "SCAN_X" or the tracepoint's "x" text. */
+int scan_result_outcome(const char *name);
+
+/* model/verdict.c: choose the reason and gather its evidence once
+ * regions.c has set final_state, unmapped_s and madvise_to_pmd_s. */
+void region_verdict(struct region *r, bool mm_scanned, const struct thp_context *ctx);
+
+/* The milestone names ("pmd_cleared") the verdict lists. */
+const char *ms_kind_name(enum ms_kind k);
+
+/* The last milestone of a kind, or NULL. */
+const struct milestone *region_last_ms(const struct region *r, enum ms_kind k);
+
 
 #define MADV_HUGEPAGE_NR 14
 #define MADV_NOHUGEPAGE_NR 15

@@ -9,6 +9,7 @@
 #include "util/thp_types.h"
 #include "thptrace.h"
 #include "model/region.h"
+#include "model/regions.h"
 
 /* Enough to hold what one MADV_COLLAPSE emits before its madvise exit
  * event (collapse, scan, PMD clear and set) even with some other traffic. */

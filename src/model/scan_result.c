@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "model/regions.h"
+#include "model/region.h"
 
 /* enum scan_result of mm/khugepaged.c across versions (names come from BTF,
  * numbers move), with the text the huge_memory tracepoints print. */

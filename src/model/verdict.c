@@ -2,7 +2,7 @@
  * evidence that chose it kept as data (struct verdict_evidence).  The words
  * for it are sinks/explain.c's: nothing here writes or reads prose. */
 #include <string.h>
-#include "model/regions.h"
+#include "model/region.h"
 
 static const char *const reason_names[VR_MAX] = {
 	[VR_UNKNOWN] = "unknown",
