@@ -197,7 +197,9 @@ done
 check "reader gone: no BPF program left behind" no_leftovers
 
 # ---- Ctrl-Z on CMD: stays stopped, untraced, resumes on SIGCONT ----
-"$THPTRACE" --json -- sleep 1.5 >"$work/out" 2>"$work/err" &
+# CMD sleeps long enough to be found and stopped on a loaded machine (with
+# 1.5 s, a busy CI host once let it end first).
+"$THPTRACE" --json -- sleep 4 >"$work/out" 2>"$work/err" &
 tpid=$!
 if started "$tpid" sleep; then
 	kill -STOP "$cmdpid"
