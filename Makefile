@@ -128,7 +128,7 @@ unit: $(UNIT_BINS)
 live: $(BIN) $(DEMO) $(LIVES)
 	$(Q)THPTRACE=$(abspath $(BIN)) DEMO=$(abspath $(DEMO)) LIVES=$(abspath $(LIVES)) tests/run-live
 
-vmtest: thptrace $(DEMO)
+vmtest: thptrace $(DEMO) $(LIVES)
 	$(Q)tests/vm/vmtest
 
 build/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) | build/fuzz

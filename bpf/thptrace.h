@@ -26,6 +26,8 @@ enum thp_rec_kind {
 	REC_MUNMAP,
 	REC_MREMAP,
 	REC_MPROTECT,
+	REC_SPLIT_PMD,		/* __split_huge_pmd: a PMD mapping split (a file's: dropped) */
+	REC_ZAP_PMD,		/* zap_huge_pmd: a PMD mapping zapped */
 	REC_KIND_MAX,
 };
 

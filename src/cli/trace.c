@@ -195,6 +195,17 @@ static size_t sample_pending(struct tracer *tr)
 	return n;
 }
 
+/* The THP knobs, when a look is due (or at the end, anyway): a change
+ * waits in the queue for the next drain, like a sample. */
+static void settings_check(struct tracer *tr, uint64_t now, bool anyway)
+{
+	if (!anyway && !settings_due(&tr->knobs, now))
+		return;
+	if (tr->pending.n >= PENDING_STATES)
+		process_batch(tr);
+	settings_poll(&tr->knobs, &tr->dec, &tr->pending);
+}
+
 static int drain(struct tracer *tr)
 {
 	int rc = ring_buffer__consume(tr->rb);
@@ -366,6 +377,7 @@ static int run_loop(struct tracer *tr)
 		 * IDLE_POLL_MS, well inside the 100 ms promised for a pipe. */
 		timeout = sample_pending(tr) || records > 0 ? POLL_MS : IDLE_POLL_MS;
 		now = trace_now_ns();
+		settings_check(tr, now, false);
 		if (deadline && deadline > now && deadline - now < (uint64_t)timeout * 1000000)
 			timeout = (int)((deadline - now) / 1000000) + 1;
 		if (tr->pl.out.err) {
@@ -389,6 +401,7 @@ static int run_loop(struct tracer *tr)
 		}
 	}
 	close(ep);
+	settings_check(tr, 0, true);	/* a change in the last half second too */
 	drain(tr);
 	child_let_go(tr);
 	process_batch(tr);	/* the last samples */
@@ -431,6 +444,7 @@ static void cleanup(struct tracer *tr)
 	ring_buffer__free(tr->rb);
 	loader_close(&tr->ld);
 	states_free(&tr->st);
+	settings_free(&tr->knobs);
 	pipeline_free(&tr->pl);
 	maps_cache_free(&tr->maps);
 	state_queue_free(&tr->pending);
@@ -514,6 +528,7 @@ int trace_run(const struct trace_opts *o)
 		.json = o->json, .color = !o->out_path && isatty(fileno(stdout)),
 		.all_faults = o->all_faults, .svg_path = o->svg_path });
 	sysinfo_context(&tr.ctx);
+	settings_start(&tr.knobs, trace_now_ns());	/* the knobs as the context has them */
 	tr.batch_cap = BATCH_MAX + PENDING_STATES;
 	tr.batch = calloc(tr.batch_cap, sizeof(*tr.batch));
 	if (!tr.batch) {

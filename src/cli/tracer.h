@@ -14,6 +14,8 @@
  *                   opened and loaded; --list-probes
  *   trace_states.c  page-state samples of the traced regions, queued as
  *                   state events into the run loop's state_queue
+ *   trace_settings.c THP knobs read again twice a second, a change queued
+ *                   as a settings event into the same state_queue
  *   trace_child.c   the spawned command under ptrace: moves it along and
  *                   says what happened (enum child_news)
  *   region_facts.c  /proc enrichment: a new region's file facts, madvise
@@ -39,6 +41,7 @@
 #include "cli/trace.h"
 #include "cli/trace_child.h"
 #include "cli/trace_states.h"
+#include "cli/trace_settings.h"
 #include "cli/region_facts.h"
 
 struct ring_buffer;
@@ -77,6 +80,8 @@ struct tracer {
 	struct child child;		/* .tgt = &tgt */
 	/* The sampler's own (trace_states.c): reads pl.rs, writes pending. */
 	struct states st;
+	/* trace_settings.c's THP knobs: writes pending. */
+	struct trace_settings knobs;
 	/* region_facts.c's cache of the target's /proc/PID/maps. */
 	struct maps_cache maps;
 };

@@ -11,9 +11,20 @@
 #include "host/procmaps.h"
 #include "host/sysinfo.h"
 
+/* A selector's bracketed choice, else the first line (a number). */
+static void selected_word(const char *buf, char *out, size_t n)
+{
+	const char *a = strchr(buf, '['), *b = a ? strchr(a, ']') : NULL;
+
+	if (a && b)
+		snprintf(out, n, "%.*s", (int)(b - a - 1), a + 1);
+	else
+		snprintf(out, n, "%.*s", (int)strcspn(buf, "\n"), buf);
+}
+
 int sysinfo_selected(const char *path, char *out, size_t n)
 {
-	char buf[256], *a, *b;
+	char buf[256];
 	FILE *f = fopen(path, "re");
 
 	out[0] = 0;
@@ -24,12 +35,7 @@ int sysinfo_selected(const char *path, char *out, size_t n)
 		return -1;
 	}
 	fclose(f);
-	a = strchr(buf, '[');
-	b = a ? strchr(a, ']') : NULL;
-	if (a && b)
-		snprintf(out, n, "%.*s", (int)(b - a - 1), a + 1);
-	else
-		snprintf(out, n, "%.*s", (int)strcspn(buf, "\n"), buf);
+	selected_word(buf, out, n);
 	return 0;
 }
 
@@ -57,6 +63,91 @@ void sysinfo_context(struct thp_context *ctx)
 	ctx->full_scans_start = sysinfo_long(THP_SYSFS "/khugepaged/full_scans");
 	ctx->full_scans_end = -1;
 	ctx->read_only_thp_for_fs = kconfig_get("CONFIG_READ_ONLY_THP_FOR_FS");
+}
+
+/* The tunables a run may see change (counters such as full_scans are not
+ * settings); one this kernel lacks has no file and is left out. */
+static const char *const knob_names[] = {
+	"enabled", "defrag", "shmem_enabled", "use_zero_page", "shrink_underused",
+	"khugepaged/defrag", "khugepaged/scan_sleep_millisecs", "khugepaged/alloc_sleep_millisecs",
+	"khugepaged/pages_to_scan", "khugepaged/max_ptes_none", "khugepaged/max_ptes_swap",
+	"khugepaged/max_ptes_shared",
+};
+
+#define SIZE_DIR_LEN 32		/* "hugepages-2048kB" */
+
+int sysinfo_knob_read(const struct thp_knob *k, char *value, size_t n)
+{
+	char buf[256];
+	/* sysfs makes the text again for a read at offset 0 */
+	ssize_t len = pread(k->fd, buf, sizeof(buf) - 1, 0);
+
+	value[0] = 0;
+	if (len <= 0)
+		return -1;
+	buf[len] = 0;
+	selected_word(buf, value, n);
+	return 0;
+}
+
+static void knob_add(struct thp_knobs *ks, const char *name)
+{
+	char path[sizeof(THP_SYSFS) + EV_KNOB_LEN + 1];
+	struct thp_knob *k = &ks->k[ks->n];
+
+	if (ks->n >= THP_KNOBS_MAX || strlen(name) >= sizeof(k->name))
+		return;
+	snprintf(path, sizeof(path), THP_SYSFS "/%s", name);
+	k->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (k->fd < 0)
+		return;
+	snprintf(k->name, sizeof(k->name), "%s", name);
+	if (sysinfo_knob_read(k, k->value, sizeof(k->value)) < 0) {
+		close(k->fd);
+		return;
+	}
+	ks->n++;
+}
+
+/* hugepages-<size>kB, smallest size first */
+static int by_size(const void *a, const void *b)
+{
+	unsigned long x = strtoul((const char *)a + 10, NULL, 10);
+	unsigned long y = strtoul((const char *)b + 10, NULL, 10);
+
+	return x < y ? -1 : x > y;
+}
+
+void sysinfo_knobs_open(struct thp_knobs *ks)
+{
+	char sizes[THP_KNOBS_MAX / 2][SIZE_DIR_LEN], name[EV_KNOB_LEN];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	ks->n = 0;
+	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++)
+		knob_add(ks, knob_names[i]);
+	d = opendir(THP_SYSFS);
+	while (d && n < THP_KNOBS_MAX / 2 && (de = readdir(d)))
+		if (strncmp(de->d_name, "hugepages-", 10) == 0 && strlen(de->d_name) < SIZE_DIR_LEN)
+			snprintf(sizes[n++], SIZE_DIR_LEN, "%s", de->d_name);
+	if (d)
+		closedir(d);
+	qsort(sizes, n, sizeof(sizes[0]), by_size);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%.*s/enabled", SIZE_DIR_LEN - 1, sizes[i]);
+		knob_add(ks, name);
+		snprintf(name, sizeof(name), "%.*s/shmem_enabled", SIZE_DIR_LEN - 1, sizes[i]);
+		knob_add(ks, name);
+	}
+}
+
+void sysinfo_knobs_close(struct thp_knobs *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		close(ks->k[i].fd);
+	ks->n = 0;
 }
 
 int sysinfo_tmpfs_huge(pid_t pid, const char *path, char *mode, size_t n, char *mnt, size_t mn)

@@ -20,6 +20,27 @@ long sysinfo_long(const char *path);		/* -1 if unreadable */
 /* Fill everything but full_scans_end and duration_s. */
 void sysinfo_context(struct thp_context *ctx);
 
+/* The THP knobs a run may see change: the tunables under THP_SYSFS and
+ * khugepaged/, and each size's enabled and shmem_enabled
+ * (hugepages-<size>kB/, 6.8+), each kept open so that reading it again is
+ * one pread.  Those this kernel lacks are not there. */
+#define THP_KNOBS_MAX 64
+struct thp_knob {
+	char name[EV_KNOB_LEN];		/* path under THP_SYSFS: "hugepages-64kB/enabled" */
+	char value[EV_KNOB_VALUE_LEN];	/* last read: the selected word, or the number */
+	int fd;
+};
+struct thp_knobs {
+	size_t n;
+	struct thp_knob k[THP_KNOBS_MAX];
+};
+
+/* Open and read each knob (ks->n of them). */
+void sysinfo_knobs_open(struct thp_knobs *ks);
+/* Read k again into value (n bytes): 0, or -1 if it cannot be read. */
+int sysinfo_knob_read(const struct thp_knob *k, char *value, size_t n);
+void sysinfo_knobs_close(struct thp_knobs *ks);
+
 /* huge= mode of the tmpfs holding path ("" if not on tmpfs; "never" when the
  * mount has no huge= option).  mnt (may be NULL) gets the mount point.
  * Returns 0, or -1 when no mount holds it (or mountinfo is unreadable). */

@@ -5,6 +5,9 @@
 #include "thptrace.h"
 #include "input/decode.h"
 
+_Static_assert((int)REC_ZAP_PMD == (int)EV_PMD_ZAP && (int)REC_KIND_MAX == (int)EV_PMD_ZAP + 1,
+	       "enum ev_kind 1..EV_PMD_ZAP must match enum thp_rec_kind");
+
 void decoder_init(struct decoder *d, uint64_t start_ns, result_name_fn fn, void *ctx)
 {
 	memset(d, 0, sizeof(*d));

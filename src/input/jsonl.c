@@ -150,6 +150,23 @@ static void get_fail(struct getter *g, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A settings line's string: required, and whole (cut short, it would not
+ * be written back as it was read). */
+static void get_whole_str(struct getter *g, const char *key, char *dst, size_t cap)
+{
+	const char *s;
+	int rc = g->failed ? 0 : jsonr_str(g->j, key, &s, g->err, g->errlen);
+
+	if (rc < 0)
+		g->failed = 1;
+	else if (rc == 0)
+		get_fail(g, "a settings event needs \"%s\"", key);
+	else if (strlen(s) >= cap)
+		get_fail(g, "\"%s\": longer than %zu bytes", key, cap - 1);
+	else
+		memcpy(dst, s, strlen(s) + 1);
+}
+
 /* Rebuild an event from the keys json_event (out_json.c) writes.  Each
  * EVF_* bit is set exactly when its key is present, so the event renders
  * again as the same text and the same JSON line. */
@@ -224,7 +241,9 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 	have_present = get_i32(&g, "present", &ev->present, INT32_MIN, INT32_MAX);
 	have_swap = get_i32(&g, "swap", &ev->swap, INT32_MIN, INT32_MAX);
 	/* A state sample writes "present" on its own; scans write both. */
-	if (have_swap || (have_present && kind != EV_STATE))
+	/* A state sample has "present" of its own and no "swap" (a foreign
+	 * line with one would write "present" twice on the way back). */
+	if ((have_swap || have_present) && kind != EV_STATE)
 		ev->fields |= EVF_PRESENT;
 	if (get_u64(&g, "error_code", &ev->errcode))
 		ev->fields |= EVF_ERRCODE;
@@ -254,6 +273,12 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 	}
 	if (kind == EV_LOST && get_u64(&g, "count", &u))
 		ev->count = u;
+	if (kind == EV_SETTINGS) {
+		ev->fields |= EVF_KNOB;
+		get_whole_str(&g, "knob", ev->knob, sizeof(ev->knob));
+		get_whole_str(&g, "value", ev->value, sizeof(ev->value));
+		get_whole_str(&g, "old", ev->old_value, sizeof(ev->old_value));
+	}
 	return g.failed ? -1 : 0;
 }
 
@@ -383,6 +408,15 @@ static int parse_region_file(struct jsonl_reader *jr, struct thp_event *ev, char
 	return 0;
 }
 
+/* A pmd_split or pmd_zap the model inferred (not one a probe saw). */
+static bool inferred(struct jsonl_reader *jr)
+{
+	char e[80];
+	bool b = false;
+
+	return jsonr_bool(&jr->j, "inferred", &b, e, sizeof(e)) > 0 && b;
+}
+
 __attribute__((format(printf, 3, 4)))
 static enum jsonl_line fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -409,8 +443,9 @@ enum jsonl_line jsonl_parse(struct jsonl_reader *jr, const char *line, size_t le
 		return fail(err, errlen, "%s", g.failed ? why : "no \"event\" key");
 	/* verdicts and what the model inferred (pmd_split, pmd_zap) are
 	 * computed again from the events */
-	if (!strcmp(kind_name, "verdict") || !strcmp(kind_name, "probe") ||
-	    !strcmp(kind_name, "pmd_split") || !strcmp(kind_name, "pmd_zap"))
+	if (!strcmp(kind_name, "verdict") || !strcmp(kind_name, "probe"))
+		return JL_SKIP;
+	if ((!strcmp(kind_name, "pmd_split") || !strcmp(kind_name, "pmd_zap")) && inferred(jr))
 		return JL_SKIP;
 	if (!strcmp(kind_name, "summary"))
 		return parse_summary(jr, sum, why, sizeof(why)) < 0

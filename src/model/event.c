@@ -22,6 +22,7 @@ static const char *const kind_names[EV_KIND_MAX] = {
 	[EV_STATE] = "state",
 	[EV_PMD_SPLIT] = "pmd_split",
 	[EV_PMD_ZAP] = "pmd_zap",
+	[EV_SETTINGS] = "settings",
 	[EV_LOST] = "lost",
 	[EV_SUMMARY] = "summary",
 	[EV_VERDICT] = "verdict",
@@ -37,6 +38,7 @@ static const char *const via_names[VIA_ID_MAX] = {
 	[VIA_ID_KRETPROBE] = "kretprobe",
 	[VIA_ID_TRACEPOINT] = "tracepoint",
 	[VIA_ID_PAGEMAP] = "pagemap",
+	[VIA_ID_SYSFS] = "sysfs",
 };
 
 static const char *const state_names[] = {

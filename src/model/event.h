@@ -12,6 +12,8 @@
 #define EV_COMM_LEN 16
 #define EV_FILE_LEN 256
 #define EV_NAME_LEN 48
+#define EV_KNOB_LEN 64
+#define EV_KNOB_VALUE_LEN 32
 #define THP_REGION_SIZE (2ULL << 20)
 #define THP_REGION_MASK (~(THP_REGION_SIZE - 1))
 
@@ -31,9 +33,10 @@ enum ev_kind {
 	EV_MUNMAP,
 	EV_MREMAP,
 	EV_MPROTECT,
+	EV_PMD_SPLIT,		/* a PMD split: __split_huge_pmd, or inferred by the model from the page state */
+	EV_PMD_ZAP,		/* a PMD zapped: zap_huge_pmd, or inferred likewise */
 	EV_STATE,		/* sampled page state of one 2 MiB region */
-	EV_PMD_SPLIT,		/* inferred by the model from the page state: a PMD split */
-	EV_PMD_ZAP,		/* ... a PMD zapped */
+	EV_SETTINGS,		/* a THP knob changed during the run (knob, value, old_value) */
 	EV_LOST,		/* records the ring buffer dropped */
 	EV_SUMMARY,
 	EV_VERDICT,
@@ -42,7 +45,7 @@ enum ev_kind {
 	EV_KIND_MAX,
 };
 
-/* The numbering of enum ev_kind 1..EV_MPROTECT matches enum thp_rec_kind.
+/* The numbering of enum ev_kind 1..EV_PMD_ZAP matches enum thp_rec_kind.
  * Summary counts list EV_EXEC..EV_SET_PMD always and the later kinds
  * only when they happened, so older readers see the keys they knew. */
 #define EV_COUNT_ALWAYS_LAST EV_SET_PMD
@@ -55,6 +58,7 @@ enum ev_via {
 	VIA_ID_KRETPROBE,
 	VIA_ID_TRACEPOINT,
 	VIA_ID_PAGEMAP,
+	VIA_ID_SYSFS,		/* user space only: a THP knob read (EV_SETTINGS) */
 	VIA_ID_MAX,
 };
 
@@ -86,6 +90,7 @@ enum page_state {
 #define EVF_PROT	0x8000
 #define EVF_FLAGS	0x10000
 #define EVF_CAUSE	0x20000	/* cause, cause_t: the syscall that did it */
+#define EVF_KNOB	0x40000	/* knob, value, old_value: EV_SETTINGS */
 
 struct thp_event {
 	enum ev_kind kind;
@@ -115,6 +120,14 @@ struct thp_event {
 	char cause[EV_NAME_LEN];	/* EV_PMD_SPLIT/ZAP: "mprotect", "MADV_DONTNEED", ... */
 	double cause_t;
 	char file[EV_FILE_LEN];
+
+	/* EV_SETTINGS: the knob's path under /sys/kernel/mm/transparent_hugepage
+	 * ("shmem_enabled", "khugepaged/pages_to_scan",
+	 * "hugepages-64kB/enabled"), its new and its previous value (the
+	 * selected word of a mode file, the number of a numeric one) */
+	char knob[EV_KNOB_LEN];
+	char value[EV_KNOB_VALUE_LEN];
+	char old_value[EV_KNOB_VALUE_LEN];
 
 	/* EV_STATE */
 	uint64_t region;		/* 2 MiB aligned start */

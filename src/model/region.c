@@ -221,11 +221,42 @@ static void apply_set_pmd(struct region *r, const struct thp_event *ev)
 }
 
 /* Apply an event that never creates a region to one region it concerns. */
+/* A split or zap a function probe saw (__split_huge_pmd, zap_huge_pmd).
+ * Its cause: a kernel thread (kcompactd, kswapd, khugepaged) says so by
+ * its name; the target's own thread is in a syscall, whose exit record
+ * comes next from that thread and fills the cause in (region_cause). */
+static void observed_loss(struct region *r, const struct thp_event *ev)
+{
+	enum ms_kind kind = ev->kind == EV_PMD_SPLIT ? MS_SPLIT : MS_ZAPPED;
+	struct milestone *m = add_ms(r, ev->t, kind, HOW_OBSERVED);
+
+	/* What is left: an anonymous PMD split leaves its pages mapped by
+	 * small entries; a file's is dropped, and a zap leaves nothing.  Set
+	 * here because pagemap without PAGEMAP_SCAN (before 6.7) cannot tell a
+	 * PTE-mapped huge folio from a PMD-mapped one. */
+	enum page_state left = kind == MS_SPLIT && !r->file[0] ? PS_PTE : PS_NONE;
+
+	set_state(r, ev->t, left, HOW_OBSERVED);
+	r->t_lost = ev->t;
+	r->lost_kind = kind;
+	r->cause_pending_pid = 0;
+	if (!m)
+		return;
+	m->state = left;
+	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
+	if (ev->target_pid && ev->tgid == ev->target_pid)
+		r->cause_pending_pid = ev->pid;
+}
+
 void region_apply(struct region *r, const struct thp_event *ev)
 {
 	struct milestone *m;
 
 	switch (ev->kind) {
+	case EV_PMD_SPLIT:
+	case EV_PMD_ZAP:
+		observed_loss(r, ev);
+		break;
 	case EV_SCAN_FILE:
 		apply_scan(r, ev);
 		break;
@@ -318,7 +349,8 @@ static void state_change(struct region *r, const struct thp_event *ev)
 
 	if (s == PS_UNKNOWN)
 		return;
-	if (s != PS_PMD && was_pmd)
+	/* inferred, unless a function probe saw it since it became PMD-mapped */
+	if (s != PS_PMD && was_pmd && !(r->t_lost >= 0 && r->t_lost >= last_pmd_change(r)))
 		lost(r, ev, loss_kind(r, s));
 	r->thp = ev->thp;
 	r->state = s;
@@ -431,8 +463,25 @@ void region_mapped_at(struct region *r, double t)
 		m->cause = EV_MMAP;
 }
 
+/* The syscall whose exit follows a split or zap its thread made. */
+static void fill_pending_cause(struct region *r, const struct thp_event *ev)
+{
+	struct milestone *m;
+
+	if (!r->cause_pending_pid || r->cause_pending_pid != ev->pid)
+		return;
+	r->cause_pending_pid = 0;
+	m = (struct milestone *)region_last_ms(r, r->lost_kind);
+	if (m && m->how == HOW_OBSERVED) {
+		m->cause = ev->kind;
+		m->cause_advice = ev->kind == EV_MADVISE ? ev->behavior : 0;
+		m->cause_t = ev->t;
+	}
+}
+
 void region_cause(struct region *r, const struct thp_event *ev)
 {
+	fill_pending_cause(r, ev);
 	r->cause = ev->kind;
 	r->cause_advice = ev->kind == EV_MADVISE ? ev->behavior : 0;
 	r->cause_t = ev->t;
@@ -446,6 +495,7 @@ void region_unmapped(struct region *r, const struct thp_event *ev)
 
 	if (r->ended)
 		return;
+	fill_pending_cause(r, ev);
 	/* Records from two CPUs can come slightly out of order: a life ends
 	 * no earlier than the last change seen in it. */
 	if (r->n_changes && r->chg[r->n_changes - 1].t > t)

@@ -80,6 +80,7 @@ enum ms_how {
 	HOW_MAPPED_SMALL,		/* pte_mapped: first mapped with small pages */
 	HOW_SYSCALL,			/* mapped, unmap: the syscall (in cause) did it */
 	HOW_SCAN_FILE,			/* collapse: a successful scan_file stands for it */
+	HOW_OBSERVED,			/* split, zapped: a function probe saw it */
 };
 
 #define REGION_MAX_MILESTONES 64
@@ -149,6 +150,10 @@ struct region {
 	int life;
 	double t_mapped, t_unmapped;	/* < 0: not seen */
 	bool ended;			/* unmapped: later events belong to the next life */
+	/* ended: the THP settings in force when it was unmapped (regions.c);
+	 * for the knobs that changed during the run (EV_SETTINGS) its verdict
+	 * uses these rather than those at the end of the trace */
+	struct thp_context ctx_unmapped;
 	/* the last syscall of the target that covered it (a split or zap
 	 * seen in the page state after it is put down to it) */
 	enum ev_kind cause;
@@ -159,6 +164,7 @@ struct region {
 	char scan_ok_result[EV_NAME_LEN];
 	enum ms_kind lost_kind;		/* MS_SPLIT or MS_ZAPPED */
 	bool lost_to_tell;		/* a loss the timeline has not shown yet */
+	uint32_t cause_pending_pid;	/* an observed loss waits for this thread's syscall exit */
 
 	/* times, seconds since start; < 0: never */
 	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd, t_nohuge, t_exit;

@@ -39,6 +39,7 @@ void regions_free(struct regions *rs)
 	free(rs->v);
 	free(rs->orphans);
 	free(rs->pending_files);
+	free(rs->index);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -64,24 +65,73 @@ bool regions_same_file(const char *region_file, const char *ev_file)
 	return la == lb && strncmp(a, b, la) == 0;
 }
 
+/* An index from (mm, region start) to its latest life: open addressing,
+ * a slot holds the region's index + 1, 0 is empty.  Lookups were a walk
+ * over every region, which made a trace with thousands of regions take
+ * minutes (found by fuzz_report). */
+static size_t slot_of(uint32_t mm_id, uint64_t start, size_t cap)
+{
+	uint64_t h = (start >> 21) * 0x9e3779b97f4a7c15ull ^ (uint64_t)mm_id * 0xc2b2ae3d27d4eb4full;
+
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+}
+
+static struct region *index_get(const struct regions *rs, uint32_t mm_id, uint64_t start)
+{
+	if (!rs->index)
+		return NULL;
+	for (size_t i = slot_of(mm_id, start, rs->index_cap);; i = (i + 1) & (rs->index_cap - 1)) {
+		uint32_t v = rs->index[i];
+		struct region *r;
+
+		if (!v)
+			return NULL;
+		r = &rs->v[v - 1];
+		if (r->start == start && r->mm_id == mm_id)
+			return r;
+	}
+}
+
+static void index_set(uint32_t *index, size_t cap, const struct region *v, size_t k)
+{
+	size_t i = slot_of(v[k].mm_id, v[k].start, cap);
+
+	for (; index[i]; i = (i + 1) & (cap - 1))
+		if (v[index[i] - 1].start == v[k].start && v[index[i] - 1].mm_id == v[k].mm_id)
+			break;	/* a later life takes its address's slot */
+	index[i] = (uint32_t)k + 1;
+}
+
+/* Region k is new: index it (growing the index to stay at most half full). */
+static int index_add(struct regions *rs, size_t k)
+{
+	if ((k + 1) * 2 > rs->index_cap) {
+		size_t cap = rs->index_cap ? rs->index_cap * 2 : 64;
+		uint32_t *index = calloc(cap, sizeof(*index));
+
+		if (!index)
+			return -1;
+		for (size_t j = 0; j < k; j++)
+			index_set(index, cap, rs->v, j);
+		free(rs->index);
+		rs->index = index;
+		rs->index_cap = cap;
+	}
+	index_set(rs->index, rs->index_cap, rs->v, k);
+	return 0;
+}
+
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start)
 {
-	for (size_t i = 0; i < rs->n; i++)
-		if (rs->v[i].start == start && rs->v[i].mm_id == mm_id && !rs->v[i].ended)
-			return &rs->v[i];
-	return NULL;
+	struct region *r = index_get(rs, mm_id, start);
+
+	return r && !r->ended ? r : NULL;
 }
 
 /* The last life at (mm_id, start), ended or not, or NULL. */
 static struct region *last_life(struct regions *rs, uint32_t mm_id, uint64_t start)
 {
-	struct region *last = NULL;
-
-	for (size_t i = 0; i < rs->n; i++)
-		if (rs->v[i].start == start && rs->v[i].mm_id == mm_id &&
-		    (!last || rs->v[i].life > last->life))
-			last = &rs->v[i];
-	return last;
+	return index_get(rs, mm_id, start);
 }
 
 /* The latest mapping seen over [start, start + 2 MiB) after t, or NULL. */
@@ -108,6 +158,10 @@ static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pi
 	const struct recent_map *m;
 	struct region *r;
 
+	if (rs->n >= REGIONS_MAX) {
+		rs->dropped_regions++;
+		return NULL;
+	}
 	if (rs->n == rs->cap) {
 		size_t cap = rs->cap ? rs->cap * 2 : 16;
 		struct region *v = realloc(rs->v, cap * sizeof(*v));
@@ -116,9 +170,12 @@ static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pi
 		rs->v = v;
 		rs->cap = cap;
 	}
-	r = &rs->v[rs->n++];
+	r = &rs->v[rs->n];
 	region_init(r, mm_id, pid, start);
 	r->life = life;
+	if (index_add(rs, rs->n) < 0)
+		return NULL;
+	rs->n++;
 	if ((m = mapped_since(rs, mm_id, start, since)))
 		region_mapped_at(r, m->t);
 	return r;
@@ -133,6 +190,8 @@ static enum how how_to_match(const struct thp_event *ev)
 	case EV_MAP_PAGES:
 	case EV_SET_PMD:
 	case EV_PMDP_COLLAPSE_FLUSH:
+	case EV_PMD_SPLIT:
+	case EV_PMD_ZAP:
 		return (ev->fields & EVF_ADDR) ? BY_ADDR : BY_NONE;
 	case EV_COLLAPSE_FILE:
 	case EV_RETRACT:
@@ -283,9 +342,10 @@ static struct region *over_range(struct regions *rs, const struct thp_event *ev,
 		if (r->ended || r->mm_id != ev->mm_id || r->start >= end ||
 		    r->start + THP_REGION_SIZE <= start)
 			continue;
-		if (takes_away && start <= r->start && end >= r->start + THP_REGION_SIZE)
+		if (takes_away && start <= r->start && end >= r->start + THP_REGION_SIZE) {
 			region_unmapped(r, ev);
-		else
+			r->ctx_unmapped = rs->ctx;	/* its verdict's settings */
+		} else
 			region_cause(r, ev);
 		if (!first)
 			first = r;
@@ -415,6 +475,49 @@ static void feed_context(struct regions *rs, const struct thp_event *ev)
 	}
 }
 
+/* A numeric knob's value; -1 (unknown) if it is not a number. */
+static long knob_long(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return !*s || *end || v < 0 ? -1 : v;
+}
+
+/* rs->knobs_changed: the knobs of struct thp_context an EV_SETTINGS set */
+enum {
+	KNOB_ENABLED = 1, KNOB_SHMEM = 2, KNOB_DEFRAG = 4, KNOB_SCAN_SLEEP = 8, KNOB_PAGES = 16,
+};
+
+/* A knob changed during the run (EV_SETTINGS): the settings the verdicts
+ * use (struct thp_context) take the new value from then on; the others
+ * (each size's enabled, shmem_enabled, khugepaged's other tunables) are
+ * on the timeline only. */
+static void feed_settings(struct regions *rs, const struct thp_event *ev)
+{
+	struct thp_context *c = &rs->ctx;
+	const char *k = ev->knob, *v = ev->value;
+
+	if (!(ev->fields & EVF_KNOB))
+		return;
+	if (!strcmp(k, "enabled")) {
+		snprintf(c->thp_enabled, sizeof(c->thp_enabled), "%.*s", (int)sizeof(c->thp_enabled) - 1, v);
+		rs->knobs_changed |= KNOB_ENABLED;
+	} else if (!strcmp(k, "shmem_enabled")) {
+		snprintf(c->shmem_enabled, sizeof(c->shmem_enabled), "%.*s", (int)sizeof(c->shmem_enabled) - 1, v);
+		rs->knobs_changed |= KNOB_SHMEM;
+	} else if (!strcmp(k, "defrag")) {
+		snprintf(c->defrag, sizeof(c->defrag), "%s", v);
+		rs->knobs_changed |= KNOB_DEFRAG;
+	} else if (!strcmp(k, "khugepaged/scan_sleep_millisecs")) {
+		c->scan_sleep_ms = knob_long(v);
+		rs->knobs_changed |= KNOB_SCAN_SLEEP;
+	} else if (!strcmp(k, "khugepaged/pages_to_scan")) {
+		c->pages_to_scan = knob_long(v);
+		rs->knobs_changed |= KNOB_PAGES;
+	}
+}
+
 static struct region *feed(struct regions *rs, const struct thp_event *ev)
 {
 	struct region *r;
@@ -433,6 +536,9 @@ static struct region *feed(struct regions *rs, const struct thp_event *ev)
 		return feed_mapping(rs, ev);
 	case EV_CONTEXT:
 		feed_context(rs, ev);
+		return NULL;
+	case EV_SETTINGS:
+		feed_settings(rs, ev);
 		return NULL;
 	case EV_SCAN_FILE:
 	case EV_COLLAPSE_FILE:
@@ -472,15 +578,40 @@ struct region *regions_feed(struct regions *rs, const struct thp_event *ev)
 	return r;
 }
 
+/* The settings an ended life is judged with: each knob an EV_SETTINGS
+ * changed during the run as it was when the life was unmapped; the others
+ * (what the EV_CONTEXT lines gave, wherever they came in the stream) and
+ * the run's own facts (full scans, CONFIG_READ_ONLY_THP_FOR_FS, the
+ * duration) as known at the end. */
+static struct thp_context ctx_of_ended(const struct region *r, const struct regions *rs)
+{
+	const struct thp_context *u = &r->ctx_unmapped;
+	const unsigned k = rs->knobs_changed;
+	struct thp_context c = rs->ctx;
+
+	if (k & KNOB_ENABLED)
+		memcpy(c.thp_enabled, u->thp_enabled, sizeof(c.thp_enabled));
+	if (k & KNOB_SHMEM)
+		memcpy(c.shmem_enabled, u->shmem_enabled, sizeof(c.shmem_enabled));
+	if (k & KNOB_DEFRAG)
+		memcpy(c.defrag, u->defrag, sizeof(c.defrag));
+	if (k & KNOB_SCAN_SLEEP)
+		c.scan_sleep_ms = u->scan_sleep_ms;
+	if (k & KNOB_PAGES)
+		c.pages_to_scan = u->pages_to_scan;
+	return c;
+}
+
 void regions_finish(struct regions *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
 		struct region *r = &rs->v[i];
+		struct thp_context c = r->ended ? ctx_of_ended(r, rs) : rs->ctx;
 
 		if (!rs->saw_collapse_file)
 			region_collapse_from_scan(r);
 		region_end(r);
-		region_verdict(r, r->mm_id < 64 ? rs->mm_scanned[r->mm_id] : rs->saw_scan_any, &rs->ctx);
+		region_verdict(r, r->mm_id < 64 ? rs->mm_scanned[r->mm_id] : rs->saw_scan_any, &c);
 	}
 }
 

@@ -18,7 +18,8 @@
 struct regions {
 	struct region *v;
 	size_t n, cap;
-	struct thp_context ctx;		/* the last EV_CONTEXT's settings */
+	struct thp_context ctx;		/* the last EV_CONTEXT's settings, as EV_SETTINGS changed them */
+	unsigned knobs_changed;		/* which of them an EV_SETTINGS changed (regions.c's bits) */
 	bool mm_scanned[64];		/* khugepaged scanned mm id i (i < 64) */
 	bool saw_scan_any;
 	bool saw_collapse_file;		/* a collapse_file event came: it is observable */
@@ -30,6 +31,9 @@ struct regions {
 	size_t n_orphans, orphan_next;
 	struct thp_event *pending_files;
 	size_t n_pending_files, cap_pending_files;
+	uint32_t *index;		/* (mm, start) -> latest life, see regions.c */
+	size_t index_cap;
+	size_t dropped_regions;		/* not tracked: more than REGIONS_MAX */
 	/* Recent mappings (mmap, mremap's new range): a region created later
 	 * inside one started its life then. */
 	struct recent_map {
@@ -39,6 +43,10 @@ struct regions {
 	} maps[32];
 	size_t maps_next;
 };
+
+/* At most this many regions (lives) are tracked; what comes past it is
+ * counted in dropped_regions and said in the report.  Each is about 11 KiB. */
+#define REGIONS_MAX 16384
 
 void regions_init(struct regions *rs);
 void regions_free(struct regions *rs);
@@ -61,7 +69,8 @@ struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start);
 bool regions_same_file(const char *region_file, const char *ev_file);
 
 /* Compute every region's verdict, with the settings the EV_CONTEXT events
- * gave (all unknown without one). */
+ * gave (all unknown without one) as EV_SETTINGS changed them: those in force
+ * at the end, or for a life that ended (unmapped), those in force then. */
 void regions_finish(struct regions *rs);
 
 #endif

@@ -135,6 +135,26 @@ static const struct probe_def defs[] = {
 		.raw_shape = { "p:pt_regs l" },
 #endif
 	},
+	/* split_huge_pmd: a PMD mapping of the target split (mprotect,
+	 * munmap or mremap of part of it, migration, compaction; a file's PMD
+	 * is dropped, not divided).  No tracepoint: where neither fentry nor a
+	 * kprobe attaches (6.18 here) the model infers it from the page state. */
+	{
+		.name = "split_huge_pmd",
+		.func = "__split_huge_pmd",
+		.params = { "vma", "pmd", "address" },
+		.fentry = { "split_huge_pmd_fentry" },
+		.kprobe = { "split_huge_pmd_kprobe" },
+	},
+	/* zap_huge_pmd: a PMD mapping of the target zapped (MADV_DONTNEED,
+	 * MADV_FREE, munmap, truncation).  Same fallback as the split. */
+	{
+		.name = "zap_huge_pmd",
+		.func = "zap_huge_pmd",
+		.params = { "tlb", "vma", "pmd", "addr" },
+		.fentry = { "zap_huge_pmd_fentry" },
+		.kprobe = { "zap_huge_pmd_kprobe" },
+	},
 	/* mmap: the target's mmap, munmap, mremap and mprotect, where a
 	 * region's life starts and ends and what splits its PMD.  By perf
 	 * event on the generic raw_syscalls tracepoints (the syscall number is

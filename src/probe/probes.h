@@ -34,7 +34,7 @@ struct probe_status {
 	struct bpf_link *links[2];
 };
 
-#define PROBES_MAX 12
+#define PROBES_MAX 16
 
 struct probe_set {
 	enum backend backend;

@@ -42,7 +42,11 @@ static const char *cause_words(const struct milestone *m, char *out, size_t len)
 {
 	const char *what = m->cause == EV_MADVISE ? madv_name(m->cause_advice) : ev_kind_name(m->cause);
 
-	if (m->cause == EV_NONE)
+	if (m->cause == EV_NONE && m->how == HOW_OBSERVED && m->comm[0] && m->comm[0] != 'k')
+		snprintf(out, len, "by the process itself, not in a system call it made (a fault, or NUMA balancing)");
+	else if (m->cause == EV_NONE && m->how == HOW_OBSERVED && m->comm[0])
+		snprintf(out, len, "by %s (a kernel thread: compaction, reclaim or khugepaged)", m->comm);
+	else if (m->cause == EV_NONE)
 		snprintf(out, len, "not by a system call of the process (reclaim, compaction, migration "
 			 "or NUMA balancing)");
 	else
@@ -135,6 +139,11 @@ const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 		break;
 	case MS_SPLIT:
 	case MS_ZAPPED:
+		if (m->how == HOW_OBSERVED) {
+			snprintf(out, len, "%s, %s", m->kind == MS_ZAPPED ? "the PMD mapping was zapped (zap_huge_pmd)"
+				 : "the PMD mapping was split (__split_huge_pmd)", cause_words(m, w, sizeof(w)));
+			break;
+		}
 		snprintf(out, len, "%s (inferred from pagemap), %s", m->kind == MS_ZAPPED
 			 ? "the PMD mapping was zapped, nothing present" : m->state != PS_NONE
 			 ? "the PMD mapping was split into small pages" : "the PMD mapping was split (dropped: nothing present until the next touch)",
@@ -287,7 +296,11 @@ static void why_lost(const struct region *r, char *w, size_t n)
 	text_append(w, n, "Mapped by one PMD (a 2 MiB huge page)");
 	if (since >= 0)
 		text_append(w, n, " from %.3f s", since);
-	if (m)
+	if (m && m->how == HOW_OBSERVED)
+		text_append(w, n, ", %s at %.3f s %s (seen by %s).",
+			    r->lost_kind == MS_ZAPPED ? "zapped" : "split", m->t, cause_words(m, c, sizeof(c)),
+			    r->lost_kind == MS_ZAPPED ? "zap_huge_pmd" : "__split_huge_pmd");
+	else if (m)
 		text_append(w, n, ", %s at %.3f s %s (inferred: pagemap showed the PMD gone and %s present).",
 			    r->lost_kind == MS_ZAPPED ? "zapped" : m->state == PS_NONE
 			    ? "split (a file's PMD is dropped, not divided)" : "split into small pages",

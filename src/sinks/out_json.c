@@ -77,7 +77,7 @@ void json_event(FILE *f, const struct thp_event *ev)
 		jsonw_i64(&w, "prot", ev->prot);
 	if (ev->fields & EVF_FLAGS)
 		jsonw_i64(&w, "flags", ev->flags);
-	if (ev->kind == EV_PMD_SPLIT || ev->kind == EV_PMD_ZAP) {
+	if ((ev->kind == EV_PMD_SPLIT || ev->kind == EV_PMD_ZAP) && ev->via == VIA_ID_PAGEMAP) {
 		jsonw_str(&w, "state", page_state_name(ev->state));
 		jsonw_bool(&w, "inferred", true);
 		if (ev->fields & EVF_CAUSE) {
@@ -99,6 +99,11 @@ void json_event(FILE *f, const struct thp_event *ev)
 	}
 	if (ev->kind == EV_LOST)
 		jsonw_u64(&w, "count", ev->count);
+	if (ev->fields & EVF_KNOB) {
+		jsonw_str(&w, "knob", ev->knob);
+		jsonw_str(&w, "value", ev->value);
+		jsonw_str(&w, "old", ev->old_value);
+	}
 	jsonw_end(&w);
 	put_line(f, &w);
 }

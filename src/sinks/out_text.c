@@ -2,6 +2,7 @@
  * the summary.  Colour only when asked (stdout is a terminal). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "sinks/explain.h"
 #include "sinks/output.h"
@@ -107,12 +108,16 @@ static int detail(char *b, size_t n, const struct thp_event *ev)
 		return snprintf(b, n, "len=%" PRIu64 " prot=%#x ret=%" PRId64, ev->len, ev->prot, ev->ret);
 	case EV_PMD_SPLIT:
 	case EV_PMD_ZAP:
+		if (ev->via != VIA_ID_PAGEMAP)
+			return snprintf(b, n, "%s", ev->kind == EV_PMD_SPLIT ? "PMD split" : "PMD zapped");
 		if (ev->fields & EVF_CAUSE)
 			return snprintf(b, n, "%s (inferred: %s now), by %s at %.6f",
 					ev->kind == EV_PMD_SPLIT ? "PMD split" : "PMD zapped",
 					page_state_name(ev->state), ev->cause, ev->cause_t);
 		return snprintf(b, n, "%s (inferred: %s now), not by a syscall of the process",
 				ev->kind == EV_PMD_SPLIT ? "PMD split" : "PMD zapped", page_state_name(ev->state));
+	case EV_SETTINGS:
+		return snprintf(b, n, "%s: %s -> %s", ev->knob, ev->old_value, ev->value);
 	case EV_LOST:
 		return snprintf(b, n, "%" PRIu64 " records lost (ring buffer full)", ev->count);
 	default:
@@ -127,9 +132,10 @@ void text_event(FILE *f, const struct thp_event *ev, bool color)
 	uint64_t a = ev->kind == EV_STATE ? ev->region : ev->addr;
 	bool has_addr = ev->kind == EV_STATE || (ev->fields & EVF_ADDR);
 
-	if (ev->kind == EV_STATE || ev->kind == EV_PMD_SPLIT || ev->kind == EV_PMD_ZAP)
+	if (ev->kind == EV_STATE || ((ev->kind == EV_PMD_SPLIT || ev->kind == EV_PMD_ZAP) &&
+				     ev->via == VIA_ID_PAGEMAP))
 		snprintf(actor, sizeof(actor), "%u/pagemap", ev->target_pid);
-	else if (ev->kind == EV_LOST)
+	else if (ev->kind == EV_LOST || ev->kind == EV_SETTINGS)
 		snprintf(actor, sizeof(actor), "-");
 	else
 		snprintf(actor, sizeof(actor), "%u/%s", ev->pid, ev->comm);
@@ -148,11 +154,6 @@ static void fmt_secs(char *b, size_t n, double s)
 		snprintf(b, n, "-");
 	else
 		snprintf(b, n, "%.3f s", s);
-}
-
-static bool same_place(const struct region *a, const struct region *b)
-{
-	return a->start == b->start && a->mm_id == b->mm_id;
 }
 
 static void text_life(FILE *f, const struct region *r, bool lives)
@@ -181,41 +182,76 @@ static void text_life(FILE *f, const struct region *r, bool lives)
 	fprintf(f, "  why: %s\n", explain_why(r, why, sizeof(why)));
 }
 
-/* One block per address; its lives (mmap, munmap, mmap again) under it,
- * each with its own verdict.  A region whose only life was neither seen
- * mapped nor unmapped prints as before lives existed. */
+static const struct region *sort_base;
+
+/* Lives of one address together, in life order. */
+static int by_place(const void *x, const void *y)
+{
+	const struct region *a = &sort_base[*(const size_t *)x], *b = &sort_base[*(const size_t *)y];
+
+	if (a->mm_id != b->mm_id)
+		return a->mm_id < b->mm_id ? -1 : 1;
+	if (a->start != b->start)
+		return a->start < b->start ? -1 : 1;
+	return (a->life > b->life) - (a->life < b->life);
+}
+
+/* One block per address, in the order addresses first appeared; its lives
+ * (mmap, munmap, mmap again) under it, each with its own verdict.  A region
+ * whose only life was neither seen mapped nor unmapped prints as before
+ * lives existed. */
 void text_verdicts(FILE *f, const struct regions *rs)
 {
+	size_t *order;
+
 	if (rs->n == 0) {
 		fprintf(f, "\nno huge-page region of the target saw madvise or THP activity\n");
 		return;
 	}
 	fprintf(f, "\nregions (%zu):\n", rs->n);
+	if (rs->dropped_regions)
+		fprintf(f, "(%zu more regions not tracked: at most %d are)\n", rs->dropped_regions,
+			REGIONS_MAX);
+	order = malloc(rs->n * sizeof(*order));
+	if (!order)
+		return;
+	for (size_t i = 0; i < rs->n; i++)
+		order[i] = i;
+	sort_base = rs->v;
+	qsort(order, rs->n, sizeof(*order), by_place);
 	for (size_t i = 0; i < rs->n; i++) {
 		const struct region *r = &rs->v[i];
-		bool printed = false, lives = r->life > 1 || r->t_mapped >= 0 || r->t_unmapped >= 0;
+		size_t lo = 0, hi = rs->n, g;
+		bool lives = false;
 
-		for (size_t k = 0; k < i && !printed; k++)
-			printed = same_place(&rs->v[k], r);
-		if (printed)
+		/* r's group (its address's lives) in the sorted order; printed
+		 * when its first life comes up, which keeps creation order */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			const struct region *m = &rs->v[order[mid]];
+
+			if (m->mm_id < r->mm_id || (m->mm_id == r->mm_id && m->start < r->start))
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		g = lo;
+		if (order[g] != i)
 			continue;	/* a later life, printed under its first */
-		for (size_t k = i + 1; k < rs->n && !lives; k++)
-			lives = same_place(&rs->v[k], r);
+		for (size_t k = g; k < rs->n && rs->v[order[k]].mm_id == r->mm_id &&
+		     rs->v[order[k]].start == r->start; k++) {
+			const struct region *l = &rs->v[order[k]];
+
+			lives = lives || k > g || l->life > 1 || l->t_mapped >= 0 || l->t_unmapped >= 0;
+		}
 		fprintf(f, "\n0x%" PRIx64 "-0x%" PRIx64 " %s (pid %u, mm %u)\n", r->start,
 			(uint64_t)(r->start + THP_REGION_SIZE), r->file[0] ? r->file : "[anonymous]", r->pid,
 			r->mm_id);
-		for (int life = 1; life <= r->life + 64; life++) {
-			bool found = false;
-
-			for (size_t k = i; k < rs->n; k++)
-				if (same_place(&rs->v[k], r) && rs->v[k].life == life) {
-					text_life(f, &rs->v[k], lives);
-					found = true;
-				}
-			if (!found && life > r->life)
-				break;
-		}
+		for (size_t k = g; k < rs->n && rs->v[order[k]].mm_id == r->mm_id &&
+		     rs->v[order[k]].start == r->start; k++)
+			text_life(f, &rs->v[order[k]], lives);
 	}
+	free(order);
 }
 
 void text_summary(FILE *f, const struct run_summary *s)

@@ -1837,6 +1837,54 @@ static void test_scan_file_stands_for_collapse(void **st)
 	regions_free(&rs);
 }
 
+/* On kernels where function probes attach (6.12, 6.1): the split and the
+ * zap are seen, not inferred; the target thread's syscall exit that
+ * follows names the cause, a kernel thread names itself; the page-state
+ * sample after an observed loss infers nothing more. */
+static void test_observed_split_and_zap(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct thp_event e;
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, 2 * MB2, 14, 0);
+	state(&rs, 0.2, R0, PS_PMD, true);
+	state(&rs, 0.2, R0 + MB2, PS_PMD, true);
+	e = ev(EV_PMD_SPLIT, 1.0);
+	e.via = VIA_ID_FENTRY;
+	e.fields = EVF_ADDR;
+	e.addr = R0 + 4096;
+	snprintf(e.comm, sizeof(e.comm), "thp_lives");
+	assert_non_null(regions_feed(&rs, &e));
+	mapping(&rs, EV_MPROTECT, 1.001, R0 + 4096, 4096);
+	state(&rs, 1.01, R0, PS_PTE, true);
+	e = ev(EV_PMD_ZAP, 2.0);
+	e.via = VIA_ID_KPROBE;
+	e.fields = EVF_ADDR;
+	e.addr = R0 + MB2;
+	e.pid = e.tgid = 99;
+	snprintf(e.comm, sizeof(e.comm), "kcompactd0");
+	assert_non_null(regions_feed(&rs, &e));
+	state(&rs, 2.01, R0 + MB2, PS_NONE, false);
+	finish(&rs, &ctx);
+
+	r = regions_find(&rs, MM, R0);
+	assert_int_equal(r->reason, VR_SPLIT);
+	assert_non_null(region_last_ms(r, MS_SPLIT));
+	assert_int_equal(region_last_ms(r, MS_SPLIT)->how, HOW_OBSERVED);
+	assert_string_equal(detail(region_last_ms(r, MS_SPLIT)),
+			    "the PMD mapping was split (__split_huge_pmd), by mprotect at 1.001 s");
+	assert_false(r->lost_to_tell);	/* nothing inferred for the timeline */
+	assert_contains(why(r), "(seen by __split_huge_pmd)");
+	r = regions_find(&rs, MM, R0 + MB2);
+	assert_int_equal(r->reason, VR_ZAPPED);
+	assert_contains(detail(region_last_ms(r, MS_ZAPPED)), "by kcompactd0 (a kernel thread");
+	regions_free(&rs);
+}
+
 static struct region *replay(struct regions *rs, const char *name, const struct thp_context *ctx)
 {
 	char path[512], line[8192];
@@ -1953,6 +2001,94 @@ static void test_recorded_streams(void **st)
 	regions_free(&rs);
 }
 
+/* A THP knob that changed during the run, as the live run reads it from
+ * sysfs; it concerns no region. */
+static void settings_ev(struct regions *rs, double t, const char *knob, const char *value, const char *old)
+{
+	struct thp_event e = ev(EV_SETTINGS, t);
+
+	e.via = VIA_ID_SYSFS;
+	e.pid = e.tgid = e.target_pid = 0;
+	e.mm_id = 0;
+	e.comm[0] = 0;
+	e.fields = EVF_KNOB;
+	snprintf(e.knob, sizeof(e.knob), "%s", knob);
+	snprintf(e.value, sizeof(e.value), "%s", value);
+	snprintf(e.old_value, sizeof(e.old_value), "%s", old);
+	assert_null(regions_feed(rs, &e));
+}
+
+/* Issue 12: settings events change the settings in force from then on; a
+ * life that ended is judged with those in force when it was unmapped, a
+ * live one with the last ones.  Three memfd regions (shmem_enabled governs
+ * them), madvised while shmem_enabled is advise: A unmapped before it
+ * becomes never, C after, B still mapped at the end. */
+static void test_settings_events(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct region_file_info memfd = { .is_shmem = 1, .open_for_write = 0, .fully_mapped = 1,
+					  .file_aligned = 1 };
+	const uint64_t B = R0 + 4 * MB2, C = R0 + 8 * MB2;
+	const struct region *a, *b, *c;
+	struct thp_event none = ev(EV_SETTINGS, 2.2);
+	(void)st;
+
+	regions_init(&rs);
+	snprintf(ctx.shmem_enabled, sizeof(ctx.shmem_enabled), "advise");
+	context_open(&rs, &ctx);
+	for (uint64_t start = R0; start <= C; start += 4 * MB2) {
+		assert_non_null(madvise(&rs, 0.1, start, MB2, 14, 0));
+		assert_non_null(region_file(&rs, MM, start, &memfd, "/memfd:x (deleted)"));
+	}
+	mapping(&rs, EV_MUNMAP, 1.0, R0, MB2);
+	settings_ev(&rs, 2.0, "shmem_enabled", "never", "advise");
+	assert_string_equal(rs.ctx.shmem_enabled, "never");
+	settings_ev(&rs, 2.0, "khugepaged/scan_sleep_millisecs", "500", "100");
+	assert_int_equal(rs.ctx.scan_sleep_ms, 500);
+	/* knobs the context does not hold, and an event without its knob,
+	 * change nothing in it */
+	settings_ev(&rs, 2.1, "hugepages-2048kB/shmem_enabled", "always", "inherit");
+	settings_ev(&rs, 2.1, "khugepaged/max_ptes_none", "0", "511");
+	assert_null(regions_feed(&rs, &none));
+	assert_string_equal(rs.ctx.shmem_enabled, "never");
+	assert_string_equal(rs.ctx.thp_enabled, "madvise");
+	assert_int_equal(rs.ctx.pages_to_scan, 4096);
+	mapping(&rs, EV_MUNMAP, 2.5, C, MB2);
+	state(&rs, 3.0, B, PS_PTE, false);
+	context_end(&rs, &ctx);
+	regions_finish(&rs);
+	a = life_of(&rs, R0, 1);
+	b = life_of(&rs, B, 1);
+	c = life_of(&rs, C, 1);
+
+	/* A: the settings at its end (advise, 100 ms), the run's facts at
+	 * the end of the trace */
+	assert_true(a->ended);
+	assert_string_equal(a->ev.ctx.shmem_enabled, "advise");
+	assert_int_equal(a->ev.ctx.scan_sleep_ms, 100);
+	assert_int_equal(a->ev.ctx.full_scans_end, 47);
+	assert_near(a->ev.ctx.duration_s, 30.0);
+	assert_int_equal(a->ev.blockers, 0);
+	assert_int_equal(a->reason, VR_UNMAPPED_EARLY);
+	/* C: ended after the change */
+	assert_true(c->ended);
+	assert_string_equal(c->ev.ctx.shmem_enabled, "never");
+	assert_int_equal(c->ev.ctx.scan_sleep_ms, 500);
+	assert_true(c->ev.blockers & EB_SHMEM_NEVER);
+	assert_int_equal(c->reason, VR_NOT_ELIGIBLE);
+	/* B: alive at the end, the last values */
+	assert_false(b->ended);
+	assert_string_equal(b->ev.ctx.shmem_enabled, "never");
+	assert_int_equal(b->ev.ctx.scan_sleep_ms, 500);
+	assert_string_equal(b->ev.ctx.thp_enabled, "madvise");
+	assert_int_equal(b->ev.ctx.full_scans_end, 47);
+	assert_true(b->ev.blockers & EB_SHMEM_NEVER);
+	assert_int_equal(b->reason, VR_NOT_ELIGIBLE);
+	assert_contains(why(b), "never");
+	regions_free(&rs);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1978,7 +2114,9 @@ int main(void)
 		cmocka_unit_test(test_split_and_zap),
 		cmocka_unit_test(test_unmapped_early),
 		cmocka_unit_test(test_scan_file_stands_for_collapse),
+		cmocka_unit_test(test_observed_split_and_zap),
 		cmocka_unit_test(test_recorded_streams),
+		cmocka_unit_test(test_settings_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

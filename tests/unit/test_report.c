@@ -765,6 +765,68 @@ static void test_context_without_start_ns(void **state)
 		fail_msg("the JSON report lost the context line's settings (%s)", path("ctx4.out.jsonl"));
 }
 
+/* A settings event (a THP knob changed during the run, issue 12) replays
+ * to the same line byte for byte, and to the same text; its keys are
+ * checked like every other line's. */
+static void test_settings_round_trip(void **state)
+{
+	static const char *const knobs[][3] = {
+		{ "shmem_enabled", "never", "advise" },
+		{ "hugepages-64kB/enabled", "always", "never" },
+	};
+	struct thp_event v[4];
+	struct run_summary sum;
+	size_t n = 0;
+	char *live;
+
+	(void)state;
+	v[n] = ev(EV_MADVISE, 0.010523);
+	v[n].addr = R0;
+	v[n].len = 2 << 20;
+	v[n].behavior = 14;
+	v[n++].fields = EVF_ADDR | EVF_LEN | EVF_BEHAVIOR | EVF_RET;
+	for (size_t k = 0; k < 2; k++) {
+		v[n] = ev(EV_SETTINGS, 0.7);
+		v[n].via = VIA_ID_SYSFS;
+		v[n].pid = v[n].tgid = v[n].target_pid = 0;
+		v[n].mm_id = 0;
+		v[n].comm[0] = 0;
+		v[n].fields = EVF_KNOB;
+		snprintf(v[n].knob, sizeof(v[n].knob), "%s", knobs[k][0]);
+		snprintf(v[n].value, sizeof(v[n].value), "%s", knobs[k][1]);
+		snprintf(v[n].old_value, sizeof(v[n].old_value), "%s", knobs[k][2]);
+		n++;
+	}
+	sum = summary_of(v, n);
+	live_run(v, n, &sum, START_NS, true, path("settings.jsonl"), NULL);
+	live = slurp(path("settings.jsonl"));
+	assert_non_null(strstr(live, "{\"event\":\"settings\",\"t\":0.700000,\"ts_ns\":5700000000,\"pid\":0,"
+				     "\"tgid\":0,\"comm\":\"\",\"via\":\"sysfs\",\"knob\":\"shmem_enabled\","
+				     "\"value\":\"never\",\"old\":\"advise\"}\n"));
+	assert_non_null(strstr(live, ",\"settings\":2}"));	/* counted once it happened */
+	free(live);
+	assert_int_equal(run(4, "--json", "-o", path("settings.out.jsonl"), path("settings.jsonl")), 0);
+	assert_string_equal(err_text, "");
+	assert_same_file(path("settings.jsonl"), path("settings.out.jsonl"));
+	/* the text of the live run and of the replay */
+	live_run(v, n, &sum, START_NS, false, path("settings.txt"), NULL);
+	assert_int_equal(run(3, "-o", path("settings.out.txt"), path("settings.jsonl")), 0);
+	assert_same_file(path("settings.txt"), path("settings.out.txt"));
+	live = slurp(path("settings.txt"));
+	assert_non_null(strstr(live, "  0.700000 settings            -                      -              "
+				     "shmem_enabled: advise -> never [sysfs]\n"));
+	free(live);
+	/* strict: each key there and a string */
+	spit(path("settings-bad.jsonl"),
+	     "{\"event\":\"settings\",\"t\":1,\"knob\":\"enabled\",\"value\":3,\"old\":\"never\"}\n"
+	     "{\"event\":\"settings\",\"t\":1,\"value\":\"always\",\"old\":\"never\"}\n"
+	     "{\"event\":\"settings\",\"t\":1,\"knob\":\"enabled\",\"value\":\"always\"}\n");
+	assert_int_equal(run(3, "-o", "/dev/null", path("settings-bad.jsonl")), 1);
+	assert_non_null(strstr(err_text, "line 1: settings: \"value\": expected a string"));
+	assert_non_null(strstr(err_text, "line 2: settings: a settings event needs \"knob\""));
+	assert_non_null(strstr(err_text, "line 3: settings: a settings event needs \"old\""));
+}
+
 static void test_usage_and_files(void **state)
 {
 	(void)state;
@@ -843,6 +905,7 @@ int main(void)
 		cmocka_unit_test(test_context_without_start_ns),
 		cmocka_unit_test(test_usage_and_files),
 		cmocka_unit_test(test_stdin_and_svg),
+		cmocka_unit_test(test_settings_round_trip),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

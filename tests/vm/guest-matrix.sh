@@ -108,6 +108,16 @@ if [ -x /usr/local/bin/thptrace ]; then
 		send "log-$b.txt"
 		[ ! -f "hang-$b.txt" ] || send "hang-$b.txt"
 	done
+	# The way back, where function probes see it: an anonymous PMD split by
+	# mprotect, another zapped by MADV_DONTNEED (tests/workloads/thp_lives.c).
+	if [ -x /usr/local/bin/thp_lives ]; then
+		for b in fentry kprobe; do
+			RUN_NAME=loss-$b run_limited "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "loss-$b.jsonl" -- /usr/local/bin/thp_lives loss >"loss-log-$b.txt" 2>&1
+			status "loss-$b" "$?"
+			[ -f "loss-$b.jsonl" ] && send "loss-$b.jsonl"
+			send "loss-log-$b.txt"
+		done
+	fi
 else
 	echo "thptrace is not in the initramfs" >thptrace-missing
 	send thptrace-missing
