@@ -452,24 +452,35 @@ int BPF_KPROBE(retract_page_tables_kprobe, void *mapping, unsigned long pgoff)
 	return 0;
 }
 
+/* A record about vma's mm at address, or NULL unless that mm is a target's
+ * and the address in range.  Small: a record without a file name. */
+static __always_inline struct thp_rec *vma_rec(__u16 kind, __u8 via, struct vm_area_struct *vma,
+					       __u64 address, bool small)
+{
+	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
+	__u32 tgid = mm_target(mm);
+	struct thp_rec *r;
+
+	if (!tgid || !region_in_ranges(address))
+		return NULL;
+	r = small ? rec_reserve_small(kind, via) : rec_reserve(kind, via);
+	if (!r)
+		return NULL;
+	r->mm = (__u64)mm;
+	r->mm_tgid = tgid;
+	r->addr = address;
+	return r;
+}
+
 /* ---- pmdp_collapse_flush(vma, address, pmdp) ---- */
 
 static __always_inline void pmd_flush(__u8 via, struct vm_area_struct *vma, __u64 address)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
-	struct thp_rec *r;
-	__u32 tgid;
+	struct thp_rec *r = vma_rec(REC_PMDP_COLLAPSE_FLUSH, via, vma, address, false);
 
-	tgid = mm_target(mm);
-	if (!tgid || !region_in_ranges(address))
-		return;
-	r = rec_reserve(REC_PMDP_COLLAPSE_FLUSH, via);
 	if (!r)
 		return;
-	r->mm = (__u64)mm;
-	r->mm_tgid = tgid;
-	r->addr = address;
 	rec_set_file(r, BPF_CORE_READ(vma, vm_file));
 	if (bpf_map_lookup_elem(&in_collapse, &id))
 		r->flags |= REC_F_IN_COLLAPSE;
@@ -494,23 +505,13 @@ int BPF_KPROBE(pmdp_collapse_flush_kprobe, void *vma, unsigned long address)
 static __always_inline void pmd_lost(__u16 kind, __u8 via, struct vm_area_struct *vma, __u64 address)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
 	struct thp_rec *r;
-	__u32 tgid;
 
 	/* an exiting process tears every mapping down: no loss to explain */
 	if (BPF_CORE_READ(task, flags) & PF_EXITING)
 		return;
-	tgid = mm_target(mm);
-	if (!tgid || !region_in_ranges(address))
-		return;
-	r = rec_reserve_small(kind, via);
-	if (!r)
-		return;
-	r->mm = (__u64)mm;
-	r->mm_tgid = tgid;
-	r->addr = address;
-	rec_submit(r);
+	if ((r = vma_rec(kind, via, vma, address, true)))
+		rec_submit(r);
 }
 
 SEC("?fentry/__split_huge_pmd")
