@@ -86,7 +86,8 @@ static const struct argp_option options[] = {
 	{ "svg", OPT_SVG, "FILE", 0, "Also draw the timeline as an SVG picture into FILE", 3 },
 	{ "all-faults", OPT_ALL_FAULTS, NULL, 0,
 	  "Text: print every fault and filemap_map_pages line (default: the first of each per"
-	  " region, then a count; JSON always has every event)", 3 },
+	  " region, then a count) and every mmap, munmap, mremap and mprotect (default: those"
+	  " that touch a traced region); JSON always has every event", 3 },
 	{ "duration", OPT_DURATION, "SEC", 0,
 	  "Stop after SEC seconds (e.g. --duration 2.5); default: when the target ends", 3 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's own messages (verifier logs)", 3 },

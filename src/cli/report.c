@@ -83,7 +83,7 @@ static const struct argp_option report_options[] = {
 	  0 },
 	{ "output", 'o', "FILE", 0, "Write the report to FILE instead of standard output", 0 },
 	{ "all-faults", OPT_ALL_FAULTS, NULL, 0,
-	  "Text: a line for every fault and filemap_map_pages, as a live run with --all-faults"
+	  "Text: a line for every fault, filemap_map_pages and mapping syscall, as a live run with --all-faults"
 	  " (default: each region's first ones and a count)", 0 },
 	{ 0 },
 };

@@ -322,8 +322,29 @@ static bool drops_pages(int advice)
 	return advice == 4 || advice == 8 || advice == 9 || advice == 21 || advice == 24;
 }
 
-/* A syscall of the target over [start, start + len): a region wholly
- * inside ends its life where the syscall takes the mapping away (munmap,
+/* Does [start, end) take away all of r that its mapping held?  The whole
+ * 2 MiB, or, where the mmap that began its life was seen, the part of the
+ * region that mapping covered (a 4 MiB mapping that is not 2 MiB aligned
+ * holds only part of its first and last regions). */
+static bool covers_its_mapping(const struct regions *rs, const struct region *r, uint64_t start,
+			       uint64_t end)
+{
+	uint64_t lo = r->start, hi = r->start + THP_REGION_SIZE;
+
+	for (size_t i = 0; r->t_mapped >= 0 && i < sizeof(rs->maps) / sizeof(rs->maps[0]); i++) {
+		const struct recent_map *m = &rs->maps[i];
+
+		if (m->end && m->mm_id == r->mm_id && m->t == r->t_mapped && m->start < hi && m->end > lo) {
+			lo = m->start > lo ? m->start : lo;
+			hi = m->end < hi ? m->end : hi;
+			break;
+		}
+	}
+	return start <= lo && end >= hi;
+}
+
+/* A syscall of the target over [start, start + len): a region whose
+ * mapping it takes away entirely ends its life where the syscall takes the mapping away (munmap,
  * mremap moving it, mmap over it); any other it covers records it as the
  * cause of what the page state shows next.  Returns the first region. */
 static struct region *over_range(struct regions *rs, const struct thp_event *ev, uint64_t start,
@@ -342,7 +363,7 @@ static struct region *over_range(struct regions *rs, const struct thp_event *ev,
 		if (r->ended || r->mm_id != ev->mm_id || r->start >= end ||
 		    r->start + THP_REGION_SIZE <= start)
 			continue;
-		if (takes_away && start <= r->start && end >= r->start + THP_REGION_SIZE) {
+		if (takes_away && covers_its_mapping(rs, r, start, end)) {
 			region_unmapped(r, ev);
 			r->ctx_unmapped = rs->ctx;	/* its verdict's settings */
 		} else

@@ -20,13 +20,25 @@ void pipeline_free(struct pipeline *p)
 	regions_free(&p->rs);
 }
 
-static void count_and_write(struct pipeline *p, const struct thp_event *ev)
+/* Text shows a mapping syscall (mmap, munmap, mremap, mprotect) only when
+ * it touched a region: a process maps its libraries and heaps by the
+ * hundred.  JSON keeps every event. */
+static bool shown(const struct pipeline *p, const struct thp_event *ev, const struct region *r)
+{
+	bool mapping = ev->kind == EV_MMAP || ev->kind == EV_MUNMAP || ev->kind == EV_MREMAP ||
+		       ev->kind == EV_MPROTECT;
+
+	return !mapping || r || p->out.json || p->out.all_faults;
+}
+
+static void count_and_write(struct pipeline *p, const struct thp_event *ev, bool show)
 {
 	if ((unsigned)ev->kind < EV_KIND_MAX)
 		p->counted.counts[ev->kind]++;
 	if (ev->t > p->last_t)
 		p->last_t = ev->t;
-	output_event(&p->out, ev);
+	if (show)
+		output_event(&p->out, ev);
 }
 
 const struct region *pipeline_event(struct pipeline *p, const struct thp_event *ev)
@@ -47,13 +59,13 @@ const struct region *pipeline_event(struct pipeline *p, const struct thp_event *
 	default:
 		break;
 	}
-	count_and_write(p, ev);
+	count_and_write(p, ev, shown(p, ev, r));
 	/* What the model inferred from this sample (a PMD split or zap)
 	 * follows it on the timeline, at its time. */
 	if (ev->kind == EV_STATE && regions_inferred(&p->rs, r, &inferred)) {
 		inferred.ts_ns = ev->ts_ns;
 		inferred.t = ev->t;
-		count_and_write(p, &inferred);
+		count_and_write(p, &inferred, true);
 	}
 	return r;
 }

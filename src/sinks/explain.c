@@ -337,7 +337,7 @@ const char *explain_why(const struct region *r, char *w, size_t n)
 {
 	const enum page_state fs = r->final_state;
 	const char *by = r->last_result_by == ACT_MADV_COLLAPSE ? "MADV_COLLAPSE" : "khugepaged";
-	char elig[400];
+	char elig[900];
 
 	w[0] = 0;
 	switch (r->reason) {

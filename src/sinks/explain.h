@@ -16,6 +16,6 @@ const char *explain_why(const struct region *r, char *out, size_t len);
 /* Every blocker in r->ev.blockers, "; "-joined. */
 const char *explain_blockers(const struct region *r, char *out, size_t len);
 
-#define EXPLAIN_WHY_MAX 512
+#define EXPLAIN_WHY_MAX 1024
 
 #endif

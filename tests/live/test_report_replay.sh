@@ -116,6 +116,21 @@ check "multi_region: the JSON replay is the recorded file, byte for byte" \
 check "multi_region: the file name is escaped in the SVG" \
 	grep -q 'we&lt;ird&gt; &amp; &quot;name&apos;s&quot;.so' "$out/multi_region.svg"
 
+# Recorded live on 6.18 (fault and map_pages lines, and mapping syscalls
+# far from the regions, left out): lives at one address, losses, an early end.
+replay lives 4 "huge refaulted_as_pte huge collapsed_not_refaulted" 0
+replay split_zapped 2 "split zapped" 0
+replay unmapped_early 2 "unmapped_early unmapped_early" 0
+for r in lives split_zapped unmapped_early; do
+	check "$r: the JSON replay is the recorded file, byte for byte" \
+		cmp -s "$data/$r.jsonl" "$out/$r.jsonl"
+	check "$r: nothing on stderr" [ ! -s "$out/$r.err" ]
+done
+check "lives: the text report lists three lives under one address" \
+	[ "$(grep -c '^  life [123]: mapped at [0-9.]*, unmapped at' "$out/lives.txt")" -eq 3 ]
+check "split_zapped: the replay infers the pmd_split and pmd_zap again" \
+	[ "$(grep -c '"event":"pmd_\(split\|zap\)".*"inferred":true' "$out/split_zapped.jsonl")" -eq 2 ]
+
 replay corrupted 1 huge 1
 check "corrupted: stderr names line 6" \
 	grep -q '^thptrace: report: line 6: not a JSON object: column [0-9]*: ' "$out/corrupted.err"
