@@ -10,6 +10,7 @@
 #include "thptrace.h"
 #include "model/region.h"
 #include "model/regions.h"
+#include "model/regions_parts.h"
 
 /* Enough to hold what one MADV_COLLAPSE emits before its madvise exit
  * event (collapse, scan, PMD clear and set) even with some other traffic. */
@@ -134,22 +135,6 @@ static struct region *last_life(struct regions *rs, uint32_t mm_id, uint64_t sta
 	return index_get(rs, mm_id, start);
 }
 
-/* The latest mapping seen over [start, start + 2 MiB) after t, or NULL. */
-static const struct recent_map *mapped_since(const struct regions *rs, uint32_t mm_id,
-					     uint64_t start, double t)
-{
-	const struct recent_map *best = NULL;
-
-	for (size_t i = 0; i < sizeof(rs->maps) / sizeof(rs->maps[0]); i++) {
-		const struct recent_map *m = &rs->maps[i];
-
-		if (m->end && m->mm_id == mm_id && m->start < start + THP_REGION_SIZE &&
-		    m->end > start && m->t >= t && (!best || m->t > best->t))
-			best = m;
-	}
-	return best;
-}
-
 static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pid, uint64_t start)
 {
 	const struct region *prev = last_life(rs, mm_id, start);
@@ -176,7 +161,7 @@ static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pi
 	if (index_add(rs, rs->n) < 0)
 		return NULL;
 	rs->n++;
-	if ((m = mapped_since(rs, mm_id, start, since)))
+	if ((m = lives_mapped_since(rs, mm_id, start, since)))
 		region_mapped_at(r, m->t);
 	return r;
 }
@@ -315,86 +300,6 @@ static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 	return r;
 }
 
-/* madvise advice that takes pages away (a PMD there is zapped or split):
- * MADV_DONTNEED, MADV_FREE, MADV_REMOVE, MADV_PAGEOUT, MADV_DONTNEED_LOCKED. */
-static bool drops_pages(int advice)
-{
-	return advice == 4 || advice == 8 || advice == 9 || advice == 21 || advice == 24;
-}
-
-/* Does [start, end) take away all of r that its mapping held?  The whole
- * 2 MiB, or, where the mmap that began its life was seen, the part of the
- * region that mapping covered (a 4 MiB mapping that is not 2 MiB aligned
- * holds only part of its first and last regions). */
-static bool covers_its_mapping(const struct regions *rs, const struct region *r, uint64_t start,
-			       uint64_t end)
-{
-	uint64_t lo = r->start, hi = r->start + THP_REGION_SIZE;
-
-	for (size_t i = 0; r->t_mapped >= 0 && i < sizeof(rs->maps) / sizeof(rs->maps[0]); i++) {
-		const struct recent_map *m = &rs->maps[i];
-
-		if (m->end && m->mm_id == r->mm_id && m->t == r->t_mapped && m->start < hi && m->end > lo) {
-			lo = m->start > lo ? m->start : lo;
-			hi = m->end < hi ? m->end : hi;
-			break;
-		}
-	}
-	return start <= lo && end >= hi;
-}
-
-/* A syscall of the target over [start, start + len): a region whose
- * mapping it takes away entirely ends its life where the syscall takes the mapping away (munmap,
- * mremap moving it, mmap over it); any other it covers records it as the
- * cause of what the page state shows next.  Returns the first region. */
-static struct region *over_range(struct regions *rs, const struct thp_event *ev, uint64_t start,
-				 uint64_t len)
-{
-	const uint64_t end = start + len;
-	const bool takes_away = ev->kind == EV_MUNMAP || ev->kind == EV_MMAP ||
-		(ev->kind == EV_MREMAP && (ev->fields & EVF_NEW_RANGE) && ev->new_addr != ev->addr);
-	struct region *first = NULL;
-
-	if (end < start)
-		return NULL;
-	for (size_t i = 0; i < rs->n; i++) {
-		struct region *r = &rs->v[i];
-
-		if (r->ended || r->mm_id != ev->mm_id || r->start >= end ||
-		    r->start + THP_REGION_SIZE <= start)
-			continue;
-		if (takes_away && covers_its_mapping(rs, r, start, end)) {
-			region_unmapped(r, ev);
-			r->ctx_unmapped = rs->ctx;	/* its verdict's settings */
-		} else
-			region_cause(r, ev);
-		if (!first)
-			first = r;
-	}
-	return first;
-}
-
-static void remember_map(struct regions *rs, uint32_t mm_id, uint64_t start, uint64_t len, double t)
-{
-	const size_t n = sizeof(rs->maps) / sizeof(rs->maps[0]);
-
-	rs->maps[rs->maps_next++ % n] = (struct recent_map){ mm_id, start, start + len, t };
-}
-
-static struct region *feed_mapping(struct regions *rs, const struct thp_event *ev)
-{
-	struct region *r;
-
-	if ((ev->fields & EVF_RET) && ev->ret != 0)
-		return NULL;	/* failed: nothing changed */
-	r = over_range(rs, ev, ev->addr, ev->len);
-	if (ev->kind == EV_MMAP)
-		remember_map(rs, ev->mm_id, ev->addr, ev->len, ev->t);
-	else if (ev->kind == EV_MREMAP && (ev->fields & EVF_NEW_RANGE) && ev->new_addr != ev->addr)
-		remember_map(rs, ev->mm_id, ev->new_addr, ev->new_len, ev->t);
-	return r;
-}
-
 static struct region *feed_madvise(struct regions *rs, const struct thp_event *ev)
 {
 	const int b = ev->behavior;
@@ -407,7 +312,7 @@ static struct region *feed_madvise(struct regions *rs, const struct thp_event *e
 	if (!ev->len || last < ev->addr)
 		return NULL;
 	if (!huge && b != MADV_NOHUGEPAGE_NR)
-		return ok && drops_pages(b) ? over_range(rs, ev, ev->addr, ev->len) : NULL;
+		return ok && lives_drops_pages(b) ? lives_over_range(rs, ev, ev->addr, ev->len) : NULL;
 	count = (last - start) / THP_REGION_SIZE + 1;
 	if (count > MADVISE_MAX_REGIONS)
 		count = MADVISE_MAX_REGIONS;
@@ -474,71 +379,6 @@ static void pending_files_take(struct regions *rs, size_t from)
 	}
 }
 
-static void feed_context(struct regions *rs, const struct thp_event *ev)
-{
-	const struct thp_context *c = ev->ctx;
-
-	if (!c)
-		return;
-	/* The end line carries only what changed by the end. */
-	if (ev->ctx_end) {
-		rs->ctx.full_scans_end = c->full_scans_end;
-		rs->ctx.duration_s = c->duration_s;
-	} else {
-		double d = rs->ctx.duration_s;
-		long fe = rs->ctx.full_scans_end;
-
-		rs->ctx = *c;
-		if (c->full_scans_end < 0)
-			rs->ctx.full_scans_end = fe;
-		if (c->duration_s < 0)
-			rs->ctx.duration_s = d;
-	}
-}
-
-/* A numeric knob's value; -1 (unknown) if it is not a number. */
-static long knob_long(const char *s)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	return !*s || *end || v < 0 ? -1 : v;
-}
-
-/* rs->knobs_changed: the knobs of struct thp_context an EV_SETTINGS set */
-enum {
-	KNOB_ENABLED = 1, KNOB_SHMEM = 2, KNOB_DEFRAG = 4, KNOB_SCAN_SLEEP = 8, KNOB_PAGES = 16,
-};
-
-/* A knob changed during the run (EV_SETTINGS): the settings the verdicts
- * use (struct thp_context) take the new value from then on; the others
- * (each size's enabled, shmem_enabled, khugepaged's other tunables) are
- * on the timeline only. */
-static void feed_settings(struct regions *rs, const struct thp_event *ev)
-{
-	struct thp_context *c = &rs->ctx;
-	const char *k = ev->knob, *v = ev->value;
-
-	if (!(ev->fields & EVF_KNOB))
-		return;
-	if (!strcmp(k, "enabled")) {
-		snprintf(c->thp_enabled, sizeof(c->thp_enabled), "%.*s", (int)sizeof(c->thp_enabled) - 1, v);
-		rs->knobs_changed |= KNOB_ENABLED;
-	} else if (!strcmp(k, "shmem_enabled")) {
-		snprintf(c->shmem_enabled, sizeof(c->shmem_enabled), "%.*s", (int)sizeof(c->shmem_enabled) - 1, v);
-		rs->knobs_changed |= KNOB_SHMEM;
-	} else if (!strcmp(k, "defrag")) {
-		snprintf(c->defrag, sizeof(c->defrag), "%s", v);
-		rs->knobs_changed |= KNOB_DEFRAG;
-	} else if (!strcmp(k, "khugepaged/scan_sleep_millisecs")) {
-		c->scan_sleep_ms = knob_long(v);
-		rs->knobs_changed |= KNOB_SCAN_SLEEP;
-	} else if (!strcmp(k, "khugepaged/pages_to_scan")) {
-		c->pages_to_scan = knob_long(v);
-		rs->knobs_changed |= KNOB_PAGES;
-	}
-}
-
 static struct region *feed(struct regions *rs, const struct thp_event *ev)
 {
 	struct region *r;
@@ -554,12 +394,12 @@ static struct region *feed(struct regions *rs, const struct thp_event *ev)
 	case EV_MUNMAP:
 	case EV_MREMAP:
 	case EV_MPROTECT:
-		return feed_mapping(rs, ev);
+		return lives_feed_mapping(rs, ev);
 	case EV_CONTEXT:
-		feed_context(rs, ev);
+		settings_feed_context(rs, ev);
 		return NULL;
 	case EV_SETTINGS:
-		feed_settings(rs, ev);
+		settings_feed(rs, ev);
 		return NULL;
 	case EV_SCAN_FILE:
 	case EV_COLLAPSE_FILE:
@@ -604,30 +444,11 @@ struct region *regions_feed(struct regions *rs, const struct thp_event *ev)
  * (what the EV_CONTEXT lines gave, wherever they came in the stream) and
  * the run's own facts (full scans, CONFIG_READ_ONLY_THP_FOR_FS, the
  * duration) as known at the end. */
-static struct thp_context ctx_of_ended(const struct region *r, const struct regions *rs)
-{
-	const struct thp_context *u = &r->ctx_unmapped;
-	const unsigned k = rs->knobs_changed;
-	struct thp_context c = rs->ctx;
-
-	if (k & KNOB_ENABLED)
-		memcpy(c.thp_enabled, u->thp_enabled, sizeof(c.thp_enabled));
-	if (k & KNOB_SHMEM)
-		memcpy(c.shmem_enabled, u->shmem_enabled, sizeof(c.shmem_enabled));
-	if (k & KNOB_DEFRAG)
-		memcpy(c.defrag, u->defrag, sizeof(c.defrag));
-	if (k & KNOB_SCAN_SLEEP)
-		c.scan_sleep_ms = u->scan_sleep_ms;
-	if (k & KNOB_PAGES)
-		c.pages_to_scan = u->pages_to_scan;
-	return c;
-}
-
 void regions_finish(struct regions *rs)
 {
 	for (size_t i = 0; i < rs->n; i++) {
 		struct region *r = &rs->v[i];
-		struct thp_context c = r->ended ? ctx_of_ended(r, rs) : rs->ctx;
+		struct thp_context c = r->ended ? settings_of_ended(r, rs) : rs->ctx;
 
 		if (!rs->saw_collapse_file)
 			region_collapse_from_scan(r);
