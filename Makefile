@@ -82,7 +82,7 @@ $(BUILD) $(BUILD)/tests build/fuzz:
 
 # Linked by bpftool, which keeps BTF and line info but drops DWARF: the
 # skeleton embeds 155 KB instead of 860 KB, and libbpf parses it at every start.
-$(BUILD)/thptrace.bpf.o: bpf/thptrace.bpf.c bpf/thptrace.h $(VMLINUX_DIR)/vmlinux.h | $(BUILD)
+$(BUILD)/thptrace.bpf.o: bpf/thptrace.bpf.c $(wildcard bpf/*.bpf.h) bpf/thptrace.h $(VMLINUX_DIR)/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $(BUILD)/thptrace.tmp.bpf.o
 	$(Q)$(BPFTOOL) gen object $@ $(BUILD)/thptrace.tmp.bpf.o
