@@ -96,7 +96,6 @@ static __always_inline struct thp_rec *map_pages_tp_rec(void)
 {
 	__u32 pid = (__u32)bpf_get_current_pid_tgid();
 	__u64 addr = 0, *fa;
-	struct thp_rec *r;
 
 	/* With a range, only a target thread whose last fault was in it has
 	 * an entry: everything else is rejected by this one lookup. */
@@ -109,13 +108,7 @@ static __always_inline struct thp_rec *map_pages_tp_rec(void)
 		addr = *fa;
 	if (!in_ranges(addr, addr + 1))
 		return NULL;
-	r = rec_reserve(REC_MAP_PAGES, VIA_TRACEPOINT);
-	if (!r)
-		return NULL;
-	r->mm = (__u64)current_mm();
-	r->mm_tgid = r->tgid;
-	r->addr = addr;
-	return r;
+	return own_rec(REC_MAP_PAGES, false, addr);
 }
 
 SEC("?tracepoint/filemap/mm_filemap_map_pages")

@@ -30,12 +30,9 @@ static __always_inline void fault_event(__u64 addr, __u64 error_code)
 		return;
 	if (want_fault_addr)
 		bpf_map_update_elem(&last_fault, &pid, &addr, BPF_ANY);
-	r = rec_reserve_small(REC_FAULT, VIA_TRACEPOINT);
+	r = own_rec(REC_FAULT, true, addr);
 	if (!r)
 		return;
-	r->mm = (__u64)current_mm();
-	r->mm_tgid = r->tgid;
-	r->addr = addr;
 	r->len = error_code;
 	rec_submit(r);
 }
@@ -61,12 +58,9 @@ static __always_inline void madvise_record(__u64 start, __u64 len, __u64 advice,
 
 	if (!in_ranges(start, start + len))
 		return;
-	r = rec_reserve(REC_MADVISE, VIA_TRACEPOINT);
+	r = own_rec(REC_MADVISE, false, start);
 	if (!r)
 		return;
-	r->mm = (__u64)current_mm();
-	r->mm_tgid = r->tgid;
-	r->addr = start;
 	r->len = len;
 	r->arg = (__s32)advice;
 	r->ret = ret;
@@ -147,12 +141,9 @@ static __always_inline void mapping_record(__u16 kind, __u64 a0, __u64 a1, __u64
 	}
 	if (!in_ranges(start, start + len) && !(new_len && in_ranges(new_addr, new_addr + new_len)))
 		return;
-	r = rec_reserve_small(kind, VIA_TRACEPOINT);
+	r = own_rec(kind, true, start);
 	if (!r)
 		return;
-	r->mm = (__u64)current_mm();
-	r->mm_tgid = r->tgid;
-	r->addr = start;
 	r->len = len;
 	r->pgoff = new_addr;
 	r->pgoff_end = new_len;
@@ -220,18 +211,12 @@ static __always_inline struct thp_rec *exec_rec(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u32 *state = bpf_map_lookup_elem(&targets, &tgid);
-	struct thp_rec *r;
 
 	if (state && *state == TARGET_PENDING_EXEC)
 		*state = TARGET_ACTIVE;
 	if (!current_is_target())
 		return NULL;
-	r = rec_reserve(REC_EXEC, VIA_TRACEPOINT);
-	if (!r)
-		return NULL;
-	r->mm = (__u64)current_mm();
-	r->mm_tgid = r->tgid;
-	return r;
+	return own_rec(REC_EXEC, false, 0);
 }
 
 SEC("?tracepoint/sched/sched_process_exec")

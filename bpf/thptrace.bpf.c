@@ -288,6 +288,21 @@ static __always_inline bool stash_take(__u32 kind, struct stash_val *out)
 	return true;
 }
 
+/* A record the target's own thread makes about its own mm (a fault, a
+ * syscall, its exec), at addr; NULL when the ring buffer is full. */
+static __always_inline struct thp_rec *own_rec(__u16 kind, bool small, __u64 addr)
+{
+	struct thp_rec *r = small ? rec_reserve_small(kind, VIA_TRACEPOINT)
+				  : rec_reserve(kind, VIA_TRACEPOINT);
+
+	if (!r)
+		return NULL;
+	r->mm = (__u64)current_mm();
+	r->mm_tgid = r->tgid;
+	r->addr = addr;
+	return r;
+}
+
 /* A record about vma's mm at address, or NULL unless that mm is a target's
  * and the address in range.  Small: a record without a file name. */
 static __always_inline struct thp_rec *vma_rec(__u16 kind, __u8 via, struct vm_area_struct *vma,
