@@ -231,6 +231,16 @@ static struct region *dispatch(struct regions *rs, const struct thp_event *ev, s
 			region_apply(first, ev);
 		return first;
 	}
+	/* The common case, a fault or a PMD event of a known mm: one lookup
+	 * (an address has one current life per mm). */
+	if (how == BY_ADDR && ev->mm_id) {
+		first = regions_find(rs, ev->mm_id, ev->addr & THP_REGION_MASK);
+		if (first && (size_t)(first - rs->v) >= from)
+			region_apply(first, ev);
+		else
+			first = NULL;
+		return first;
+	}
 	for (size_t i = from; how != BY_NONE && i < rs->n; i++) {
 		struct region *r = &rs->v[i];
 		bool hit = !r->ended && how == BY_ADDR ? r->start == (ev->addr & THP_REGION_MASK) &&
