@@ -131,7 +131,7 @@ live: $(BIN) $(DEMO) $(LIVES)
 vmtest: thptrace $(DEMO) $(LIVES)
 	$(Q)tests/vm/vmtest
 
-build/fuzz/%: tests/fuzz/%.c $(CORE_SRCS) | build/fuzz
+build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRCS) $(HDRS) | build/fuzz
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) -Ibuild $< $(CORE_SRCS) $(LDLIBS) -o $@
 

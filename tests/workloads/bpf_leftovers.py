@@ -3,7 +3,7 @@
 
 bpftool here has no "pids" column, so ownership is read from
 /proc/PID/fdinfo (a program or link fd shows "prog_id:").  Programs are
-"ours" by name: the functions under SEC() in bpf/thptrace.bpf.c, cut to the
+"ours" by name: the functions under SEC() in bpf/*.bpf.c and bpf/*.bpf.h, cut to the
 kernel's 15 characters.  Other thptrace runs may load and unload at the same
 time: only ids that appeared after a snapshot and that no process holds
 count as left behind.
@@ -24,12 +24,16 @@ import subprocess
 import sys
 import time
 
-SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bpf", "thptrace.bpf.c")
+BPF_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bpf")
 
 
 def our_names():
+    """The programs of thptrace.bpf.c and the parts it includes."""
     names = set()
-    lines = open(SRC).read().splitlines()
+    lines = []
+    for f in sorted(os.listdir(BPF_DIR)):
+        if f.endswith(".bpf.c") or f.endswith(".bpf.h"):
+            lines += open(os.path.join(BPF_DIR, f)).read().splitlines()
     for i, line in enumerate(lines):
         if line.startswith("SEC(\"") and i + 1 < len(lines):
             # "int name(" or "int BPF_KPROBE(name, ...)"
