@@ -1885,6 +1885,32 @@ static void test_observed_split_and_zap(void **st)
 	regions_free(&rs);
 }
 
+/* A trace from elsewhere may madvise the whole address space in many mms
+ * (found by fuzz_report): at most REGIONS_MAX regions are tracked, the
+ * rest counted; lookups stay one index probe each. */
+static void test_regions_capped(void **st)
+{
+	struct regions rs;
+	struct thp_event e = ev(EV_MADVISE, 0.5);
+	(void)st;
+
+	regions_init(&rs);
+	e.fields = EVF_ADDR | EVF_LEN | EVF_BEHAVIOR | EVF_RET;
+	e.addr = 0;
+	e.len = UINT64_MAX;
+	e.behavior = 14;
+	for (uint32_t mm = 1; mm <= 24; mm++) {
+		e.mm_id = mm;
+		regions_feed(&rs, &e);
+	}
+	assert_int_equal(rs.n, REGIONS_MAX);
+	assert_int_equal(rs.dropped_regions, 24 * 1024 - REGIONS_MAX);
+	/* the last region tracked is found, a dropped one is not */
+	assert_non_null(regions_find(&rs, rs.v[REGIONS_MAX - 1].mm_id, rs.v[REGIONS_MAX - 1].start));
+	assert_null(regions_find(&rs, 24, 0));
+	regions_free(&rs);
+}
+
 static struct region *replay(struct regions *rs, const char *name, const struct thp_context *ctx)
 {
 	char path[512], line[8192];
@@ -2115,6 +2141,7 @@ int main(void)
 		cmocka_unit_test(test_unmapped_early),
 		cmocka_unit_test(test_scan_file_stands_for_collapse),
 		cmocka_unit_test(test_observed_split_and_zap),
+		cmocka_unit_test(test_regions_capped),
 		cmocka_unit_test(test_recorded_streams),
 		cmocka_unit_test(test_settings_events),
 	};
