@@ -327,7 +327,7 @@ static void draw_header(FILE *f, const struct regions *rs, size_t shown, double 
 	fprintf(f, "<title>thptrace: huge page timeline</title>\n");
 	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%s\" fill=\"#ffffff\"/>\n", SVG_W,
 		svg_num(a, height));
-	fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\" font-weight=\"bold\">thptrace: file-backed huge pages, one lane per 2 MiB region</text>\n",
+	fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\" font-weight=\"bold\">thptrace: transparent huge pages, one lane per 2 MiB region (a lane per life)</text>\n",
 		LABEL_X);
 	fprintf(f, "<text x=\"%d\" y=\"37\" font-size=\"11\" fill=\"#444444\">%zu region%s, %s s traced",
 		LABEL_X, n, n == 1 ? "" : "s", svg_secs(t, t_max, 3));
