@@ -125,33 +125,35 @@ int madvise_exit_raw(struct bpf_raw_tracepoint_args *ctx)
  * syscall's exit, when the result is known, for ranges that touch the
  * traced ones.  kind: REC_MMAP..REC_MPROTECT; a: the syscall's arguments;
  * ret: its return value. */
-static __always_inline void mapping_record(__u16 kind, __u64 a0, __u64 a1, __u64 a2, __u64 a3,
-					   long ret)
+/* A global function: the verifier checks it once, with kind unknown,
+ * instead of once per syscall kind in each caller (10 ms of load time). */
+__noinline int mapping_record(__u64 kind_flags, __u64 a0, __u64 a1, __u64 a2, long ret)
 {
-	__u64 start = a0, len = a1, new_addr = 0, new_len = 0;
+	/* five arguments at most: the kind and mmap's flags share one */
+	const __u32 kind = (__u32)kind_flags, a3 = (__u32)(kind_flags >> 32);
+	const bool failed = ret < 0 && ret > -4096;
+	const bool moved = kind == REC_MREMAP && !failed;
+	__u64 start = kind == REC_MMAP ? (__u64)ret : a0;
+	__u64 new_addr = moved ? (__u64)ret : 0, new_len = moved ? a2 : 0;
 	struct thp_rec *r;
 
-	if (kind == REC_MMAP) {
-		if (ret < 0 && ret > -4096)	/* failed: nothing was mapped */
-			return;
-		start = (__u64)ret;
-	} else if (kind == REC_MREMAP && !(ret < 0 && ret > -4096)) {
-		new_addr = (__u64)ret;
-		new_len = a2;
-	}
-	if (!in_ranges(start, start + len) && !(new_len && in_ranges(new_addr, new_addr + new_len)))
-		return;
+	if (kind == REC_MMAP && failed)		/* nothing was mapped */
+		return 0;
+	/* No range test here: the verifier walking the ranges loop in this
+	 * program cost 5-10 ms at every start.  Mapping syscalls are few, and
+	 * user space (bpf_targets_touch) drops those outside --range. */
 	r = own_rec(kind, true, start);
 	if (!r)
-		return;
-	r->len = len;
+		return 0;
+	r->len = a1;
 	r->pgoff = new_addr;
 	r->pgoff_end = new_len;
-	r->ret = ret < 0 && ret > -4096 ? (__s32)ret : 0;
+	r->ret = failed ? (__s32)ret : 0;
 	r->arg = kind == REC_MMAP || kind == REC_MPROTECT ? (__s32)a2 : 0;
 	r->arg2 = kind == REC_MMAP ? (__s32)a3 : 0;
 	r->flags = REC_F_HAS_RET;
 	rec_submit(r);
+	return 0;
 }
 
 /* The generic syscall tracepoints (every kernel has them): the arguments
@@ -187,7 +189,7 @@ int mapping_exit(struct trace_event_raw_sys_exit *ctx)
 
 	/* mmap's flags are not kept: the stash holds three arguments */
 	if (kind && stash_take(kind, &v))
-		mapping_record(kind, v.a[0], v.a[1], v.a[2], 0, BPF_CORE_READ(ctx, ret));
+		mapping_record(kind, v.a[0], v.a[1], v.a[2], BPF_CORE_READ(ctx, ret));
 	return 0;
 }
 
@@ -201,8 +203,8 @@ int mapping_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 
 	if (!kind || !native_syscall() || !current_is_target())
 		return 0;
-	mapping_record(kind, BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si),
-		       BPF_CORE_READ(regs, dx), BPF_CORE_READ(regs, r10), (long)ctx->args[1]);
+	mapping_record(kind | (__u64)(__u32)BPF_CORE_READ(regs, r10) << 32, BPF_CORE_READ(regs, di),
+		       BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx), (long)ctx->args[1]);
 	return 0;
 }
 #endif

@@ -45,3 +45,13 @@ void bpf_targets_forget(struct thptrace_bpf *skel, struct decoder *dec, uint32_t
 	for (size_t i = 0; i < n; i++)
 		bpf_map_delete_elem(bpf_map__fd(skel->maps.target_mms), &keys[i]);
 }
+
+bool bpf_targets_touch(const struct thptrace_bpf *skel, uint64_t start, uint64_t end)
+{
+	if (!skel->bss->range_filter)
+		return true;
+	for (uint32_t i = 0; i < skel->bss->nr_ranges && i < THP_MAX_RANGES; i++)
+		if (start < skel->bss->ranges[i].end && end > skel->bss->ranges[i].start)
+			return true;
+	return false;
+}

@@ -25,6 +25,10 @@ void bpf_targets_set_ranges(struct thptrace_bpf *skel, const struct resolved_ran
 void bpf_targets_update_ranges(struct thptrace_bpf *skel, pid_t pid,
 			       const struct range_spec *spec);
 
+/* Does [start, end) touch the ranges the probes filter on (always, without
+ * a range filter)?  For the records the BPF side does not filter itself. */
+bool bpf_targets_touch(const struct thptrace_bpf *skel, uint64_t start, uint64_t end);
+
 /* tgid ended: the decoder forgets its mm ids, and target_mms with it. */
 void bpf_targets_forget(struct thptrace_bpf *skel, struct decoder *dec, uint32_t tgid);
 

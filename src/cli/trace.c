@@ -76,6 +76,16 @@ static void emit(struct tracer *tr, struct thp_event *ev)
 static void process(struct tracer *tr, struct thp_event *ev)
 {
 	switch (ev->kind) {
+	case EV_MMAP:
+	case EV_MUNMAP:
+	case EV_MREMAP:
+	case EV_MPROTECT:
+		/* recorded whatever the ranges (see bpf/target.bpf.h) */
+		if (!bpf_targets_touch(tr->skel, ev->addr, ev->addr + ev->len) &&
+		    !((ev->fields & EVF_NEW_RANGE) &&
+		      bpf_targets_touch(tr->skel, ev->new_addr, ev->new_addr + ev->new_len)))
+			return;
+		break;
 	case EV_MADVISE:
 		region_facts_madvise(&tr->maps, ev);
 		break;
