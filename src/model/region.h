@@ -75,7 +75,6 @@ enum ms_how {
 	HOW_MAP_PAGES,			/* refault: fault-around */
 	HOW_SET_PMD,			/* pmd_mapped: do_set_pmd from a fault */
 	HOW_SET_PMD_IN_COLLAPSE,	/* pmd_mapped: do_set_pmd by the collapse itself */
-	HOW_SPLIT,			/* pte_mapped: the PMD mapping was split */
 	HOW_REFAULT_SMALL,		/* pte_mapped: the refault after a collapse mapped small pages */
 	HOW_MAPPED_SMALL,		/* pte_mapped: first mapped with small pages */
 	HOW_SYSCALL,			/* mapped, unmap: the syscall (in cause) did it */
@@ -240,6 +239,11 @@ void region_madvise(struct region *r, const struct thp_event *ev, bool huge, boo
 void region_mapped_at(struct region *r, double t);
 void region_cause(struct region *r, const struct thp_event *ev);
 void region_unmapped(struct region *r, const struct thp_event *ev);
+
+/* After a page-state sample of r: the event the model inferred from it (a
+ * PMD split or zap), for the timeline, once; false when there is none.
+ * Replay infers them again. */
+bool region_inferred(struct region *r, struct thp_event *out);
 
 /* The backing file's facts (EV_REGION_FILE). */
 void region_file_facts(struct region *r, const struct thp_event *ev);

@@ -467,11 +467,10 @@ void regions_finish(struct regions *rs)
 	}
 }
 
-bool regions_inferred(struct regions *rs, struct region *r, struct thp_event *out)
+bool region_inferred(struct region *r, struct thp_event *out)
 {
 	const struct milestone *m;
 
-	(void)rs;
 	if (!r || !r->lost_to_tell)
 		return false;
 	r->lost_to_tell = false;

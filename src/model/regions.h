@@ -55,11 +55,6 @@ void regions_free(struct regions *rs);
  * or NULL when the event concerns no region.  Events must come in time order. */
 struct region *regions_feed(struct regions *rs, const struct thp_event *ev);
 
-/* After regions_feed: an event the model inferred from the one it was
- * fed (a PMD split or zap seen in a page-state sample), for the timeline;
- * false when there is none.  Replay re-infers them. */
-bool regions_inferred(struct regions *rs, struct region *r, struct thp_event *out);
-
 /* The current life of (mm_id, start), or NULL (none, or only ended ones). */
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start);
 

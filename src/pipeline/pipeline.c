@@ -62,7 +62,7 @@ const struct region *pipeline_event(struct pipeline *p, const struct thp_event *
 	count_and_write(p, ev, shown(p, ev, r));
 	/* What the model inferred from this sample (a PMD split or zap)
 	 * follows it on the timeline, at its time. */
-	if (ev->kind == EV_STATE && regions_inferred(&p->rs, r, &inferred)) {
+	if (ev->kind == EV_STATE && region_inferred(r, &inferred)) {
 		inferred.ts_ns = ev->ts_ns;
 		inferred.t = ev->t;
 		count_and_write(p, &inferred, true);

@@ -112,9 +112,7 @@ const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 			 : "pagemap: mapped by one PMD");
 		break;
 	case MS_PTE_MAPPED:
-		if (m->how == HOW_SPLIT)
-			snprintf(out, len, "the PMD mapping was split into small pages");
-		else if (m->how == HOW_REFAULT_SMALL)
+		if (m->how == HOW_REFAULT_SMALL)
 			snprintf(out, len, "refault mapped small pages%s", m->thp ? " of the huge page" : "");
 		else
 			snprintf(out, len, "mapped with small pages");
