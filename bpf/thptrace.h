@@ -28,6 +28,10 @@ enum thp_rec_kind {
 	REC_MPROTECT,
 	REC_SPLIT_PMD,		/* __split_huge_pmd: a PMD mapping split (a file's: dropped) */
 	REC_ZAP_PMD,		/* zap_huge_pmd: a PMD mapping zapped */
+	REC_MIGRATE_PMD,	/* set_pmd_migration_entry: a PMD-mapped huge page being moved */
+	REC_MIGRATED_PMD,	/* remove_migration_pmd: the moved huge page PMD-mapped again */
+	REC_SPLIT_FOLIO,	/* split_huge_page_to_list(_to_order): a huge folio divided */
+	REC_DEFERRED_SPLIT,	/* deferred_split_folio: a partly unmapped huge folio queued for splitting */
 	REC_KIND_MAX,
 };
 
@@ -62,8 +66,9 @@ struct thp_rec {
 	__u32 tgid;		/* actor's process */
 	__u32 mm_tgid;		/* the process that owns mm (the target), 0 if unknown */
 	__s32 ret;		/* return value, scan_result, exit code (mmap/mremap: 0 or -errno) */
-	__s32 arg;		/* madvise behaviour; collapse nr; scan present; mmap/mprotect prot */
-	__s32 arg2;		/* scan swap; mmap flags */
+	__s32 arg;		/* madvise behaviour; collapse nr; scan present; mmap/mprotect prot;
+				 * folio split: the folio's order */
+	__s32 arg2;		/* scan swap; mmap flags; folio split: the order asked for */
 	__u16 kind;		/* enum thp_rec_kind */
 	__u8 via;		/* enum thp_via */
 	__u8 flags;		/* REC_F_* */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "host/page_state.h"
+#include "host/vmstat.h"
 #include "util/config.h"
 #include "cli/trace_clock.h"
 #include "cli/trace_states.h"
@@ -46,6 +47,8 @@ void states_init(struct states *st, struct regions *rs, const struct decoder *de
 		 struct state_queue *q)
 {
 	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < VM_BASES; i++)
+		st->vm_base[i].t = -1;	/* free */
 	st->rs = rs;
 	st->dec = dec;
 	st->q = q;
@@ -110,32 +113,84 @@ static bool pid_exited(const struct states *st, uint32_t pid)
 	return false;
 }
 
-/* The region's last known state, counting samples not yet processed. */
+/* Is rs the region's last known state, counting samples not yet
+ * processed?  *prev: that state (PS_UNKNOWN if none). */
 static bool state_known(struct states *st, uint32_t mm_id, uint64_t start,
-			const struct region_sample *rs)
+			const struct region_sample *rs, enum page_state *prev)
 {
 	const struct region *r;
 
 	for (size_t i = st->q->n; i-- > 0;) {
 		const struct thp_event *p = &st->q->ev[i];
 
-		if (p->mm_id == mm_id && p->region == start)
+		if (p->mm_id == mm_id && p->region == start) {
+			*prev = p->state;
 			return p->state == rs->state && p->thp == rs->thp;
+		}
 	}
 	r = regions_find(st->rs, mm_id, start);
+	*prev = r ? r->state : PS_UNKNOWN;
 	return r && r->state == rs->state && r->thp == rs->thp;
+}
+
+/* ---- vmstat support for an inferred split ---- */
+
+static struct vm_base *vm_base_of(struct states *st, uint32_t mm_id, uint64_t start)
+{
+	for (size_t i = 0; i < VM_BASES; i++)
+		if (st->vm_base[i].t >= 0 && st->vm_base[i].mm_id == mm_id && st->vm_base[i].start == start)
+			return &st->vm_base[i];
+	return NULL;
+}
+
+/* thp_split_pmd now (once per pass); false when /proc/vmstat has none. */
+static bool vm_now(struct states *st, int64_t *v)
+{
+	if (!st->vm_pass_state)
+		st->vm_pass_state = vmstat_read("thp_split_pmd", &st->vm_now) == 0 ? 1 : -1;
+	*v = st->vm_now;
+	return st->vm_pass_state > 0;
+}
+
+/* A sample of a PMD-mapped region, or of one that was: keep the baseline,
+ * or give the state event leaving the PMD the counter's rise since. */
+static void vm_support(struct states *st, uint32_t mm_id, uint64_t start, enum page_state prev,
+		       enum page_state now, struct thp_event *ev)
+{
+	struct vm_base *b = vm_base_of(st, mm_id, start);
+	int64_t v;
+
+	if ((now != PS_PMD && prev != PS_PMD) || !vm_now(st, &v))
+		return;
+	if (now == PS_PMD) {
+		if (!b) {
+			b = &st->vm_base[st->vm_next++ % VM_BASES];
+			b->mm_id = mm_id;
+			b->start = start;
+		}
+		b->split_pmd = v;
+		b->t = decoder_t(st->dec, trace_now_ns());
+		return;
+	}
+	if (ev && b && v >= b->split_pmd) {
+		ev->split_pmd_delta = v - b->split_pmd;
+		ev->vmstat_since_t = b->t;
+		ev->fields |= EVF_VMSTAT;
+	}
+	if (b)
+		*b = (struct vm_base){ .t = -1 };
 }
 
 /* Queue a state event, timed now; rs NULL: "unknown", present -1 (the
  * process could no longer be sampled). */
-static void queue_state(struct states *st, uint32_t mm_id, uint32_t pid, uint64_t start,
-			const struct region_sample *rs)
+static struct thp_event *queue_state(struct states *st, uint32_t mm_id, uint32_t pid, uint64_t start,
+				     const struct region_sample *rs)
 {
 	struct thp_event *ev = state_queue_push(st->q);
 	uint64_t ts = trace_now_ns();
 
 	if (!ev)
-		return;
+		return NULL;
 	ev->kind = EV_STATE;
 	ev->via = VIA_ID_PAGEMAP;
 	ev->ts_ns = ts;
@@ -147,6 +202,7 @@ static void queue_state(struct states *st, uint32_t mm_id, uint32_t pid, uint64_
 	ev->thp = rs ? rs->thp : false;
 	ev->present = rs ? (int32_t)rs->present : -1;
 	ev->fields = EVF_STATE;
+	return ev;
 }
 
 /* ---- sampling ---- */
@@ -198,6 +254,7 @@ static bool sample_region(struct states *st, uint32_t mm_id, uint32_t pid, uint6
 			  bool can_hold)
 {
 	struct region_sample rs;
+	enum page_state prev;
 
 	if (!pid || mm_gone(st, mm_id) || pid_exited(st, pid))
 		return true;
@@ -205,15 +262,17 @@ static bool sample_region(struct states *st, uint32_t mm_id, uint32_t pid, uint6
 		proc_gone(st, pid);
 		return true;
 	}
-	if (state_known(st, mm_id, start, &rs))
+	if (state_known(st, mm_id, start, &rs, &prev)) {
+		vm_support(st, mm_id, start, prev, rs.state, NULL);
 		return true;
+	}
 	if (can_hold && st->q->n >= PENDING_STATES) {
 		st->held = true;
 		st->held_at = (struct dirty){ mm_id, pid, start };
 		st->held_rs = rs;
 		return false;
 	}
-	queue_state(st, mm_id, pid, start, &rs);
+	vm_support(st, mm_id, start, prev, rs.state, queue_state(st, mm_id, pid, start, &rs));
 	return true;
 }
 
@@ -234,6 +293,7 @@ void states_mark_dirty(struct states *st, const struct region *r)
  * sample goes first, timed now (after the queue was emptied). */
 static void pass_begin(struct states *st)
 {
+	st->vm_pass_state = 0;
 	if (!st->in_pass) {
 		st->in_pass = true;
 		st->next = st->sampled = 0;

@@ -20,6 +20,16 @@
 #define MAX_DIRTY 256
 #define PENDING_MAX 64		/* regions not huge yet sampled per loop turn */
 #define DEAD_MAX 64
+#define VM_BASES 256		/* PMD-mapped regions whose vmstat baseline is kept */
+
+/* thp_split_pmd (/proc/vmstat) when a region was last sampled PMD-mapped:
+ * the baseline of the support an inferred split gets. */
+struct vm_base {
+	uint32_t mm_id;
+	uint64_t start;
+	int64_t split_pmd;
+	double t;
+};
 
 /* Events waiting for the next drain: records still in the ring buffer may
  * be older than a sample, and must come out before it.  The run loop owns
@@ -64,6 +74,12 @@ struct states {
 	bool held;
 	struct dirty held_at;
 	struct region_sample held_rs;
+	/* vmstat, read at most once per pass and only when a PMD-mapped
+	 * region is sampled */
+	struct vm_base vm_base[VM_BASES];
+	size_t vm_next;
+	int vm_pass_state;		/* 0 not read this pass, 1 read (vm_now), -1 unreadable */
+	int64_t vm_now;
 };
 
 void states_init(struct states *st, struct regions *rs, const struct decoder *dec,

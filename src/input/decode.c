@@ -5,8 +5,10 @@
 #include "thptrace.h"
 #include "input/decode.h"
 
-_Static_assert((int)REC_ZAP_PMD == (int)EV_PMD_ZAP && (int)REC_KIND_MAX == (int)EV_PMD_ZAP + 1,
-	       "enum ev_kind 1..EV_PMD_ZAP must match enum thp_rec_kind");
+_Static_assert((int)REC_ZAP_PMD == (int)EV_PMD_ZAP &&
+	       (int)REC_DEFERRED_SPLIT == (int)EV_FOLIO_DEFERRED_SPLIT &&
+	       (int)REC_KIND_MAX == (int)EV_FOLIO_DEFERRED_SPLIT + 1,
+	       "enum ev_kind 1..EV_FOLIO_DEFERRED_SPLIT must match enum thp_rec_kind");
 
 void decoder_init(struct decoder *d, uint64_t start_ns, result_name_fn fn, void *ctx)
 {
@@ -176,6 +178,21 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 			ev->flags = r->arg2;
 			ev->fields |= EVF_FLAGS;
 		}
+		break;
+	case REC_MIGRATE_PMD:
+		if (r->flags & REC_F_HAS_RET) {	/* set_pmd_migration_entry's result */
+			ev->ret = r->ret;
+			ev->fields |= EVF_RET;
+		}
+		break;
+	case REC_SPLIT_FOLIO:
+		ev->ret = r->ret;
+		ev->fields |= EVF_RET;
+		/* fall through */
+	case REC_DEFERRED_SPLIT:
+		ev->order = r->arg;
+		ev->new_order = r->arg2;
+		ev->fields |= EVF_ORDER;
 		break;
 	}
 	return 0;

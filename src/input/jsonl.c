@@ -253,6 +253,13 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 		ev->fields |= EVF_PROT;
 	if (get_i32(&g, "flags", &ev->flags, INT32_MIN, INT32_MAX))
 		ev->fields |= EVF_FLAGS;
+	if (get_i32(&g, "order", &ev->order, 0, 63))
+		ev->fields |= EVF_ORDER;
+	if (get_i32(&g, "new_order", &ev->new_order, 0, 63))
+		ev->fields |= EVF_ORDER;
+	if (get_i64(&g, "thp_split_pmd_delta", &ev->split_pmd_delta) &
+	    get_double(&g, "vmstat_since_t", &ev->vmstat_since_t))
+		ev->fields |= EVF_VMSTAT;
 	if (get_i64(&g, "ret", &ev->ret))
 		ev->fields |= EVF_RET;
 	if (get_bool(&g, "in_collapse", &b) && b)

@@ -35,6 +35,10 @@ enum ev_kind {
 	EV_MPROTECT,
 	EV_PMD_SPLIT,		/* a PMD split: __split_huge_pmd, or inferred by the model from the page state */
 	EV_PMD_ZAP,		/* a PMD zapped: zap_huge_pmd, or inferred likewise */
+	EV_PMD_MIGRATION,	/* set_pmd_migration_entry: a PMD-mapped huge page being moved */
+	EV_PMD_MIGRATED,	/* remove_migration_pmd: PMD-mapped again, at its new place */
+	EV_FOLIO_SPLIT,		/* split_huge_page_to_list(_to_order): the huge folio divided */
+	EV_FOLIO_DEFERRED_SPLIT, /* deferred_split_folio: partly unmapped, queued for splitting */
 	EV_STATE,		/* sampled page state of one 2 MiB region */
 	EV_SETTINGS,		/* a THP knob changed during the run (knob, value, old_value) */
 	EV_LOST,		/* records the ring buffer dropped */
@@ -45,7 +49,7 @@ enum ev_kind {
 	EV_KIND_MAX,
 };
 
-/* The numbering of enum ev_kind 1..EV_PMD_ZAP matches enum thp_rec_kind.
+/* The numbering of enum ev_kind 1..EV_FOLIO_DEFERRED_SPLIT matches enum thp_rec_kind.
  * Summary counts list EV_EXEC..EV_SET_PMD always and the later kinds
  * only when they happened, so older readers see the keys they knew. */
 #define EV_COUNT_ALWAYS_LAST EV_SET_PMD
@@ -91,6 +95,8 @@ enum page_state {
 #define EVF_FLAGS	0x10000
 #define EVF_CAUSE	0x20000	/* cause, cause_t: the syscall that did it */
 #define EVF_KNOB	0x40000	/* knob, value, old_value: EV_SETTINGS */
+#define EVF_ORDER	0x80000	/* order, new_order: a folio split */
+#define EVF_VMSTAT	0x100000 /* split_pmd_delta, vmstat_since_t: a state sample's vmstat support */
 
 struct thp_event {
 	enum ev_kind kind;
@@ -117,6 +123,12 @@ struct thp_event {
 	uint64_t errcode;		/* fault error code */
 	uint64_t new_addr, new_len;	/* mremap: the range's new place */
 	int32_t prot, flags;		/* mmap, mprotect: PROT_*; mmap: MAP_* */
+	int32_t order, new_order;	/* folio split: the folio's order, the order asked for */
+	/* EV_STATE leaving a PMD, and the split or zap inferred from it: how
+	 * much /proc/vmstat's thp_split_pmd (all processes) rose since
+	 * vmstat_since_t, the sample before that still showed the PMD */
+	int64_t split_pmd_delta;
+	double vmstat_since_t;
 	char cause[EV_NAME_LEN];	/* EV_PMD_SPLIT/ZAP: "mprotect", "MADV_DONTNEED", ... */
 	double cause_t;
 	char file[EV_FILE_LEN];

@@ -38,6 +38,7 @@ static struct milestone *add_ms(struct region *r, double t, enum ms_kind kind, e
 	m->kind = kind;
 	m->how = how;
 	m->write = -1;
+	m->split_pmd_delta = -1;
 	return m;
 }
 
@@ -225,6 +226,14 @@ static void apply_set_pmd(struct region *r, const struct thp_event *ev)
  * Its cause: a kernel thread (kcompactd, kswapd, khugepaged) says so by
  * its name; the target's own thread is in a syscall, whose exit record
  * comes next from that thread and fills the cause in (region_cause). */
+/* The thread's syscall in progress will name the cause of what it did
+ * since now (its exit record comes after). */
+static void pend_cause(struct region *r, const struct thp_event *ev)
+{
+	r->cause_pending_pid = ev->pid;
+	r->cause_pending_t = ev->t;
+}
+
 static void observed_loss(struct region *r, const struct thp_event *ev)
 {
 	enum ms_kind kind = ev->kind == EV_PMD_SPLIT ? MS_SPLIT : MS_ZAPPED;
@@ -245,7 +254,47 @@ static void observed_loss(struct region *r, const struct thp_event *ev)
 	m->state = left;
 	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
 	if (ev->target_pid && ev->tgid == ev->target_pid)
-		r->cause_pending_pid = ev->pid;
+		pend_cause(r, ev);
+}
+
+/* Migration: the PMD becomes a migration entry while the huge page is
+ * copied, then maps the new one.  The state does not change for long
+ * enough to matter; the actor (kcompactd, or the target in move_pages,
+ * mbind or a NUMA hinting fault) is named by its comm.  A failed start
+ * (set_pmd_migration_entry's result) means it was not moved. */
+static void migration(struct region *r, const struct thp_event *ev)
+{
+	struct milestone *m = add_ms(r, ev->t, ev->kind == EV_PMD_MIGRATION ? MS_MIGRATION : MS_MIGRATED,
+				     HOW_OBSERVED);
+
+	if (!m)
+		return;
+	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
+	if (ev->fields & EVF_RET)
+		m->ret = ev->ret;
+	if (ev->kind == EV_PMD_MIGRATED) {
+		set_state(r, ev->t, PS_PMD, HOW_OBSERVED);
+		r->state = PS_PMD;
+	}
+}
+
+/* The folio itself divided, or queued to be: only the target's own (a
+ * folio has no mm), so its syscall's exit names the cause. */
+static void folio_split(struct region *r, const struct thp_event *ev)
+{
+	struct milestone *m = add_ms(r, ev->t, ev->kind == EV_FOLIO_SPLIT ? MS_FOLIO_SPLIT : MS_DEFERRED_SPLIT,
+				     HOW_OBSERVED);
+
+	if (ev->kind == EV_FOLIO_SPLIT && (!(ev->fields & EVF_RET) || ev->ret == 0))
+		r->thp = ev->new_order > 0;	/* smaller folios are still large ones (mTHP) */
+	if (!m)
+		return;
+	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
+	m->present = ev->order;
+	m->swap = ev->new_order;
+	m->ret = (ev->fields & EVF_RET) ? ev->ret : 0;
+	if (ev->target_pid && ev->tgid == ev->target_pid && !r->cause_pending_pid)
+		pend_cause(r, ev);
 }
 
 void region_apply(struct region *r, const struct thp_event *ev)
@@ -256,6 +305,14 @@ void region_apply(struct region *r, const struct thp_event *ev)
 	case EV_PMD_SPLIT:
 	case EV_PMD_ZAP:
 		observed_loss(r, ev);
+		break;
+	case EV_PMD_MIGRATION:
+	case EV_PMD_MIGRATED:
+		migration(r, ev);
+		break;
+	case EV_FOLIO_SPLIT:
+	case EV_FOLIO_DEFERRED_SPLIT:
+		folio_split(r, ev);
 		break;
 	case EV_SCAN_FILE:
 		apply_scan(r, ev);
@@ -325,6 +382,10 @@ static void lost(struct region *r, const struct thp_event *ev, enum ms_kind kind
 	if (m) {
 		m->thp = ev->thp;
 		m->state = ev->state;
+		if (ev->fields & EVF_VMSTAT) {
+			m->split_pmd_delta = ev->split_pmd_delta;
+			m->vmstat_since_t = ev->vmstat_since_t;
+		}
 	}
 }
 
@@ -471,8 +532,16 @@ static void fill_pending_cause(struct region *r, const struct thp_event *ev)
 	if (!r->cause_pending_pid || r->cause_pending_pid != ev->pid)
 		return;
 	r->cause_pending_pid = 0;
-	m = (struct milestone *)region_last_ms(r, r->lost_kind);
-	if (m && m->how == HOW_OBSERVED) {
+	/* every loss a probe saw from that thread since: the PMD split or
+	 * zap, the folio split or its queueing */
+	for (size_t i = r->n_milestones; i-- > 0;) {
+		m = &r->ms[i];
+		if (m->t < r->cause_pending_t)
+			break;
+		if (m->how != HOW_OBSERVED || m->cause != EV_NONE ||
+		    (m->kind != MS_SPLIT && m->kind != MS_ZAPPED && m->kind != MS_FOLIO_SPLIT &&
+		     m->kind != MS_DEFERRED_SPLIT))
+			continue;
 		m->cause = ev->kind;
 		m->cause_advice = ev->kind == EV_MADVISE ? ev->behavior : 0;
 		m->cause_t = ev->t;
@@ -498,8 +567,9 @@ void region_unmapped(struct region *r, const struct thp_event *ev)
 	fill_pending_cause(r, ev);
 	/* Records from two CPUs can come slightly out of order: a life ends
 	 * no earlier than the last change seen in it. */
-	if (r->n_changes && r->chg[r->n_changes - 1].t > t)
-		t = r->chg[r->n_changes - 1].t;
+	for (size_t i = 0; i < r->n_changes; i++)
+		if (r->chg[i].t > t)
+			t = r->chg[i].t;
 	r->ended = true;
 	r->t_unmapped = t;
 	set_state(r, t, PS_UNMAPPED, HOW_SYSCALL);

@@ -57,6 +57,10 @@ enum ms_kind {
 	MS_UNMAP,			/* the life ended: munmap, mremap away, mmap over it */
 	MS_SPLIT,			/* the PMD mapping became small pages */
 	MS_ZAPPED,			/* the PMD mapping went away, nothing present */
+	MS_MIGRATION,			/* the PMD became a migration entry: the huge page is being moved */
+	MS_MIGRATED,			/* PMD-mapped again, to the moved huge page */
+	MS_FOLIO_SPLIT,			/* the huge folio itself divided (or a failed try: ret) */
+	MS_DEFERRED_SPLIT,		/* partly unmapped: queued to be divided later */
 	MS_KIND_MAX,
 };
 
@@ -93,8 +97,12 @@ struct milestone {
 	char comm[EV_COMM_LEN];		/* the actor's comm (MADV_COLLAPSE's process) */
 	char result[EV_NAME_LEN];	/* scanned, collapse: the kernel's result name */
 	int32_t behavior;		/* madvised, madvise_failed: the advice */
-	int32_t present, swap;		/* scanned (HOW_FIRST_SCAN) */
-	int64_t ret;			/* madvise_failed, pmd_refused */
+	int32_t present, swap;		/* scanned (HOW_FIRST_SCAN); folio_split,
+					 * deferred_split: the folio's order, the order asked for */
+	int64_t split_pmd_delta;	/* split, zapped inferred: /proc/vmstat thp_split_pmd's rise, -1: not read */
+	double vmstat_since_t;		/* ... since this sample time */
+	int32_t split_pmd_others;	/* ... of which other regions' splits in this trace account for */
+	int64_t ret;			/* madvise_failed, pmd_refused, migration, folio_split */
 	uint64_t addr;			/* refault (HOW_FAULT); unmap by mremap: the new address */
 	enum ev_kind cause;		/* mapped, unmap, split, zapped: the target's syscall, or EV_NONE */
 	int32_t cause_advice;		/* ... a madvise's advice */
@@ -164,6 +172,7 @@ struct region {
 	enum ms_kind lost_kind;		/* MS_SPLIT or MS_ZAPPED */
 	bool lost_to_tell;		/* a loss the timeline has not shown yet */
 	uint32_t cause_pending_pid;	/* an observed loss waits for this thread's syscall exit */
+	double cause_pending_t;		/* ... since then */
 
 	/* times, seconds since start; < 0: never */
 	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd, t_nohuge, t_exit;

@@ -177,6 +177,10 @@ static enum how how_to_match(const struct thp_event *ev)
 	case EV_PMDP_COLLAPSE_FLUSH:
 	case EV_PMD_SPLIT:
 	case EV_PMD_ZAP:
+	case EV_PMD_MIGRATION:
+	case EV_PMD_MIGRATED:
+	case EV_FOLIO_SPLIT:
+	case EV_FOLIO_DEFERRED_SPLIT:
 		return (ev->fields & EVF_ADDR) ? BY_ADDR : BY_NONE;
 	case EV_COLLAPSE_FILE:
 	case EV_RETRACT:
@@ -290,6 +294,25 @@ static void orphans_replay(struct regions *rs, size_t from)
 	}
 }
 
+/* thp_split_pmd counts every process's splits: of its rise before r's
+ * inferred loss, how much the splits this trace saw elsewhere explain. */
+static void splits_elsewhere(struct regions *rs, struct region *r, double now)
+{
+	struct milestone *m = (struct milestone *)region_last_ms(r, r->lost_kind);
+	int32_t n = 0;
+
+	if (!m || m->t != now || m->split_pmd_delta < 0)
+		return;
+	for (size_t i = 0; i < rs->n; i++) {
+		const struct region *o = &rs->v[i];
+
+		for (size_t k = 0; o != r && k < o->n_milestones; k++)
+			if (o->ms[k].kind == MS_SPLIT && o->ms[k].t > m->vmstat_since_t && o->ms[k].t <= now)
+				n++;
+	}
+	m->split_pmd_others = n;
+}
+
 static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 {
 	uint64_t start = (ev->region ? ev->region : ev->addr) & THP_REGION_MASK;
@@ -307,6 +330,8 @@ static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 		orphans_replay(rs, from);	/* older than this sample */
 	r = &rs->v[idx];
 	region_sample(r, ev);
+	if (r->lost_to_tell && (ev->fields & EVF_VMSTAT))
+		splits_elsewhere(rs, r, ev->t);
 	return r;
 }
 
@@ -486,6 +511,11 @@ bool region_inferred(struct region *r, struct thp_event *out)
 	out->fields = EVF_ADDR;
 	if (m) {
 		out->state = m->state;
+		if (m->split_pmd_delta >= 0) {
+			out->split_pmd_delta = m->split_pmd_delta;
+			out->vmstat_since_t = m->vmstat_since_t;
+			out->fields |= EVF_VMSTAT;
+		}
 		if (m->cause != EV_NONE) {
 			const char *c = m->cause == EV_MADVISE ? madv_name(m->cause_advice) : ev_kind_name(m->cause);
 

@@ -48,6 +48,10 @@ static const char *const ms_names[MS_KIND_MAX] = {
 	[MS_UNMAP] = "unmap",
 	[MS_SPLIT] = "split",
 	[MS_ZAPPED] = "zapped",
+	[MS_MIGRATION] = "migration",
+	[MS_MIGRATED] = "migrated",
+	[MS_FOLIO_SPLIT] = "folio_split",
+	[MS_DEFERRED_SPLIT] = "deferred_split",
 };
 
 const char *ms_kind_name(enum ms_kind k)

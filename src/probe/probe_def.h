@@ -28,6 +28,9 @@ struct probe_def {
 	const char *fentry[2];		/* fentry, fexit programs */
 	const char *why_no_fentry;	/* shown when fentry would load but we have no program */
 	const char *kprobe[2];		/* kprobe, kretprobe programs */
+	/* what shows its events where nothing attaches; NULL: "pagemap
+	 * sampling stands in" */
+	const char *stand_in;
 
 	/* A tracepoint by perf event: programs that read the formatted record. */
 	const char *tp[2];

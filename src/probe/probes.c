@@ -137,8 +137,19 @@ static const struct probe_def defs[] = {
 	},
 	/* split_huge_pmd: a PMD mapping of the target split (mprotect,
 	 * munmap or mremap of part of it, migration, compaction; a file's PMD
-	 * is dropped, not divided).  No tracepoint: where neither fentry nor a
-	 * kprobe attaches (6.18 here) the model infers it from the page state. */
+	 * is dropped, not divided).  Two variants, one per kernel shape (rows
+	 * with the same name: the first that attaches serves, see
+	 * probes_choose): split_huge_pmd_locked (6.10+), which __split_huge_pmd
+	 * calls and rmap's lazy-free reclaim calls directly, else
+	 * __split_huge_pmd.  No tracepoint: where neither fentry nor a kprobe
+	 * attaches (6.18 here) the model infers it from the page state. */
+	{
+		.name = "split_huge_pmd",
+		.func = "split_huge_pmd_locked",
+		.params = { "vma", "address" },
+		.fentry = { "split_huge_pmd_locked_fentry" },
+		.kprobe = { "split_huge_pmd_locked_kprobe" },
+	},
 	{
 		.name = "split_huge_pmd",
 		.func = "__split_huge_pmd",
@@ -154,6 +165,86 @@ static const struct probe_def defs[] = {
 		.params = { "tlb", "vma", "pmd", "addr" },
 		.fentry = { "zap_huge_pmd_fentry" },
 		.kprobe = { "zap_huge_pmd_kprobe" },
+	},
+	/* migration: a PMD-mapped huge page of the target being moved
+	 * (compaction, NUMA balancing, move_pages): its PMD becomes a
+	 * migration entry (set_pmd_migration_entry, with its result at
+	 * return), then maps the new page (remove_migration_pmd).  The
+	 * thp tracepoints have the address and no mm: by tracepoint only the
+	 * target's own migrations are kept (kcompactd's are not). */
+	{
+		.name = "set_migration_pmd",
+		.func = "set_pmd_migration_entry",
+		.params = { "pvmw" },
+		.fentry = { NULL, "set_pmd_migration_entry_fexit" },
+		.kprobe = { "set_pmd_migration_entry_kprobe" },
+		.tp_event = { "thp/set_migration_pmd" },
+		.raw = { "set_migration_pmd_raw" },
+		.raw_event = { "set_migration_pmd" },
+		/* (addr, pmd) */
+		.raw_shape = { "l l" },
+	},
+	{
+		.name = "remove_migration_pmd",
+		.func = "remove_migration_pmd",
+		.params = { "pvmw" },
+		.fentry = { "remove_migration_pmd_fentry" },
+		.kprobe = { "remove_migration_pmd_kprobe" },
+		.tp_event = { "thp/remove_migration_pmd" },
+		.raw = { "remove_migration_pmd_raw" },
+		.raw_event = { "remove_migration_pmd" },
+		/* (addr, pmd) */
+		.raw_shape = { "l l" },
+	},
+	/* split_folio: a huge folio of the target divided into smaller ones
+	 * (after its PMD split: MADV_PAGEOUT or MADV_COLD of part of it,
+	 * migration, truncation), with the result at return.  Only the
+	 * target's own anonymous folios: a folio has no mm.  6.8+ names the
+	 * order to split to. */
+	{
+		.name = "split_folio",
+		.func = "split_huge_page_to_list_to_order",
+		.params = { "page", "list", "new_order" },
+		.fentry = { "split_folio_order_fentry", "split_folio_order_fexit" },
+		.stand_in = "pagemap's huge-folio flag stands in",
+		.kprobe = { "split_folio_order_kprobe", "split_folio_order_kretprobe" },
+	},
+	{
+		.name = "split_folio",
+		.func = "split_huge_page_to_list",
+		.params = { "page", "list" },
+		.fentry = { "split_folio_fentry", "split_folio_fexit" },
+		.stand_in = "pagemap's huge-folio flag stands in",
+		.kprobe = { "split_folio_kprobe", "split_folio_kretprobe" },
+	},
+	/* deferred_split: part of a huge folio of the target unmapped (munmap,
+	 * MADV_DONTNEED of part of it): queued for the deferred-split
+	 * shrinker, which divides it later, under memory pressure.  Three
+	 * kernel shapes; on 6.12+ only calls with partially_mapped count (the
+	 * others put every new anonymous huge page on the underused list). */
+	{
+		.name = "deferred_split",
+		.func = "deferred_split_folio",
+		.params = { "folio", "partially_mapped" },
+		.fentry = { "deferred_split_folio2_fentry" },
+		.stand_in = "not seen: nothing else shows it",
+		.kprobe = { "deferred_split_folio2_kprobe" },
+	},
+	{
+		.name = "deferred_split",
+		.func = "deferred_split_folio",
+		.params = { "folio" },
+		.fentry = { "deferred_split_folio_fentry" },
+		.stand_in = "not seen: nothing else shows it",
+		.kprobe = { "deferred_split_folio_kprobe" },
+	},
+	{
+		.name = "deferred_split",
+		.func = "deferred_split_huge_page",
+		.params = { "page" },
+		.fentry = { "deferred_split_page_fentry" },
+		.stand_in = "not seen: nothing else shows it",
+		.kprobe = { "deferred_split_page_kprobe" },
 	},
 	/* mmap: the target's mmap, munmap, mremap and mprotect, where a
 	 * region's life starts and ends and what splits its PMD.  By perf
@@ -310,6 +401,12 @@ static void try_tp(struct probe_status *s, const struct kbtf *btf)
 		snprintf(s->why[MECH_TRACEPOINT], sizeof(s->why[0]), "ok (raw: arguments checked against BTF)");
 		return;
 	}
+	if (!has_progs(d->tp)) {
+		/* a raw program only: no perf-event twin to fall back to */
+		snprintf(why, sizeof(why), "%s", s->raw_why);
+		snprintf(s->why[MECH_TRACEPOINT], sizeof(s->why[0]), "not raw: %.140s", why);
+		return;
+	}
 	for (int i = 0; i < 2; i++) {
 		if (d->tp_event[i] && trial_tracepoint(d->tp_event[i], why, sizeof(why)) < 0) {
 			snprintf(s->why[MECH_TRACEPOINT], sizeof(s->why[0]), "%s", why);
@@ -348,8 +445,9 @@ static void choose_one(struct probe_status *s, enum backend b)
 		return;
 	if (s->chosen == MECH_NONE)
 		snprintf(s->note, sizeof(s->note),
-			 "%s: not probeable here (fentry: %s; kprobe: %s); pagemap sampling stands in",
-			 d->name, s->why[MECH_FENTRY], s->why[MECH_KPROBE]);
+			 "%s: not probeable here (fentry: %s; kprobe: %s); %s",
+			 d->name, s->why[MECH_FENTRY], s->why[MECH_KPROBE],
+			 d->stand_in ? d->stand_in : "pagemap sampling stands in");
 	else if (want != MECH_NONE && s->chosen != want)
 		snprintf(s->note, sizeof(s->note), "%s: %s unavailable (%s); using %s", d->name,
 			 mech_name(want), s->why[want], mech_name(s->chosen));
@@ -358,6 +456,41 @@ static void choose_one(struct probe_status *s, enum backend b)
 		/* Missing, not refused: worth saying once, the events differ. */
 		snprintf(s->note, sizeof(s->note), "%s: %s; using tracepoint %s", d->name,
 			 s->why[MECH_FENTRY], d->tp_event[0]);
+}
+
+/* Rows with the same name are variants of one probe, one per kernel
+ * shape of its function (split_huge_pmd_locked or __split_huge_pmd): the
+ * first whose trial passed serves, the later ones are not even tried.
+ * The earlier row of the same name that can serve, or NULL. */
+static const struct probe_status *variant_serving(const struct probe_set *ps, size_t upto)
+{
+	for (size_t i = 0; i < upto; i++) {
+		const struct probe_status *e = &ps->p[i];
+
+		if (strcmp(e->def->name, defs[upto].name) == 0 &&
+		    (e->ok[MECH_FENTRY] || e->ok[MECH_KPROBE] || e->ok[MECH_TRACEPOINT]))
+			return e;
+	}
+	return NULL;
+}
+
+/* One note per probe: where a variant serves, the others' notes go; where
+ * none does, only the first variant's note stays (naming its function). */
+static void variants_settle(struct probe_set *ps)
+{
+	for (size_t i = 0; i < ps->n; i++) {
+		struct probe_status *s = &ps->p[i];
+		bool served = false, first = true;
+
+		for (size_t j = 0; j < ps->n; j++) {
+			if (j == i || strcmp(ps->p[j].def->name, s->def->name) != 0)
+				continue;
+			served |= ps->p[j].chosen != MECH_NONE;
+			first &= j > i;
+		}
+		if (s->serving || (s->chosen == MECH_NONE && (served || !first)))
+			s->note[0] = '\0';
+	}
 }
 
 int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
@@ -381,15 +514,21 @@ int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
 	}
 	for (size_t i = 0; i < NDEFS; i++) {
 		struct probe_status *s = &ps->p[ps->n++];
+		const struct probe_status *serving = variant_serving(ps, s - ps->p);
 
 		s->def = &defs[i];
 		for (int m = 0; m < MECH_MAX; m++)
 			snprintf(s->why[m], sizeof(s->why[m]), "not offered");
+		if (serving) {
+			/* an earlier variant of this probe attaches: not tried */
+			s->serving = serving->def->func;
+			continue;
+		}
 		if (defs[i].func && b != BACKEND_TRACEPOINT) {
 			try_fentry(s, btf);
 			try_kprobe(s, btf);
 		}
-		if (has_progs(defs[i].tp))
+		if (has_progs(defs[i].tp) || has_progs(defs[i].raw))
 			try_tp(s, btf);
 		any_fentry |= s->ok[MECH_FENTRY];
 		any_kprobe |= s->ok[MECH_KPROBE];
@@ -406,6 +545,7 @@ int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
 	}
 	for (size_t i = 0; i < ps->n; i++)
 		choose_one(&ps->p[i], b);
+	variants_settle(ps);
 	return 0;
 }
 

@@ -31,10 +31,11 @@ struct probe_status {
 	bool raw;			/* tracepoint by a raw program */
 	int raw_variant;		/* which kbtf_tp_shape() alternative matched */
 	char raw_why[160];		/* "ok" or why not raw */
+	const char *serving;		/* a variant row not tried: the function that serves */
 	struct bpf_link *links[2];
 };
 
-#define PROBES_MAX 16
+#define PROBES_MAX 32
 
 struct probe_set {
 	enum backend backend;

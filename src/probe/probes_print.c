@@ -1,6 +1,7 @@
 /* What the attach policy chose, for people and programs: the names of
  * backends and mechanisms, the --list-probes table (also doctor's), its
  * JSON Lines twin, and the one-line notes a run starts with. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "probe/probe_def.h"
@@ -39,6 +40,15 @@ static const char *mech_label(enum mech m)
 	}
 }
 
+/* Does another row serve the same probe (one per kernel shape)? */
+static bool has_variants(const struct probe_set *ps, const struct probe_status *s)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (&ps->p[i] != s && strcmp(ps->p[i].def->name, s->def->name) == 0)
+			return true;
+	return false;
+}
+
 void probes_print(const struct probe_set *ps, FILE *out)
 {
 	fprintf(out, "probes on this kernel (backend %s):\n", backend_name(ps->backend));
@@ -46,7 +56,17 @@ void probes_print(const struct probe_set *ps, FILE *out)
 		const struct probe_status *s = &ps->p[i];
 		const struct probe_def *d = s->def;
 
+		if (s->serving) {
+			fprintf(out, "%-20s variant %s not tried: %s serves\n", d->name, d->func, s->serving);
+			continue;
+		}
 		fprintf(out, "%-20s uses %s", d->name, mech_label(s->chosen));
+		if (d->func && has_variants(ps, s)) {
+			fprintf(out, " (variant %s(", d->func);
+			for (int k = 0; k < PROBE_PARAMS_MAX && d->params[k]; k++)
+				fprintf(out, "%s%s", k ? ", " : "", d->params[k]);
+			fprintf(out, "%s))", d->params[0] ? ", ..." : "...");
+		}
 		if (s->chosen == MECH_TRACEPOINT && s->raw)
 			fprintf(out, " %s%s%s, raw", d->raw_event[0], d->raw_event[1] ? " + " : "",
 				d->raw_event[1] ? d->raw_event[1] : "");
@@ -54,12 +74,12 @@ void probes_print(const struct probe_set *ps, FILE *out)
 			fprintf(out, " %s%s%s", d->tp_event[0], d->tp_event[1] ? " + " : "",
 				d->tp_event[1] ? d->tp_event[1] : "");
 		if (s->chosen == MECH_NONE && d->func)
-			fprintf(out, " (pagemap sampling stands in)");
+			fprintf(out, " (%s)", d->stand_in ? d->stand_in : "pagemap sampling stands in");
 		fputc('\n', out);
 		for (int m = MECH_FENTRY; m < MECH_MAX; m++) {
 			if (!s->tried[m] && !(d->func && m != MECH_TRACEPOINT))
 				continue;
-			if (m == MECH_TRACEPOINT && !has_progs(d->tp))
+			if (m == MECH_TRACEPOINT && !has_progs(d->tp) && !has_progs(d->raw))
 				fprintf(out, "    %-17s none stands for it\n", "tracepoint:");
 			else
 				fprintf(out, "    %-17s %s\n",
@@ -83,6 +103,8 @@ void probes_print_json(const struct probe_set *ps, FILE *out)
 		jsonw_str(&w, "probe", s->def->name);
 		jsonw_str(&w, "backend", backend_name(ps->backend));
 		jsonw_str(&w, "mechanism", mech_name(s->chosen));
+		if (s->serving)
+			jsonw_str(&w, "served_by", s->serving);
 		if (s->def->func)
 			jsonw_str(&w, "function", s->def->func);
 		for (int m = MECH_FENTRY; m < MECH_MAX; m++)

@@ -55,6 +55,43 @@ static const char *cause_words(const struct milestone *m, char *out, size_t len)
 	return out;
 }
 
+/* Who moved a huge page: a kernel thread, or the process itself. */
+static const char *actor_words(const struct milestone *m, char *out, size_t len)
+{
+	if (m->comm[0] == 'k')
+		snprintf(out, len, "by %s (a kernel thread: compaction or NUMA balancing)", m->comm);
+	else if (m->comm[0])
+		snprintf(out, len, "by %s (the process: move_pages, mbind or a NUMA hinting fault)", m->comm);
+	else
+		snprintf(out, len, "by an unknown thread");
+	return out;
+}
+
+/* The system-wide counter that supports an inferred split or zap: a PMD
+ * split raises thp_split_pmd (a file's dropped PMD too), a zap does not;
+ * other processes' splits raise it as well, so only what the splits this
+ * trace saw elsewhere do not explain counts for this region. */
+static const char *vmstat_words(const struct milestone *m, char *out, size_t len)
+{
+	int64_t own = m->split_pmd_delta - m->split_pmd_others;
+	char others[64] = "";
+
+	out[0] = 0;
+	if (m->split_pmd_delta < 0)
+		return out;
+	if (m->split_pmd_others > 0)
+		snprintf(others, sizeof(others), ", %d of it other regions' splits seen here", m->split_pmd_others);
+	if (m->kind == MS_SPLIT)
+		snprintf(out, len, "; /proc/vmstat thp_split_pmd rose by %" PRId64 " since %.3f s (all processes%s)%s",
+			 m->split_pmd_delta, m->vmstat_since_t, others,
+			 own > 0 ? ", which supports it" : ": no split left for this region, so maybe it was not one");
+	else
+		snprintf(out, len, "; /proc/vmstat thp_split_pmd rose by %" PRId64 " since %.3f s (all processes%s)%s",
+			 m->split_pmd_delta, m->vmstat_since_t, others,
+			 own > 0 ? ": a PMD was split meanwhile, maybe this one before it went" : ", so no split: a zap");
+	return out;
+}
+
 const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 {
 	const char *res = m->result[0] ? m->result : "no result";
@@ -138,14 +175,37 @@ const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 	case MS_SPLIT:
 	case MS_ZAPPED:
 		if (m->how == HOW_OBSERVED) {
-			snprintf(out, len, "%s, %s", m->kind == MS_ZAPPED ? "the PMD mapping was zapped (zap_huge_pmd)"
-				 : "the PMD mapping was split (__split_huge_pmd)", cause_words(m, w, sizeof(w)));
+			snprintf(out, len, "%s, %s", m->kind == MS_ZAPPED ? "the PMD mapping was zapped (probe zap_huge_pmd)"
+				 : "the PMD mapping was split (probe split_huge_pmd)", cause_words(m, w, sizeof(w)));
 			break;
 		}
 		snprintf(out, len, "%s (inferred from pagemap), %s", m->kind == MS_ZAPPED
 			 ? "the PMD mapping was zapped, nothing present" : m->state != PS_NONE
 			 ? "the PMD mapping was split into small pages" : "the PMD mapping was split (dropped: nothing present until the next touch)",
 			 cause_words(m, w, sizeof(w)));
+		break;
+	case MS_MIGRATION:
+		if (m->ret)
+			snprintf(out, len, "migration of the huge page did not start (set_pmd_migration_entry returned %" PRId64 "), %s",
+				 m->ret, actor_words(m, w, sizeof(w)));
+		else
+			snprintf(out, len, "the huge page is being moved (migration: its PMD holds a migration entry), %s",
+				 actor_words(m, w, sizeof(w)));
+		break;
+	case MS_MIGRATED:
+		snprintf(out, len, "PMD-mapped again, to the moved huge page (migration done)");
+		break;
+	case MS_FOLIO_SPLIT:
+		if (m->ret)
+			snprintf(out, len, "splitting the huge page (order %d) failed (%" PRId64 "), %s", m->present,
+				 m->ret, cause_words(m, w, sizeof(w)));
+		else
+			snprintf(out, len, "the huge page itself (order %d) was split into order-%d pages, %s",
+				 m->present, m->swap, cause_words(m, w, sizeof(w)));
+		break;
+	case MS_DEFERRED_SPLIT:
+		snprintf(out, len, "part of the huge page (order %d) was unmapped: queued to be split later "
+			 "(deferred split, under memory pressure), %s", m->present, cause_words(m, w, sizeof(w)));
 		break;
 	default:
 		break;
@@ -281,6 +341,27 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 	}
 }
 
+/* After the PMD went: the folio itself divided, or queued to be. */
+static void why_folio_fate(const struct region *r, const struct milestone *lost, char *w, size_t n)
+{
+	const struct milestone *f = region_last_ms(r, MS_FOLIO_SPLIT);
+	const struct milestone *d = region_last_ms(r, MS_DEFERRED_SPLIT);
+	char c[160];
+
+	if (lost && f && f->t < lost->t)
+		f = NULL;
+	if (lost && d && d->t < lost->t)
+		d = NULL;
+	if (f && !f->ret)
+		text_append(w, n, " The huge page itself was then split into order-%d pages at %.3f s %s.",
+			    f->swap, f->t, cause_words(f, c, sizeof(c)));
+	else if (f)
+		text_append(w, n, " Splitting the huge page itself failed at %.3f s (%" PRId64 ").", f->t, f->ret);
+	else if (d)
+		text_append(w, n, " Part of it was unmapped at %.3f s %s: the kernel queued the huge page to be "
+			    "split later (deferred split).", d->t, cause_words(d, c, sizeof(c)));
+}
+
 /* split, zapped: a huge page this life had, and what took it. */
 static void why_lost(const struct region *r, char *w, size_t n)
 {
@@ -295,16 +376,20 @@ static void why_lost(const struct region *r, char *w, size_t n)
 	if (since >= 0)
 		text_append(w, n, " from %.3f s", since);
 	if (m && m->how == HOW_OBSERVED)
-		text_append(w, n, ", %s at %.3f s %s (seen by %s).",
+		text_append(w, n, ", %s at %.3f s %s (seen by the %s probe).",
 			    r->lost_kind == MS_ZAPPED ? "zapped" : "split", m->t, cause_words(m, c, sizeof(c)),
-			    r->lost_kind == MS_ZAPPED ? "zap_huge_pmd" : "__split_huge_pmd");
-	else if (m)
-		text_append(w, n, ", %s at %.3f s %s (inferred: pagemap showed the PMD gone and %s present).",
+			    r->lost_kind == MS_ZAPPED ? "zap_huge_pmd" : "split_huge_pmd");
+	else if (m) {
+		char v[160];
+
+		text_append(w, n, ", %s at %.3f s %s (inferred: pagemap showed the PMD gone and %s present%s).",
 			    r->lost_kind == MS_ZAPPED ? "zapped" : m->state == PS_NONE
 			    ? "split (a file's PMD is dropped, not divided)" : "split into small pages",
-			    m->t, cause_words(m, c, sizeof(c)), m->state == PS_NONE ? "nothing" : "small pages");
-	else
+			    m->t, cause_words(m, c, sizeof(c)), m->state == PS_NONE ? "nothing" : "small pages",
+			    vmstat_words(m, v, sizeof(v)));
+	} else
 		text_append(w, n, ", then %s.", r->lost_kind == MS_SPLIT ? "split" : "zapped");
+	why_folio_fate(r, m, w, n);
 	if (r->final_state == PS_PTE && (!m || m->state == PS_NONE))
 		text_append(w, n, " The next access mapped it with small pages.");
 	else if (r->final_state == PS_NONE)

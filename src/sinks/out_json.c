@@ -77,6 +77,11 @@ void json_event(FILE *f, const struct thp_event *ev)
 		jsonw_i64(&w, "prot", ev->prot);
 	if (ev->fields & EVF_FLAGS)
 		jsonw_i64(&w, "flags", ev->flags);
+	if (ev->fields & EVF_ORDER) {
+		jsonw_i64(&w, "order", ev->order);
+		if (ev->kind == EV_FOLIO_SPLIT)
+			jsonw_i64(&w, "new_order", ev->new_order);
+	}
 	if ((ev->kind == EV_PMD_SPLIT || ev->kind == EV_PMD_ZAP) && ev->via == VIA_ID_PAGEMAP) {
 		jsonw_str(&w, "state", page_state_name(ev->state));
 		jsonw_bool(&w, "inferred", true);
@@ -96,6 +101,10 @@ void json_event(FILE *f, const struct thp_event *ev)
 		jsonw_str(&w, "state", page_state_name(ev->state));
 		jsonw_bool(&w, "thp", ev->thp);
 		jsonw_i64(&w, "present", ev->present);
+	}
+	if (ev->fields & EVF_VMSTAT) {
+		jsonw_i64(&w, "thp_split_pmd_delta", ev->split_pmd_delta);
+		jsonw_double(&w, "vmstat_since_t", ev->vmstat_since_t, 6);
 	}
 	if (ev->kind == EV_LOST)
 		jsonw_u64(&w, "count", ev->count);

@@ -1876,9 +1876,9 @@ static void test_observed_split_and_zap(void **st)
 	assert_non_null(region_last_ms(r, MS_SPLIT));
 	assert_int_equal(region_last_ms(r, MS_SPLIT)->how, HOW_OBSERVED);
 	assert_string_equal(detail(region_last_ms(r, MS_SPLIT)),
-			    "the PMD mapping was split (__split_huge_pmd), by mprotect at 1.001 s");
+			    "the PMD mapping was split (probe split_huge_pmd), by mprotect at 1.001 s");
 	assert_false(r->lost_to_tell);	/* nothing inferred for the timeline */
-	assert_contains(why(r), "(seen by __split_huge_pmd)");
+	assert_contains(why(r), "(seen by the split_huge_pmd probe)");
 	r = regions_find(&rs, MM, R0 + MB2);
 	assert_int_equal(r->reason, VR_ZAPPED);
 	assert_contains(detail(region_last_ms(r, MS_ZAPPED)), "by kcompactd0 (a kernel thread");
