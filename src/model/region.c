@@ -226,10 +226,14 @@ static void apply_set_pmd(struct region *r, const struct thp_event *ev)
  * Its cause: a kernel thread (kcompactd, kswapd, khugepaged) says so by
  * its name; the target's own thread is in a syscall, whose exit record
  * comes next from that thread and fills the cause in (region_cause). */
+static double last_pmd_change(const struct region *r);
+
 /* The thread's syscall in progress will name the cause of what it did
  * since now (its exit record comes after). */
 static void pend_cause(struct region *r, const struct thp_event *ev)
 {
+	if (r->cause_pending_pid == ev->pid)
+		return;	/* the same syscall still: its first loss counts from then */
 	r->cause_pending_pid = ev->pid;
 	r->cause_pending_t = ev->t;
 }
@@ -237,7 +241,15 @@ static void pend_cause(struct region *r, const struct thp_event *ev)
 static void observed_loss(struct region *r, const struct thp_event *ev)
 {
 	enum ms_kind kind = ev->kind == EV_PMD_SPLIT ? MS_SPLIT : MS_ZAPPED;
-	struct milestone *m = add_ms(r, ev->t, kind, HOW_OBSERVED);
+	struct milestone *m;
+
+	/* The probe fires on every call, also where the PMD was split a
+	 * moment ago and nothing mapped a PMD since (mremap splits, then
+	 * moves): one loss. */
+	if (r->t_lost >= 0 && r->lost_kind == kind && r->t_lost >= last_pmd_change(r) &&
+	    r->n_changes && r->chg[r->n_changes - 1].state != PS_PMD)
+		return;
+	m = add_ms(r, ev->t, kind, HOW_OBSERVED);
 
 	/* What is left: an anonymous PMD split leaves its pages mapped by
 	 * small entries; a file's is dropped, and a zap leaves nothing.  Set
@@ -248,7 +260,8 @@ static void observed_loss(struct region *r, const struct thp_event *ev)
 	set_state(r, ev->t, left, HOW_OBSERVED);
 	r->t_lost = ev->t;
 	r->lost_kind = kind;
-	r->cause_pending_pid = 0;
+	if (r->cause_pending_pid != ev->pid)
+		r->cause_pending_pid = 0;	/* another thread's loss: not that syscall's */
 	if (!m)
 		return;
 	m->state = left;
@@ -389,15 +402,17 @@ static void lost(struct region *r, const struct thp_event *ev, enum ms_kind kind
 	}
 }
 
-/* What took the PMD: the syscall says it where there is one since it
- * became PMD-mapped (mprotect, munmap or mremap of part of it split it:
- * anonymous memory keeps its pages as small ones, a file's PMD is just
- * dropped; MADV_DONTNEED and the like zap it); without one, what is
- * present (small pages: split; nothing: zapped). */
+/* What took the PMD: mprotect, munmap or mremap of part of it since it
+ * became PMD-mapped split it (anonymous memory keeps its pages as small
+ * ones, a file's PMD is just dropped); otherwise, a madvise that drops
+ * pages included, what is present says it (small pages: split; nothing:
+ * zapped). */
 static enum ms_kind loss_kind(const struct region *r, enum page_state now)
 {
-	if (r->cause != EV_NONE && r->cause_t >= last_pmd_change(r))
-		return r->cause == EV_MADVISE ? MS_ZAPPED : MS_SPLIT;
+	if (r->cause != EV_NONE && r->cause != EV_MADVISE && r->cause_t >= last_pmd_change(r))
+		return MS_SPLIT;
+	/* madvise over all of it zaps the PMD; over part of it (or
+	 * MADV_PAGEOUT, MADV_FREE keeping the rest) splits it first */
 	return now == PS_PTE ? MS_SPLIT : MS_ZAPPED;
 }
 

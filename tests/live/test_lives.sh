@@ -5,7 +5,9 @@
 #    three times (refaulted after MADV_NOHUGEPAGE, refaulted, untouched):
 #    three lives, each with its own right verdict;
 #  - an anonymous PMD split by mprotect of one page, another zapped by
-#    MADV_DONTNEED: inferred from the page state, the syscall named.
+#    MADV_DONTNEED: inferred from the page state, the syscall named;
+#  - four more split by munmap, mremap, MADV_PAGEOUT and MADV_FREE of part
+#    of them, with /proc/vmstat's thp_split_pmd as support.
 . "$(dirname "$0")/lib.sh"
 need_root "the region lives workload"
 LIVES=${LIVES:-$PWD/build/thp_lives}
@@ -83,4 +85,31 @@ sys.exit(0 if has("pmd_split", "mprotect") and has("pmd_zap", "MADV_DONTNEED") e
 "$THPTRACE" report --json "$out/loss.jsonl" > "$out/loss.replay.jsonl" 2>&1
 check "loss: the replay infers the same pmd_split and pmd_zap lines" \
 	sh -c "grep -E '\"event\":\"pmd_(split|zap)\"' '$out/loss.jsonl' > '$out/a'; grep -E '\"event\":\"pmd_(split|zap)\"' '$out/loss.replay.jsonl' > '$out/b'; [ -s '$out/a' ] && cmp -s '$out/a' '$out/b'"
+# Four more causes, each a syscall over part of a PMD-mapped region: the
+# split inferred from the page state names it, and /proc/vmstat's
+# thp_split_pmd supports it.
+"$THPTRACE" --json -o "$out/causes.jsonl" -- "$LIVES" causes > "$out/causes.stdout" 2>&1
+rc=$?
+check "causes: the workload ran (exit $rc)" [ "$rc" -eq 0 ]
+"$THPTRACE" report "$out/causes.jsonl" > "$out/causes.txt" 2>&1
+for c in munmap mremap pageout free; do
+	at=$(tr ' ' '\n' < "$out/causes.stdout" | grep -A1 -x "$c" | sed -n 2p)
+	case $c in
+	munmap) by="by munmap of part of it at" ;;
+	mremap) by="by mremap at" ;;
+	pageout) by="by MADV_PAGEOUT at" ;;
+	free) by="by MADV_FREE at" ;;
+	esac
+	got=$(verdicts "$out/causes.jsonl" "$at")
+	check "causes: the $c region ($at) is split (got '$got')" [ "$got" = "1:split:pte:-" ]
+	check "causes: its split says '$by', inferred" \
+		milestone_has "$out/causes.jsonl" "$at" split "(inferred from pagemap), $by"
+	check "causes: its why has the thp_split_pmd support" \
+		sh -c "grep -A12 '^$at' '$out/causes.txt' | grep -q 'thp_split_pmd rose by [0-9]* since .*which supports it'"
+done
+check "causes: every inferred split carries thp_split_pmd_delta in JSON" python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+s = [e for e in ev if e["event"] == "pmd_split"]
+sys.exit(0 if len(s) == 4 and all(e.get("inferred") and e.get("thp_split_pmd_delta", 0) >= 1 for e in s) else 1)' "$out/causes.jsonl"
 finish

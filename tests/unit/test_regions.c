@@ -1885,6 +1885,194 @@ static void test_observed_split_and_zap(void **st)
 	regions_free(&rs);
 }
 
+/* Migration keeps a huge page huge: the PMD becomes a migration entry,
+ * then maps the new page; the actor is named. */
+static void test_migration(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct thp_event e;
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, MB2, 14, 0);
+	state(&rs, 0.2, R0, PS_PMD, true);
+	e = ev(EV_PMD_MIGRATION, 1.0);
+	e.via = VIA_ID_FEXIT;
+	e.fields = EVF_ADDR | EVF_RET;
+	e.addr = R0;
+	e.pid = e.tgid = 77;
+	snprintf(e.comm, sizeof(e.comm), "kcompactd0");
+	assert_non_null(regions_feed(&rs, &e));
+	e = ev(EV_PMD_MIGRATED, 1.01);
+	e.via = VIA_ID_FENTRY;
+	e.fields = EVF_ADDR;
+	e.addr = R0;
+	snprintf(e.comm, sizeof(e.comm), "kcompactd0");
+	assert_non_null(regions_feed(&rs, &e));
+	finish(&rs, &ctx);
+	r = regions_find(&rs, MM, R0);
+	assert_int_equal(r->reason, VR_HUGE);
+	assert_contains(detail(region_last_ms(r, MS_MIGRATION)), "being moved");
+	assert_contains(detail(region_last_ms(r, MS_MIGRATION)), "by kcompactd0 (a kernel thread");
+	assert_contains(detail(region_last_ms(r, MS_MIGRATED)), "PMD-mapped again");
+	assert_string_equal(ms_kind_name(MS_MIGRATION), "migration");
+	regions_free(&rs);
+}
+
+/* The folio's own fate after its PMD split, named by the syscall the
+ * target's thread was in: a partial munmap queues a deferred split, a
+ * MADV_PAGEOUT of part divides it; a failed split is said as such. */
+static void test_folio_splits(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct thp_event e;
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, 3 * MB2, 14, 0);
+	for (int i = 0; i < 3; i++)
+		state(&rs, 0.2, R0 + i * MB2, PS_PMD, true);
+	/* R0: munmap of its upper half */
+	e = ev(EV_PMD_SPLIT, 1.0);
+	e.via = VIA_ID_FENTRY;
+	e.fields = EVF_ADDR;
+	e.addr = R0 + MB2 / 2;
+	snprintf(e.comm, sizeof(e.comm), "thp_lives");
+	regions_feed(&rs, &e);
+	e = ev(EV_FOLIO_DEFERRED_SPLIT, 1.0001);
+	e.via = VIA_ID_FENTRY;
+	e.fields = EVF_ADDR | EVF_ORDER;
+	e.addr = R0;
+	e.order = 9;
+	snprintf(e.comm, sizeof(e.comm), "thp_lives");
+	regions_feed(&rs, &e);
+	mapping(&rs, EV_MUNMAP, 1.001, R0 + MB2 / 2, MB2 / 2);
+	/* R0 + MB2: MADV_PAGEOUT of 64 KiB divides the huge page */
+	e = ev(EV_PMD_SPLIT, 2.0);
+	e.via = VIA_ID_KPROBE;
+	e.fields = EVF_ADDR;
+	e.addr = R0 + MB2;
+	snprintf(e.comm, sizeof(e.comm), "thp_lives");
+	regions_feed(&rs, &e);
+	e = ev(EV_FOLIO_SPLIT, 2.0001);
+	e.via = VIA_ID_KRETPROBE;
+	e.fields = EVF_ADDR | EVF_ORDER | EVF_RET;
+	e.addr = R0 + MB2;
+	e.order = 9;
+	e.new_order = 0;
+	e.ret = 0;
+	snprintf(e.comm, sizeof(e.comm), "thp_lives");
+	regions_feed(&rs, &e);
+	madvise(&rs, 2.001, R0 + MB2, 65536, 21, 0);
+	/* R0 + 2 MB2: a split the kernel refused */
+	e = ev(EV_FOLIO_SPLIT, 3.0);
+	e.via = VIA_ID_FEXIT;
+	e.fields = EVF_ADDR | EVF_ORDER | EVF_RET;
+	e.addr = R0 + 2 * MB2;
+	e.order = 9;
+	e.ret = -16;
+	snprintf(e.comm, sizeof(e.comm), "thp_lives");
+	regions_feed(&rs, &e);
+	finish(&rs, &ctx);
+
+	r = regions_find(&rs, MM, R0);
+	assert_int_equal(r->reason, VR_SPLIT);
+	assert_contains(detail(region_last_ms(r, MS_SPLIT)), "by munmap of part of it at 1.001 s");
+	assert_contains(detail(region_last_ms(r, MS_DEFERRED_SPLIT)), "queued to be split later");
+	assert_contains(detail(region_last_ms(r, MS_DEFERRED_SPLIT)), "by munmap of part of it at 1.001 s");
+	assert_contains(why(r), "the kernel queued the huge page to be split later (deferred split)");
+	r = regions_find(&rs, MM, R0 + MB2);
+	assert_int_equal(r->reason, VR_SPLIT);
+	assert_false(r->thp);
+	assert_contains(detail(region_last_ms(r, MS_FOLIO_SPLIT)),
+			"the huge page itself (order 9) was split into order-0 pages, by MADV_PAGEOUT at 2.001 s");
+	assert_contains(why(r), "The huge page itself was then split into order-0 pages at 2.000 s by MADV_PAGEOUT");
+	r = regions_find(&rs, MM, R0 + 2 * MB2);
+	assert_true(r->thp);	/* refused: still one huge folio */
+	assert_contains(detail(region_last_ms(r, MS_FOLIO_SPLIT)), "splitting the huge page (order 9) failed (-16)");
+	regions_free(&rs);
+}
+
+/* mremap splits the PMD, then its page-table move calls the split again
+ * on what is already small pages: one split, named by mremap. */
+static void test_observed_split_once(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct thp_event e;
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, MB2, 14, 0);
+	state(&rs, 0.2, R0, PS_PMD, true);
+	for (int i = 0; i < 2; i++) {
+		e = ev(EV_PMD_SPLIT, 1.0 + i * 0.0001);
+		e.via = VIA_ID_FENTRY;
+		e.fields = EVF_ADDR;
+		e.addr = R0 + MB2 - 4096;
+		snprintf(e.comm, sizeof(e.comm), "thp_lives");
+		regions_feed(&rs, &e);
+	}
+	mapping(&rs, EV_MREMAP, 1.001, R0 + MB2 - 4096, 4096);
+	finish(&rs, &ctx);
+	r = regions_find(&rs, MM, R0);
+	assert_int_equal(r->reason, VR_SPLIT);
+	size_t splits = 0;
+	for (size_t i = 0; i < r->n_milestones; i++)
+		splits += r->ms[i].kind == MS_SPLIT;
+	assert_int_equal(splits, 1);
+	assert_contains(detail(region_last_ms(r, MS_SPLIT)), "by mremap at 1.001 s");
+	regions_free(&rs);
+}
+
+/* An inferred loss carries /proc/vmstat's thp_split_pmd rise as support,
+ * net of the splits the trace saw elsewhere: a split with a rise of its
+ * own is supported, a zap whose rise other splits explain is a zap. */
+static void test_vmstat_support(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct thp_event e;
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	madvise(&rs, 0.1, R0, 2 * MB2, 14, 0);
+	state(&rs, 0.2, R0, PS_PMD, true);
+	state(&rs, 0.2, R0 + MB2, PS_PMD, true);
+	mapping(&rs, EV_MPROTECT, 1.0, R0 + 4096, 4096);
+	e = ev(EV_STATE, 1.01);
+	e.fields = EVF_STATE | EVF_VMSTAT;
+	e.region = R0;
+	e.state = PS_PTE;
+	e.thp = true;
+	e.present = 512;
+	e.split_pmd_delta = 1;
+	e.vmstat_since_t = 0.2;
+	regions_feed(&rs, &e);
+	madvise(&rs, 2.0, R0 + MB2, MB2, 4, 0);
+	e.t = 2.01;
+	e.region = R0 + MB2;
+	e.state = PS_NONE;
+	e.thp = false;
+	e.present = 0;
+	regions_feed(&rs, &e);
+	finish(&rs, &ctx);
+	r = regions_find(&rs, MM, R0);
+	assert_int_equal(r->reason, VR_SPLIT);
+	assert_contains(why(r), "thp_split_pmd rose by 1 since 0.200 s (all processes), which supports it");
+	r = regions_find(&rs, MM, R0 + MB2);
+	assert_int_equal(r->reason, VR_ZAPPED);
+	assert_int_equal(region_last_ms(r, MS_ZAPPED)->split_pmd_others, 1);
+	assert_contains(why(r), "1 of it other regions' splits seen here), so no split: a zap");
+	regions_free(&rs);
+}
+
 /* A trace from elsewhere may madvise the whole address space in many mms
  * (found by fuzz_report): at most REGIONS_MAX regions are tracked, the
  * rest counted; lookups stay one index probe each. */
@@ -2141,6 +2329,10 @@ int main(void)
 		cmocka_unit_test(test_unmapped_early),
 		cmocka_unit_test(test_scan_file_stands_for_collapse),
 		cmocka_unit_test(test_observed_split_and_zap),
+		cmocka_unit_test(test_migration),
+		cmocka_unit_test(test_folio_splits),
+		cmocka_unit_test(test_vmstat_support),
+		cmocka_unit_test(test_observed_split_once),
 		cmocka_unit_test(test_regions_capped),
 		cmocka_unit_test(test_recorded_streams),
 		cmocka_unit_test(test_settings_events),

@@ -108,14 +108,23 @@ if [ -x /usr/local/bin/thptrace ]; then
 		send "log-$b.txt"
 		[ ! -f "hang-$b.txt" ] || send "hang-$b.txt"
 	done
-	# The way back, where function probes see it: an anonymous PMD split by
-	# mprotect, another zapped by MADV_DONTNEED (tests/workloads/thp_lives.c).
+	# The way back, where function probes see it (tests/workloads/thp_lives.c):
+	#   loss     an anonymous PMD split by mprotect, another zapped by
+	#            MADV_DONTNEED;
+	#   causes   four split by munmap, mremap, MADV_PAGEOUT, MADV_FREE of
+	#            part of them (a deferred split, a folio split);
+	#   migrate  one moved to NUMA node 1 by move_pages (the VM has two
+	#            nodes), also by the thp tracepoints.
 	if [ -x /usr/local/bin/thp_lives ]; then
-		for b in fentry kprobe; do
-			RUN_NAME=loss-$b run_limited "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "loss-$b.jsonl" -- /usr/local/bin/thp_lives loss >"loss-log-$b.txt" 2>&1
-			status "loss-$b" "$?"
-			[ -f "loss-$b.jsonl" ] && send "loss-$b.jsonl"
-			send "loss-log-$b.txt"
+		for w in loss causes migrate; do
+			bs="fentry kprobe"
+			[ "$w" = migrate ] && bs="fentry kprobe tracepoint"
+			for b in $bs; do
+				RUN_NAME=$w-$b run_limited "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "$w-$b.jsonl" -- /usr/local/bin/thp_lives "$w" >"$w-log-$b.txt" 2>&1
+				status "$w-$b" "$?"
+				[ -f "$w-$b.jsonl" ] && send "$w-$b.jsonl"
+				send "$w-log-$b.txt"
+			done
 		done
 	fi
 else

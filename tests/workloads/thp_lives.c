@@ -13,9 +13,14 @@
  *                         first touch (MADV_HUGEPAGE); the first is split by
  *                         an mprotect of one page of it, the second zapped
  *                         by MADV_DONTNEED.
+ *   thp_lives causes      four more, each split by a syscall over part of
+ *                         it: munmap, mremap, MADV_PAGEOUT, MADV_FREE.
+ *   thp_lives migrate     one, moved to the other NUMA node by move_pages
+ *                         (3: no node 1 here).
  *
  * Prints what it did and where on stdout; exits 0, or 2 when khugepaged
  * did not collapse a life within the timeout, 1 on any other failure. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -23,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,6 +156,62 @@ static int loss(void)
 	return 0;
 }
 
+/* More ways to lose a PMD, each on its own region and each the target's
+ * own syscall over part of it: munmap of its upper half (split, and the
+ * huge page queued for a deferred split), mremap of its last page
+ * elsewhere (split), MADV_PAGEOUT of its first 64 KiB (the huge page
+ * itself split: without swap nothing is paged out), MADV_FREE of its first
+ * 64 KiB (split). */
+static int causes(void)
+{
+	char *u = huge_anon(), *r = huge_anon(), *o = huge_anon(), *f = huge_anon();
+	char *dst = aligned_hole();
+
+	printf("munmap %p mremap %p pageout %p free %p\n", (void *)u, (void *)r, (void *)o, (void *)f);
+	pause_ms(200);
+	if (munmap(u + MB2 / 2, MB2 / 2) < 0)
+		die("munmap (half)");
+	pause_ms(150);
+	if (mremap(r + MB2 - PAGE, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, dst) == MAP_FAILED)
+		die("mremap (one page)");
+	pause_ms(150);
+	if (madvise(o, 16 * PAGE, MADV_PAGEOUT) < 0)
+		die("madvise MADV_PAGEOUT");
+	pause_ms(150);
+	if (madvise(f, 16 * PAGE, MADV_FREE) < 0)
+		die("madvise MADV_FREE");
+	pause_ms(200);
+	return 0;
+}
+
+/* Migration: the PMD-mapped huge page moved to the other NUMA node (0 or
+ * 1) by move_pages (the kernel's THP migration keeps it huge:
+ * set_pmd_migration_entry, then remove_migration_pmd).  Exits 3 when
+ * there is no node 1. */
+static int migrate(void)
+{
+	char *p = huge_anon();
+	void *pages[1] = { p };
+	int nodes[1], status[1] = { -1 }, from;
+
+	if (access("/sys/devices/system/node/node1", F_OK) < 0) {
+		fprintf(stderr, "thp_lives: no NUMA node 1 to migrate to\n");
+		return 3;
+	}
+	/* nodes NULL: where the page is now */
+	if (syscall(SYS_move_pages, 0, 1UL, pages, NULL, status, 0) < 0 || status[0] < 0)
+		die("move_pages (query)");
+	from = status[0];
+	nodes[0] = from == 0 ? 1 : 0;
+	printf("migrate %p\n", (void *)p);
+	pause_ms(200);
+	if (syscall(SYS_move_pages, 0, 1UL, pages, nodes, status, 2 /* MPOL_MF_MOVE */) < 0)
+		die("move_pages");
+	printf("moved from node %d to node %d\n", from, status[0]);
+	pause_ms(200);
+	return status[0] == nodes[0] ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -157,6 +219,10 @@ int main(int argc, char **argv)
 		return lives(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "loss"))
 		return loss();
-	fprintf(stderr, "usage: thp_lives lives DIR | thp_lives loss\n");
+	if (argc == 2 && !strcmp(argv[1], "causes"))
+		return causes();
+	if (argc == 2 && !strcmp(argv[1], "migrate"))
+		return migrate();
+	fprintf(stderr, "usage: thp_lives lives DIR | thp_lives loss | thp_lives causes | thp_lives migrate\n");
 	return 1;
 }
