@@ -71,6 +71,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
 DEMO := build/thp_demo
 LIVES := build/thp_lives
+RESIDENT := build/thp_resident
 
 .PHONY: all clean install test unit live vmtest demo fuzz bench deps
 .DELETE_ON_ERROR:
@@ -118,6 +119,11 @@ $(LIVES): tests/workloads/thp_lives.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p build && $(CC) -O2 -Wall -Wextra $< -o $@
 
+# A process that has THP before thptrace attaches (issue 18).
+$(RESIDENT): tests/workloads/thp_resident.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p build && $(CC) -O2 -Wall -Wextra $< -o $@
+
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) | $(BUILD)/tests
 	$(call msg,UNIT,$@)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -Itests/unit $< $(CORE_LIB) $(LDFLAGS) -lcmocka $(LDLIBS) -o $@
@@ -125,8 +131,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) | $(BUILD)/tests
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)
 
-live: $(BIN) $(DEMO) $(LIVES)
-	$(Q)THPTRACE=$(abspath $(BIN)) DEMO=$(abspath $(DEMO)) LIVES=$(abspath $(LIVES)) tests/run-live
+live: $(BIN) $(DEMO) $(LIVES) $(RESIDENT)
+	$(Q)THPTRACE=$(abspath $(BIN)) DEMO=$(abspath $(DEMO)) LIVES=$(abspath $(LIVES)) RESIDENT=$(abspath $(RESIDENT)) tests/run-live
 
 vmtest: thptrace $(DEMO) $(LIVES)
 	$(Q)tests/vm/vmtest

@@ -20,6 +20,10 @@
  *       Map 2 MiB of a tmpfs file and call madvise(MADV_HUGEPAGE) on it
  *       COUNT times in a row: a storm of events that thptrace keeps and
  *       names (file, region), each one cheap for the kernel.
+ *   faulter heap [-m MIB]
+ *       MIB (default 256) of anonymous MADV_HUGEPAGE memory, written (PMD-mapped
+ *       where THP allows), then "ready" and a pause: a running process for
+ *       the snapshot at attach.
  *   faulter quiet
  *       Print START-END of a 2 MiB range that is mapped from exec on (this
  *       binary's .bss; bench/run links it without PIE, so the address is
@@ -272,13 +276,36 @@ static int tick(long count, long ms, const char *out)
 	return 0;
 }
 
+/* A running process with a big PMD-mapped heap, for the snapshot at
+ * attach: MIB of anonymous memory madvised MADV_HUGEPAGE and written,
+ * then "ready" and a pause until killed. */
+static int heap(long mib)
+{
+	size_t size = (size_t)mib << 20, huge = 2 << 20;
+	char *p = mmap(NULL, size + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap");
+	p = (char *)(((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1));
+	if (madvise(p, size, MADV_HUGEPAGE) < 0)
+		die("madvise");
+	for (size_t o = 0; o < size; o += 4096)
+		p[o] = 1;
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: faulter fault [-m MIB] [-n ITERS] [-r FILE]\n"
 			"       faulter madv -N COUNT [-r FILE]\n"
 			"       faulter quiet\n"
 			"       faulter burst -N PAGES [-S] [-r FILE]\n"
-			"       faulter tick [-n COUNT] [-i MS] [-r FILE]\n");
+			"       faulter tick [-n COUNT] [-i MS] [-r FILE]\n"
+			"       faulter heap [-m MIB]\n");
 	exit(2);
 }
 
@@ -319,6 +346,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(mode, "tick") == 0)
 		return tick(n < 0 ? 10 : n, ms, out);
+	if (strcmp(mode, "heap") == 0)
+		return heap(mib);
 	usage();
 	return 2;
 }

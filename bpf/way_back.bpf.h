@@ -267,12 +267,41 @@ int BPF_KRETPROBE(split_folio_kretprobe, int ret)
 	return 0;
 }
 
+/* Folios recently reported queued, -> when: before 6.8 the kernel calls
+ * deferred_split_huge_page for every small page unmapped from a partly
+ * mapped huge page (up to 511 times; it returns at once when the page is
+ * already queued), so one report per folio per second. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u64);
+} deferred_seen SEC(".maps");
+
+static __always_inline bool in_folio_split(void)
+{
+	struct stash_key k = { .pid_tgid = bpf_get_current_pid_tgid(), .kind = REC_SPLIT_FOLIO };
+
+	return bpf_map_lookup_elem(&stash, &k) != NULL;
+}
+
 static __always_inline void deferred_split(__u8 via, struct folio *folio)
 {
-	__u64 addr = own_anon_folio_addr(folio);
+	__u64 key = (__u64)folio, now = bpf_ktime_get_ns(), *seen;
+	__u64 addr;
 	struct thp_rec *r;
 
-	if (!addr || !region_in_ranges(addr) || !(r = own_rec(REC_DEFERRED_SPLIT, true, addr)))
+	/* the split itself unmaps the pages (6.1): not a partial unmap */
+	if (in_folio_split())
+		return;
+	seen = bpf_map_lookup_elem(&deferred_seen, &key);
+	if (seen && now - *seen < 1000000000ULL)
+		return;
+	addr = own_anon_folio_addr(folio);
+	if (!addr || !region_in_ranges(addr))
+		return;
+	bpf_map_update_elem(&deferred_seen, &key, &now, BPF_ANY);
+	if (!(r = own_rec(REC_DEFERRED_SPLIT, true, addr)))
 		return;
 	r->via = via;
 	r->arg = folio_order_of(folio);

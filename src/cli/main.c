@@ -36,6 +36,8 @@ static const char doc[] =
 "  sudo thptrace -- ./app                 timeline of ./app, text\n"
 "  sudo thptrace --text --json -o t.jsonl -- ./app\n"
 "                                         ./app's own ELF segments, JSON Lines\n"
+"  sudo thptrace -p 1234 --duration 5   a running process: what it already has\n"
+"                                         (a snapshot), then what happens\n"
 "  sudo thptrace -p 1234 --range 7f0000000000-7f0000400000 --duration 60\n"
 "  sudo thptrace --file /mnt/thp/data -u alice -- ./app\n"
 "                                         one file's mappings; ./app as alice\n"
@@ -67,6 +69,8 @@ enum {
 	OPT_LIST,
 	OPT_SVG,
 	OPT_ALL_FAULTS,
+	OPT_RESNAPSHOT,
+	OPT_NO_SNAPSHOT,
 };
 
 static const struct argp_option options[] = {
@@ -74,6 +78,12 @@ static const struct argp_option options[] = {
 	{ "pid", 'p', "PID", 0, "Trace the running process PID (e.g. -p 1234)", 1 },
 	{ "all", 'a', NULL, 0, "Trace every process on the machine", 1 },
 	{ "user", 'u', "USER", 0, "Run CMD as USER (name or uid), e.g. -u nobody", 1 },
+	{ "resnapshot", OPT_RESNAPSHOT, "SEC", 0,
+	  "-p, -a: a running process's THP mappings are read when tracing begins (/proc/PID/smaps"
+	  " and pagemap: 'state' events via snapshot); read them again every SEC seconds, for"
+	  " what no event announces (default 10; 0: only at the start)", 1 },
+	{ "no-snapshot", OPT_NO_SNAPSHOT, NULL, 0,
+	  "-p, -a: no snapshot at all; the timeline starts empty and only events build it", 1 },
 	{ NULL, 0, NULL, 0, "What to trace in the target (filtered in the kernel; default: everything):", 2 },
 	{ "range", OPT_RANGE, "START-END", 0,
 	  "Only this address range, hex, repeatable (e.g. --range 0x555555400000-0x555555600000)", 2 },
@@ -105,6 +115,7 @@ struct cli {
 	struct trace_opts o;
 	bool list;
 	bool any_range;
+	bool resnapshot_set;
 };
 
 /* Usage errors are one line on stderr.  argp and getopt write theirs (and a
@@ -238,6 +249,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		if (errno || *end || end == arg || !(c->o.duration > 0) || c->o.duration > 1e7)
 			bad(st, "--duration '%s': not a positive number of seconds", arg);
 		break;
+	case OPT_RESNAPSHOT:
+		errno = 0;
+		c->o.resnapshot = strtod(arg, &end);
+		if (errno || *end || end == arg || !(c->o.resnapshot >= 0) || c->o.resnapshot > 1e7)
+			bad(st, "--resnapshot '%s': not a number of seconds (0: only at the start)", arg);
+		c->resnapshot_set = true;
+		break;
+	case OPT_NO_SNAPSHOT:
+		c->o.no_snapshot = true;
+		break;
 	case 'v':
 		c->o.verbose = true;
 		break;
@@ -274,6 +295,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			bad(st, "%s", "CMD is an empty string");
 		if (c->o.all && (c->o.ranges.text || c->o.ranges.file))
 			bad(st, "%s", "--text and --file need one target process, not -a");
+		if (c->o.cmd && (c->resnapshot_set || c->o.no_snapshot))
+			bad(st, "%s", "--resnapshot and --no-snapshot apply to -p and -a (a CMD is traced from its start)");
+		if (c->o.no_snapshot && c->resnapshot_set)
+			bad(st, "%s", "--no-snapshot and --resnapshot cannot be used together");
+		if (!c->resnapshot_set)
+			c->o.resnapshot = 10;
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -388,6 +388,8 @@ static int run_loop(struct tracer *tr)
 		timeout = sample_pending(tr) || records > 0 ? POLL_MS : IDLE_POLL_MS;
 		now = trace_now_ns();
 		settings_check(tr, now, false);
+		if (snapshots_due(&tr->snap, now))
+			snapshots_again(&tr->snap, o);
 		if (deadline && deadline > now && deadline - now < (uint64_t)timeout * 1000000)
 			timeout = (int)((deadline - now) / 1000000) + 1;
 		if (tr->pl.out.err) {
@@ -589,6 +591,8 @@ int trace_run(const struct trace_opts *o)
 	}
 	/* Only now, once the target is sure: a failed start says one line. */
 	probes_print_notes(&tr.ps, stderr);
+	snapshots_init(&tr.snap, &tr.dec, &tr.pl.rs, &tr.pending, tr.skel, o);
+	snapshots_start(&tr.snap, o);
 	run_loop(&tr);
 	finish(&tr);
 	rc = run_status(&tr);

@@ -21,6 +21,8 @@ struct trace_opts {
 	const char *out_path;		/* -o */
 	const char *svg_path;		/* --svg */
 	double duration;		/* --duration, 0 = until the target ends */
+	double resnapshot;		/* -p, -a: --resnapshot seconds, 0 = only at the start */
+	bool no_snapshot;		/* -p, -a: --no-snapshot */
 	struct range_spec ranges;
 };
 

@@ -16,6 +16,8 @@
  *                   state events into the run loop's state_queue
  *   trace_settings.c THP knobs read again twice a second, a change queued
  *                   as a settings event into the same state_queue
+ *   trace_snapshot.c what a running process (-p, -a) already has, queued
+ *                   as state events via snapshot into the same state_queue
  *   trace_child.c   the spawned command under ptrace: moves it along and
  *                   says what happened (enum child_news)
  *   region_facts.c  /proc enrichment: a new region's file facts, madvise
@@ -42,6 +44,7 @@
 #include "cli/trace_child.h"
 #include "cli/trace_states.h"
 #include "cli/trace_settings.h"
+#include "cli/trace_snapshot.h"
 #include "cli/region_facts.h"
 
 struct ring_buffer;
@@ -84,6 +87,8 @@ struct tracer {
 	struct trace_settings knobs;
 	/* region_facts.c's cache of the target's /proc/PID/maps. */
 	struct maps_cache maps;
+	/* trace_snapshot.c's look at running processes (-p, -a): writes pending. */
+	struct snapshots snap;
 };
 
 #endif

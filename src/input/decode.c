@@ -1,4 +1,5 @@
 /* Decoding of BPF records; see decode.h. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "util/thp_types.h"
@@ -24,6 +25,19 @@ double decoder_t(const struct decoder *d, uint64_t ts_ns)
 				    : -(double)(d->start_ns - ts_ns) / 1e9;
 }
 
+static bool is_unbound(const struct decoder *d, size_t i)
+{
+	return (d->unbound[i / 64] >> (i % 64)) & 1;
+}
+
+static void set_unbound(struct decoder *d, size_t i, bool on)
+{
+	if (on)
+		d->unbound[i / 64] |= 1ull << (i % 64);
+	else
+		d->unbound[i / 64] &= ~(1ull << (i % 64));
+}
+
 uint32_t decoder_mm_id(struct decoder *d, uint64_t mm, uint32_t tgid)
 {
 	if (!mm)
@@ -34,10 +48,32 @@ uint32_t decoder_mm_id(struct decoder *d, uint64_t mm, uint32_t tgid)
 				d->mm_tgid[i] = tgid;
 			return i + 1;
 		}
+	/* a snapshot came first: this is that process's mm */
+	for (size_t i = 0; tgid && i < d->n_mms; i++)
+		if (is_unbound(d, i) && d->mm_tgid[i] == tgid) {
+			set_unbound(d, i, false);
+			d->mm_key[i] = mm;
+			return i + 1;
+		}
 	if (d->n_mms == DECODE_MAX_MMS)
 		return 0;
 	d->mm_key[d->n_mms] = mm;
 	d->mm_tgid[d->n_mms] = tgid;
+	return ++d->n_mms;
+}
+
+uint32_t decoder_mm_id_of_pid(struct decoder *d, uint32_t tgid)
+{
+	if (!tgid)
+		return 0;
+	for (size_t i = d->n_mms; i-- > 0;)
+		if (d->mm_tgid[i] == tgid && (d->mm_key[i] || is_unbound(d, i)))
+			return i + 1;
+	if (d->n_mms == DECODE_MAX_MMS)
+		return 0;
+	d->mm_key[d->n_mms] = 0;
+	d->mm_tgid[d->n_mms] = tgid;
+	set_unbound(d, d->n_mms, true);
 	return ++d->n_mms;
 }
 
@@ -46,6 +82,8 @@ void decoder_forget_tgid(struct decoder *d, uint32_t tgid, uint64_t *keys, size_
 {
 	*nkeys = 0;
 	for (size_t i = 0; i < d->n_mms; i++) {
+		if (d->mm_tgid[i] == tgid && is_unbound(d, i))
+			set_unbound(d, i, false);	/* never bound: gone with it */
 		if (d->mm_tgid[i] != tgid || !d->mm_key[i])
 			continue;
 		if (*nkeys < max)

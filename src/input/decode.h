@@ -20,6 +20,9 @@ struct decoder {
 	size_t n_mms;
 	uint64_t mm_key[DECODE_MAX_MMS];
 	uint32_t mm_tgid[DECODE_MAX_MMS];
+	/* ids handed out for a process before any record named its mm (a
+	 * snapshot at attach): the first record of that tgid binds its mm */
+	uint64_t unbound[DECODE_MAX_MMS / 64];
 };
 
 void decoder_init(struct decoder *d, uint64_t start_ns, result_name_fn fn, void *ctx);
@@ -29,6 +32,12 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 
 /* The id of an mm key (1-based), assigning one if new; 0 for no mm. */
 uint32_t decoder_mm_id(struct decoder *d, uint64_t mm, uint32_t tgid);
+
+/* The id of tgid's mm, for events about a process that come from /proc
+ * (a snapshot) rather than from a record: its current id, or a new one
+ * that the first record with an mm of that tgid takes over; 0 when the
+ * table is full. */
+uint32_t decoder_mm_id_of_pid(struct decoder *d, uint32_t tgid);
 
 /* Forget the mms owned by tgid (it exited): their addresses may be reused. */
 void decoder_forget_tgid(struct decoder *d, uint32_t tgid, uint64_t *keys, size_t *nkeys,

@@ -180,6 +180,7 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 	char name[EV_NAME_LEN];
 	uint64_t u;
 	bool b, have_present, have_swap;
+	int32_t i32;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = kind;
@@ -277,6 +278,19 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 			get_fail(&g, "a state event needs \"state\"");
 		}
 		get_bool(&g, "thp", &ev->thp);
+		ev->thp_eligible = -1;
+		if (get_bool(&g, "vm_hugepage", &b)) {
+			ev->vm_hugepage = b;
+			ev->fields |= EVF_VMFLAGS;
+		}
+		if (get_bool(&g, "vm_nohugepage", &b)) {
+			ev->vm_nohugepage = b;
+			ev->fields |= EVF_VMFLAGS;
+		}
+		if (get_i32(&g, "thp_eligible", &i32, 0, 1)) {
+			ev->thp_eligible = (int8_t)i32;
+			ev->fields |= EVF_VMFLAGS;
+		}
 	}
 	if (kind == EV_LOST && get_u64(&g, "count", &u))
 		ev->count = u;

@@ -43,6 +43,7 @@ static const char *const via_names[VIA_ID_MAX] = {
 	[VIA_ID_TRACEPOINT] = "tracepoint",
 	[VIA_ID_PAGEMAP] = "pagemap",
 	[VIA_ID_SYSFS] = "sysfs",
+	[VIA_ID_SNAPSHOT] = "snapshot",
 };
 
 static const char *const state_names[] = {

@@ -63,6 +63,8 @@ enum ev_via {
 	VIA_ID_TRACEPOINT,
 	VIA_ID_PAGEMAP,
 	VIA_ID_SYSFS,		/* user space only: a THP knob read (EV_SETTINGS) */
+	VIA_ID_SNAPSHOT,	/* user space only: what a running process had when tracing began
+				 * (EV_STATE from /proc/PID/smaps and pagemap) */
 	VIA_ID_MAX,
 };
 
@@ -97,6 +99,7 @@ enum page_state {
 #define EVF_KNOB	0x40000	/* knob, value, old_value: EV_SETTINGS */
 #define EVF_ORDER	0x80000	/* order, new_order: a folio split */
 #define EVF_VMSTAT	0x100000 /* split_pmd_delta, vmstat_since_t: a state sample's vmstat support */
+#define EVF_VMFLAGS	0x200000 /* vm_hugepage, vm_nohugepage, thp_eligible: a snapshot's smaps facts */
 
 struct thp_event {
 	enum ev_kind kind;
@@ -129,6 +132,10 @@ struct thp_event {
 	 * vmstat_since_t, the sample before that still showed the PMD */
 	int64_t split_pmd_delta;
 	double vmstat_since_t;
+	/* EV_STATE via snapshot: the mapping's VmFlags hg (MADV_HUGEPAGE) and
+	 * nh (MADV_NOHUGEPAGE), 1 or 0, and its THPeligible (-1: the kernel
+	 * does not say) */
+	int8_t vm_hugepage, vm_nohugepage, thp_eligible;
 	char cause[EV_NAME_LEN];	/* EV_PMD_SPLIT/ZAP: "mprotect", "MADV_DONTNEED", ... */
 	double cause_t;
 	char file[EV_FILE_LEN];

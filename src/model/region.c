@@ -14,7 +14,7 @@ void region_init(struct region *r, uint32_t mm_id, uint32_t pid, uint64_t start)
 	r->start = start;
 	r->t_madvise = r->t_first_scan = r->t_collapse = -1;
 	r->t_cleared = r->t_refault = r->t_pmd = -1;
-	r->t_nohuge = r->t_exit = -1;
+	r->t_nohuge = r->t_exit = r->t_snapshot = -1;
 	r->finfo.is_shmem = r->finfo.open_for_write = -1;
 	r->finfo.fully_mapped = r->finfo.file_aligned = -1;
 	r->unmapped_s = r->madvise_to_pmd_s = -1;
@@ -295,8 +295,15 @@ static void migration(struct region *r, const struct thp_event *ev)
  * folio has no mm), so its syscall's exit names the cause. */
 static void folio_split(struct region *r, const struct thp_event *ev)
 {
-	struct milestone *m = add_ms(r, ev->t, ev->kind == EV_FOLIO_SPLIT ? MS_FOLIO_SPLIT : MS_DEFERRED_SPLIT,
-				     HOW_OBSERVED);
+	enum ms_kind kind = ev->kind == EV_FOLIO_SPLIT ? MS_FOLIO_SPLIT : MS_DEFERRED_SPLIT;
+	const struct milestone *last = region_last_ms(r, kind);
+	struct milestone *m;
+
+	/* queued once is queued: one milestone per huge page (since the
+	 * region last became PMD-mapped) */
+	if (kind == MS_DEFERRED_SPLIT && last && last->t >= last_pmd_change(r))
+		return;
+	m = add_ms(r, ev->t, kind, HOW_OBSERVED);
 
 	if (ev->kind == EV_FOLIO_SPLIT && (!(ev->fields & EVF_RET) || ev->ret == 0))
 		r->thp = ev->new_order > 0;	/* smaller folios are still large ones (mTHP) */
@@ -475,9 +482,42 @@ static void state_change(struct region *r, const struct thp_event *ev)
 	}
 }
 
+/* The first look at a process that was running before tracing began: its
+ * state then, and its madvise flags (VmFlags hg, nh), are where this
+ * region's story starts; nothing before is known. */
+static void snapshot(struct region *r, const struct thp_event *ev)
+{
+	struct milestone *m = add_ms(r, ev->t, MS_SNAPSHOT, HOW_SNAPSHOT);
+
+	r->t_snapshot = ev->t;
+	r->state = ev->state;
+	r->thp = ev->thp;
+	set_state(r, ev->t, ev->state, HOW_SNAPSHOT);
+	if (ev->state == PS_PMD)
+		r->t_pmd = ev->t;
+	if ((ev->fields & EVF_VMFLAGS) && ev->vm_hugepage > 0)
+		r->madvised_huge = true;
+	if ((ev->fields & EVF_VMFLAGS) && ev->vm_nohugepage > 0) {
+		r->nohuge = r->nohuge_before = true;
+		r->t_nohuge = ev->t;
+	}
+	if (!m)
+		return;
+	m->state = ev->state;
+	m->present = ev->present;
+	m->thp = ev->thp;
+	m->behavior = (ev->vm_hugepage > 0 ? 1 : 0) | (ev->vm_nohugepage > 0 ? 2 : 0);
+}
+
 void region_sample(struct region *r, const struct thp_event *ev)
 {
 	set_file(r, ev);
+	/* a later snapshot (--resnapshot) is one more sample */
+	if (ev->via == VIA_ID_SNAPSHOT && r->t_snapshot < 0 && r->n_changes == 0 &&
+	    ev->state != PS_UNKNOWN) {
+		snapshot(r, ev);
+		return;
+	}
 	state_change(r, ev);
 }
 

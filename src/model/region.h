@@ -61,6 +61,7 @@ enum ms_kind {
 	MS_MIGRATED,			/* PMD-mapped again, to the moved huge page */
 	MS_FOLIO_SPLIT,			/* the huge folio itself divided (or a failed try: ret) */
 	MS_DEFERRED_SPLIT,		/* partly unmapped: queued to be divided later */
+	MS_SNAPSHOT,			/* what it was when tracing began (attached to a running process) */
 	MS_KIND_MAX,
 };
 
@@ -84,6 +85,7 @@ enum ms_how {
 	HOW_SYSCALL,			/* mapped, unmap: the syscall (in cause) did it */
 	HOW_SCAN_FILE,			/* collapse: a successful scan_file stands for it */
 	HOW_OBSERVED,			/* split, zapped: a function probe saw it */
+	HOW_SNAPSHOT,			/* a state change: the snapshot at attach */
 };
 
 #define REGION_MAX_MILESTONES 64
@@ -96,7 +98,8 @@ struct milestone {
 	enum actor actor;		/* scanned, collapse */
 	char comm[EV_COMM_LEN];		/* the actor's comm (MADV_COLLAPSE's process) */
 	char result[EV_NAME_LEN];	/* scanned, collapse: the kernel's result name */
-	int32_t behavior;		/* madvised, madvise_failed: the advice */
+	int32_t behavior;		/* madvised, madvise_failed: the advice; snapshot: VmFlags,
+					 * 1 hg (MADV_HUGEPAGE), 2 nh (MADV_NOHUGEPAGE) */
 	int32_t present, swap;		/* scanned (HOW_FIRST_SCAN); folio_split,
 					 * deferred_split: the folio's order, the order asked for */
 	int64_t split_pmd_delta;	/* split, zapped inferred: /proc/vmstat thp_split_pmd's rise, -1: not read */
@@ -173,6 +176,11 @@ struct region {
 	bool lost_to_tell;		/* a loss the timeline has not shown yet */
 	uint32_t cause_pending_pid;	/* an observed loss waits for this thread's syscall exit */
 	double cause_pending_t;		/* ... since then */
+
+	/* attached to a running process: when its snapshot was taken (< 0:
+	 * none), and whether its MADV_NOHUGEPAGE (VmFlags nh) came from it */
+	double t_snapshot;
+	bool nohuge_before;
 
 	/* times, seconds since start; < 0: never */
 	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd, t_nohuge, t_exit;

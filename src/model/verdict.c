@@ -52,6 +52,7 @@ static const char *const ms_names[MS_KIND_MAX] = {
 	[MS_MIGRATED] = "migrated",
 	[MS_FOLIO_SPLIT] = "folio_split",
 	[MS_DEFERRED_SPLIT] = "deferred_split",
+	[MS_SNAPSHOT] = "snapshot",
 };
 
 const char *ms_kind_name(enum ms_kind k)

@@ -443,6 +443,7 @@ static void choose_one(struct probe_status *s, enum backend b)
 	}
 	if (!d->func)
 		return;
+	s->unprobeable = s->chosen == MECH_NONE;
 	if (s->chosen == MECH_NONE)
 		snprintf(s->note, sizeof(s->note),
 			 "%s: not probeable here (fentry: %s; kprobe: %s); %s",

@@ -28,6 +28,7 @@ struct probe_status {
 	bool ok[MECH_MAX];		/* the trial loaded and attached */
 	char why[MECH_MAX][160];	/* per mechanism: "ok" or why not */
 	char note[400];			/* fallback or absence, said once */
+	bool unprobeable;		/* the note is "not probeable here": said with the others alike */
 	bool raw;			/* tracepoint by a raw program */
 	int raw_variant;		/* which kbtf_tp_shape() alternative matched */
 	char raw_why[160];		/* "ok" or why not raw */

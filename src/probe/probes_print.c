@@ -40,6 +40,16 @@ static const char *mech_label(enum mech m)
 	}
 }
 
+/* The other variant row of the same probe that attached, or NULL. */
+static const struct probe_status *variant_chosen(const struct probe_set *ps, const struct probe_status *s)
+{
+	for (size_t i = 0; i < ps->n; i++)
+		if (&ps->p[i] != s && ps->p[i].chosen != MECH_NONE &&
+		    strcmp(ps->p[i].def->name, s->def->name) == 0)
+			return &ps->p[i];
+	return NULL;
+}
+
 /* Does another row serve the same probe (one per kernel shape)? */
 static bool has_variants(const struct probe_set *ps, const struct probe_status *s)
 {
@@ -53,11 +63,20 @@ void probes_print(const struct probe_set *ps, FILE *out)
 {
 	fprintf(out, "probes on this kernel (backend %s):\n", backend_name(ps->backend));
 	for (size_t i = 0; i < ps->n; i++) {
-		const struct probe_status *s = &ps->p[i];
+		const struct probe_status *s = &ps->p[i], *other;
 		const struct probe_def *d = s->def;
 
 		if (s->serving) {
 			fprintf(out, "%-20s variant %s not tried: %s serves\n", d->name, d->func, s->serving);
+			continue;
+		}
+		if (s->chosen == MECH_NONE && (other = variant_chosen(ps, s))) {
+			fprintf(out, "%-20s variant %s not usable here; %s serves\n", d->name, d->func,
+				other->def->func);
+			for (int m = MECH_FENTRY; m < MECH_TRACEPOINT; m++)
+				if (s->tried[m])
+					fprintf(out, "    %-17s %s\n", m == MECH_FENTRY ? "fentry/fexit:"
+						: "kprobe/kretprobe:", s->why[m]);
 			continue;
 		}
 		fprintf(out, "%-20s uses %s", d->name, mech_label(s->chosen));
@@ -120,9 +139,42 @@ void probes_print_json(const struct probe_set *ps, FILE *out)
 	}
 }
 
+/* Two probes not probeable for the same reasons, standing in alike. */
+static bool same_absence(const struct probe_status *a, const struct probe_status *b)
+{
+	const char *sa = a->def->stand_in ? a->def->stand_in : "", *sb = b->def->stand_in ? b->def->stand_in : "";
+
+	return a->unprobeable && b->unprobeable && a->note[0] && b->note[0] &&
+	       strcmp(a->why[MECH_FENTRY], b->why[MECH_FENTRY]) == 0 &&
+	       strcmp(a->why[MECH_KPROBE], b->why[MECH_KPROBE]) == 0 && strcmp(sa, sb) == 0;
+}
+
+/* One line per note; probes missing for the same reasons (on a kernel
+ * without kprobes that refuses fentry: all of them) share one line. */
 void probes_print_notes(const struct probe_set *ps, FILE *out)
 {
-	for (size_t i = 0; i < ps->n; i++)
-		if (ps->p[i].note[0])
-			fprintf(out, "thptrace: %s\n", ps->p[i].note);
+	for (size_t i = 0; i < ps->n; i++) {
+		const struct probe_status *s = &ps->p[i];
+		size_t alike = 0;
+		bool said = false;
+
+		if (!s->note[0])
+			continue;
+		for (size_t j = 0; j < ps->n; j++) {
+			said |= j < i && same_absence(&ps->p[j], s);
+			alike += j != i && same_absence(&ps->p[j], s);
+		}
+		if (said)
+			continue;
+		if (!alike) {
+			fprintf(out, "thptrace: %s\n", s->note);
+			continue;
+		}
+		fprintf(out, "thptrace: %s", s->def->name);
+		for (size_t j = i + 1; j < ps->n; j++)
+			if (same_absence(&ps->p[j], s))
+				fprintf(out, ", %s", ps->p[j].def->name);
+		fprintf(out, ": not probeable here (fentry: %s; kprobe: %s); %s\n", s->why[MECH_FENTRY],
+			s->why[MECH_KPROBE], s->def->stand_in ? s->def->stand_in : "pagemap sampling stands in");
+	}
 }

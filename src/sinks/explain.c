@@ -47,8 +47,8 @@ static const char *cause_words(const struct milestone *m, char *out, size_t len)
 	else if (m->cause == EV_NONE && m->how == HOW_OBSERVED && m->comm[0])
 		snprintf(out, len, "by %s (a kernel thread: compaction, reclaim or khugepaged)", m->comm);
 	else if (m->cause == EV_NONE)
-		snprintf(out, len, "not by a system call of the process (reclaim, compaction, migration "
-			 "or NUMA balancing)");
+		snprintf(out, len, "not by a system call of the process (reclaim, compaction, migration, "
+			 "NUMA balancing, or another process's process_madvise)");
 	else
 		snprintf(out, len, "by %s%s at %.3f s", what ? what : "madvise",
 			 m->cause == EV_MUNMAP ? " of part of it" : "", m->cause_t);
@@ -61,7 +61,7 @@ static const char *actor_words(const struct milestone *m, char *out, size_t len)
 	if (m->comm[0] == 'k')
 		snprintf(out, len, "by %s (a kernel thread: compaction or NUMA balancing)", m->comm);
 	else if (m->comm[0])
-		snprintf(out, len, "by %s (the process: move_pages, mbind or a NUMA hinting fault)", m->comm);
+		snprintf(out, len, "by %s (the process: move_pages, mbind or NUMA hinting)", m->comm);
 	else
 		snprintf(out, len, "by an unknown thread");
 	return out;
@@ -189,8 +189,15 @@ const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 			snprintf(out, len, "migration of the huge page did not start (set_pmd_migration_entry returned %" PRId64 "), %s",
 				 m->ret, actor_words(m, w, sizeof(w)));
 		else
-			snprintf(out, len, "the huge page is being moved (migration: its PMD holds a migration entry), %s",
-				 actor_words(m, w, sizeof(w)));
+			snprintf(out, len, "the huge page is being moved (migration), %s", actor_words(m, w, sizeof(w)));
+		break;
+	case MS_SNAPSHOT:
+		snprintf(out, len, "when tracing began: %s%s%s",
+			 m->state == PS_PMD ? "mapped by one PMD (a huge page)"
+			 : m->state == PS_PTE ? (m->thp ? "small pages of a huge folio" : "small pages")
+			 : "nothing present",
+			 m->behavior & 1 ? "; madvised MADV_HUGEPAGE" : "",
+			 m->behavior & 2 ? "; madvised MADV_NOHUGEPAGE" : "");
 		break;
 	case MS_MIGRATED:
 		snprintf(out, len, "PMD-mapped again, to the moved huge page (migration done)");
@@ -223,7 +230,10 @@ const char *explain_blockers(const struct region *r, char *out, size_t len)
 	out[0] = 0;
 #define WHY(bit, ...) do { if (b & (bit)) { text_append(out, len, "%s", sep); \
 	text_append(out, len, __VA_ARGS__); sep = "; "; } } while (0)
-	WHY(EB_NOHUGEPAGE, "it was madvised MADV_NOHUGEPAGE at %.3f s, which forbids huge pages there", r->t_nohuge);
+	if (r->nohuge_before && r->t_nohuge == r->t_snapshot)
+		WHY(EB_NOHUGEPAGE, "it was madvised MADV_NOHUGEPAGE before tracing began (VmFlags nh), which forbids huge pages there");
+	else
+		WHY(EB_NOHUGEPAGE, "it was madvised MADV_NOHUGEPAGE at %.3f s, which forbids huge pages there", r->t_nohuge);
 	WHY(EB_NOT_FULLY_MAPPED, "the mapping does not cover the whole aligned 2 MiB region, and a huge page needs all of it");
 	WHY(EB_FILE_MISALIGNED, "the file offset at the region start is not a multiple of 2 MiB, so the file's pages cannot line up with a huge page (map it at an address congruent to its offset modulo 2 MiB)");
 	WHY(EB_SHMEM_DENY, "shmem_enabled is deny, which turns huge pages off for every tmpfs and shmem file");
@@ -246,7 +256,11 @@ static void why_not_scanned(const struct region *r, char *w, size_t n)
 	long full = ctx->full_scans_start >= 0 && ctx->full_scans_end >= ctx->full_scans_start
 		? ctx->full_scans_end - ctx->full_scans_start : -1;
 
-	text_append(w, n, "khugepaged never scanned this process while it ran. ");
+	if (r->t_snapshot >= 0)
+		text_append(w, n, "khugepaged did not scan this process while it was traced (from %.3f s). ",
+			    r->t_snapshot);
+	else
+		text_append(w, n, "khugepaged never scanned this process while it ran. ");
 	if (ctx->scan_sleep_ms >= 0 || ctx->pages_to_scan >= 0 || full >= 0)
 		text_append(w, n, "Evidence: ");
 	if (ctx->scan_sleep_ms >= 0)
@@ -254,16 +268,27 @@ static void why_not_scanned(const struct region *r, char *w, size_t n)
 	if (ctx->pages_to_scan >= 0)
 		text_append(w, n, "%s%ld pages per pass", sep, ctx->pages_to_scan), sep = ", ";
 	if (full >= 0)
-		text_append(w, n, "%s%ld full scan%s passed while the process ran, none reached this process", sep, full,
-		    full == 1 ? "" : "s"), sep = ", ";
+		text_append(w, n, "%s%ld full scan%s passed while the process %s, none reached this process", sep, full,
+		    full == 1 ? "" : "s", r->t_snapshot >= 0 ? "was traced" : "ran"), sep = ", ";
 	if (*sep)
 		text_append(w, n, ". ");
-	if (ctx->duration_s >= 0 && ctx->scan_sleep_ms > 0 && ctx->duration_s * 1000.0 < ctx->scan_sleep_ms && full <= 0)
+	if (ctx->duration_s >= 0 && ctx->scan_sleep_ms > 0 && ctx->duration_s * 1000.0 < ctx->scan_sleep_ms && full <= 0 &&
+	    r->t_snapshot >= 0)
+		text_append(w, n, "Likely cause: it was traced for %.1f s, less than one scan period: khugepaged may not have come by yet; trace it longer, or use MADV_COLLAPSE.", ctx->duration_s);
+	else if (ctx->duration_s >= 0 && ctx->scan_sleep_ms > 0 && ctx->duration_s * 1000.0 < ctx->scan_sleep_ms && full <= 0)
 		text_append(w, n, "Likely cause: the process ran %.1f s, less than one scan period; lower khugepaged/scan_sleep_millisecs or use MADV_COLLAPSE.", ctx->duration_s);
 	else if (r->file[0])
 		text_append(w, n, "Likely cause: on some kernels (6.18, 6.1) a process whose only MADV_HUGEPAGE region is a file mapping is never registered with khugepaged; madvise an anonymous region MADV_HUGEPAGE too, or use MADV_COLLAPSE.");
 	else
 		text_append(w, n, "Likely cause: the process was never registered with khugepaged (it registers on MADV_HUGEPAGE, or with THP mode always).");
+}
+
+/* PMD-mapped from the snapshot at attach on, without a change seen since. */
+static bool already_huge(const struct region *r)
+{
+	return r->t_snapshot >= 0 && r->n_changes && r->chg[0].how == HOW_SNAPSHOT &&
+	       r->chg[0].state == PS_PMD && r->final_state == PS_PMD &&
+	       (r->n_changes == 1 || (r->n_changes == 2 && r->chg[1].state == PS_UNMAPPED));
 }
 
 static void why_collapsed(const struct region *r, char *w, size_t n)
@@ -281,7 +306,11 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 				    r->t_unmapped, inf);
 		else
 			text_append(w, n, "Mapped by one PMD (a 2 MiB huge page) at the end%s. ", inf);
-		if (!r->collapsed) {
+		if (!r->collapsed && already_huge(r)) {
+			text_append(w, n, "Already PMD-mapped when tracing began (snapshot at %.3f s): "
+				    "how it became huge happened before and was not seen.", r->t_snapshot);
+			break;
+		} else if (!r->collapsed) {
 			text_append(w, n, "No collapse was seen: the huge page existed before, or a fault made it directly.");
 			break;
 		}

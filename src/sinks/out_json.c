@@ -102,6 +102,12 @@ void json_event(FILE *f, const struct thp_event *ev)
 		jsonw_bool(&w, "thp", ev->thp);
 		jsonw_i64(&w, "present", ev->present);
 	}
+	if (ev->fields & EVF_VMFLAGS) {
+		jsonw_bool(&w, "vm_hugepage", ev->vm_hugepage > 0);
+		jsonw_bool(&w, "vm_nohugepage", ev->vm_nohugepage > 0);
+		if (ev->thp_eligible >= 0)
+			jsonw_i64(&w, "thp_eligible", ev->thp_eligible);
+	}
 	if (ev->fields & EVF_VMSTAT) {
 		jsonw_i64(&w, "thp_split_pmd_delta", ev->split_pmd_delta);
 		jsonw_double(&w, "vmstat_since_t", ev->vmstat_since_t, 6);

@@ -116,6 +116,18 @@ static int detail(char *b, size_t n, const struct thp_event *ev)
 					page_state_name(ev->state), ev->cause, ev->cause_t);
 		return snprintf(b, n, "%s (inferred: %s now), not by a syscall of the process",
 				ev->kind == EV_PMD_SPLIT ? "PMD split" : "PMD zapped", page_state_name(ev->state));
+	case EV_PMD_MIGRATION:
+		if ((ev->fields & EVF_RET) && ev->ret)
+			return snprintf(b, n, "migration not started (ret=%" PRId64 ")", ev->ret);
+		return snprintf(b, n, "PMD holds a migration entry: the huge page is being moved");
+	case EV_PMD_MIGRATED:
+		return snprintf(b, n, "PMD-mapped again, to the moved huge page");
+	case EV_FOLIO_SPLIT:
+		if ((ev->fields & EVF_RET) && ev->ret)
+			return snprintf(b, n, "huge page (order %d) not split: ret=%" PRId64, ev->order, ev->ret);
+		return snprintf(b, n, "huge page (order %d) split into order-%d folios", ev->order, ev->new_order);
+	case EV_FOLIO_DEFERRED_SPLIT:
+		return snprintf(b, n, "part unmapped: huge page (order %d) queued for a deferred split", ev->order);
 	case EV_SETTINGS:
 		return snprintf(b, n, "%s: %s -> %s", ev->knob, ev->old_value, ev->value);
 	case EV_LOST:

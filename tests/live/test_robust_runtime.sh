@@ -12,7 +12,7 @@ live_env_setup advise	# $dir: a huge=advise tmpfs; its trap replaces ours
 trap 'thp_env_restore; robust_cleanup; rm -rf "$out"' EXIT
 
 only_notes() {	# stderr holds nothing but the probe notes
-	! grep -v '^thptrace: [a-z_]*: ' "$1"
+	! grep -v '^thptrace: [a-z_, ]*: ' "$1"
 }
 
 # ---- ring buffer overflow: lost records counted, the trace goes on ----

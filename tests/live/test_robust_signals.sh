@@ -55,7 +55,7 @@ started() {
 }
 
 only_notes() {	# stderr holds nothing but the probe notes
-	! grep -v '^thptrace: [a-z_]*: ' "$1"
+	! grep -v '^thptrace: [a-z_, ]*: ' "$1"
 }
 
 progs_gone() {

@@ -2073,6 +2073,69 @@ static void test_vmstat_support(void **st)
 	regions_free(&rs);
 }
 
+/* Attached to a running process: each region starts from its snapshot. */
+static struct region *snap(struct regions *rs, double t, uint64_t region, enum page_state s, bool hg,
+			   bool nh)
+{
+	struct thp_event e = ev(EV_STATE, t);
+
+	e.via = VIA_ID_SNAPSHOT;
+	e.fields = EVF_STATE | EVF_VMFLAGS;
+	e.region = region;
+	e.state = s;
+	e.thp = s == PS_PMD;
+	e.present = s == PS_NONE ? 0 : 512;
+	e.vm_hugepage = hg;
+	e.vm_nohugepage = nh;
+	e.thp_eligible = nh ? 0 : 1;
+	return regions_feed(rs, &e);
+}
+
+/* What was there before tracing began: a PMD-mapped region is huge
+ * "already PMD-mapped when tracing began", no guess about how; a madvised
+ * small one gets the reasons that apply now; VmFlags nh forbids it; a
+ * later change (a periodic snapshot) is one more sample, its loss inferred. */
+static void test_snapshot_at_attach(void **st)
+{
+	struct regions rs;
+	struct thp_context ctx = ctx_default();
+	struct region *r;
+	(void)st;
+
+	regions_init(&rs);
+	snap(&rs, 0.001, R0, PS_PMD, true, false);
+	snap(&rs, 0.001, R0 + MB2, PS_PTE, true, false);
+	snap(&rs, 0.001, R0 + 2 * MB2, PS_PTE, false, true);
+	snap(&rs, 0.001, R0 + 3 * MB2, PS_PMD, true, false);
+	/* the periodic snapshot: R0 + 3 MB2 lost its PMD without any event */
+	snap(&rs, 10.001, R0 + 3 * MB2, PS_PTE, true, false);
+	finish(&rs, &ctx);
+
+	r = regions_find(&rs, MM, R0);
+	assert_int_equal(r->reason, VR_HUGE);
+	assert_false(r->final_inferred);
+	assert_non_null(region_last_ms(r, MS_SNAPSHOT));
+	assert_null(region_last_ms(r, MS_PMD_MAPPED));	/* not seen happening */
+	assert_string_equal(detail(region_last_ms(r, MS_SNAPSHOT)),
+			    "when tracing began: mapped by one PMD (a huge page); madvised MADV_HUGEPAGE");
+	assert_contains(why(r), "Already PMD-mapped when tracing began (snapshot at 0.001 s)");
+	assert_null(strstr(why(r), "khugepaged built"));
+
+	r = regions_find(&rs, MM, R0 + MB2);
+	assert_true(r->madvised_huge);
+	assert_int_equal(r->reason, VR_NOT_SCANNED);
+	assert_contains(why(r), "khugepaged did not scan this process while it was traced (from 0.001 s)");
+
+	r = regions_find(&rs, MM, R0 + 2 * MB2);
+	assert_int_equal(r->reason, VR_NOT_ELIGIBLE);
+	assert_contains(why(r), "madvised MADV_NOHUGEPAGE before tracing began (VmFlags nh)");
+
+	r = regions_find(&rs, MM, R0 + 3 * MB2);
+	assert_int_equal(r->reason, VR_SPLIT);
+	assert_contains(why(r), "not by a system call of the process");
+	regions_free(&rs);
+}
+
 /* A trace from elsewhere may madvise the whole address space in many mms
  * (found by fuzz_report): at most REGIONS_MAX regions are tracked, the
  * rest counted; lookups stay one index probe each. */
@@ -2333,6 +2396,7 @@ int main(void)
 		cmocka_unit_test(test_folio_splits),
 		cmocka_unit_test(test_vmstat_support),
 		cmocka_unit_test(test_observed_split_once),
+		cmocka_unit_test(test_snapshot_at_attach),
 		cmocka_unit_test(test_regions_capped),
 		cmocka_unit_test(test_recorded_streams),
 		cmocka_unit_test(test_settings_events),
