@@ -26,6 +26,7 @@ enum verdict_reason {
 	VR_SPLIT,			/* PMD-mapped, then split into small pages */
 	VR_ZAPPED,			/* PMD-mapped, then its PMD was zapped (nothing present) */
 	VR_UNMAPPED_EARLY,		/* unmapped before khugepaged or a collapse got to it */
+	VR_UNTOUCHED,			/* nothing of it was ever present: nothing to make huge */
 	VR_MAX,
 };
 

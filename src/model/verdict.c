@@ -16,6 +16,7 @@ static const char *const reason_names[VR_MAX] = {
 	[VR_SPLIT] = "split",
 	[VR_ZAPPED] = "zapped",
 	[VR_UNMAPPED_EARLY] = "unmapped_early",
+	[VR_UNTOUCHED] = "untouched",
 };
 
 const char *verdict_reason_name(enum verdict_reason r)
@@ -80,7 +81,18 @@ const char *ms_kind_name(enum ms_kind k)
  *     lost it (inferred from the page state, with the target's syscall as
  *     the cause); what happened before no longer explains the end.
  *  5b. unmapped_early before not_scanned / not_collapsed: the life ended
- *     before khugepaged could get to it, which says more than "not yet". */
+ *     before khugepaged could get to it, which says more than "not yet".
+ *  5c. untouched before not_scanned / not_collapsed: nothing of it was ever
+ *     present (a reserved heap: madvised, never written), so there was
+ *     nothing for khugepaged to collapse; its first touch decides. */
+static bool never_present(const struct region *r)
+{
+	for (size_t i = 0; i < r->n_changes; i++)
+		if (r->chg[i].state == PS_PTE || r->chg[i].state == PS_PMD)
+			return false;
+	return r->t_refault < 0 && r->t_pmd < 0 && !region_last_ms(r, MS_REFAULT);
+}
+
 void region_verdict(struct region *r, bool mm_scanned, const struct thp_context *ctx)
 {
 	struct verdict_evidence *e = &r->ev;
@@ -123,6 +135,8 @@ void region_verdict(struct region *r, bool mm_scanned, const struct thp_context 
 		e->reason = VR_SCAN_FAILED;
 	else if (r->ended)
 		e->reason = VR_UNMAPPED_EARLY;
+	else if (fs == PS_NONE && !r->final_inferred && never_present(r))
+		e->reason = VR_UNTOUCHED;
 	else if (!mm_scanned && r->scans == 0 && r->t_first_scan < 0)
 		e->reason = VR_NOT_SCANNED;
 	else

@@ -445,6 +445,22 @@ static void why_unmapped_early(const struct region *r, char *w, size_t n)
 	text_append(w, n, ".");
 }
 
+/* Why the kernel would make it huge now, in a few words. */
+static const char *eligible_words(const struct region *r)
+{
+	const struct thp_context *c = &r->ev.ctx;
+
+	if (r->madv_collapse)
+		return "MADV_COLLAPSE ignores the THP modes";
+	if (r->ev.backing == BACKING_ANON)
+		return r->madvised_huge ? (c->thp_enabled[0] && strcmp(c->thp_enabled, "always") == 0
+					   ? "THP mode always, and madvised MADV_HUGEPAGE"
+					   : "THP mode madvise, and madvised MADV_HUGEPAGE")
+					: "THP mode always";
+	return r->madvised_huge ? "its file allows huge pages, and it is madvised MADV_HUGEPAGE"
+				: "its file allows huge pages";
+}
+
 const char *explain_why(const struct region *r, char *w, size_t n)
 {
 	const enum page_state fs = r->final_state;
@@ -475,6 +491,13 @@ const char *explain_why(const struct region *r, char *w, size_t n)
 	case VR_UNMAPPED_EARLY:
 		why_unmapped_early(r, w, n);
 		break;
+	case VR_UNTOUCHED:
+		text_append(w, n, "Nothing of it was present while it was traced: no page of it was touched, so "
+			    "there was nothing for khugepaged to collapse.");
+		/* not_eligible comes first: here nothing blocks it */
+		text_append(w, n, " It is eligible now (%s), so its first touch can fault in a huge page "
+			    "directly, or small pages if none can be allocated then.", eligible_words(r));
+		return w;
 	case VR_NOT_COLLAPSED:
 		if (r->t_first_scan >= 0)
 			text_append(w, n, "khugepaged scanned this region (first at %.3f s) without failing, but did not collapse it.", r->t_first_scan);

@@ -2134,6 +2134,17 @@ static void test_snapshot_at_attach(void **st)
 	assert_int_equal(r->reason, VR_SPLIT);
 	assert_contains(why(r), "not by a system call of the process");
 	regions_free(&rs);
+
+	/* a reserved heap: madvised, nothing ever present */
+	regions_init(&rs);
+	snap(&rs, 0.001, R0, PS_NONE, true, false);
+	finish(&rs, &ctx);
+	r = regions_find(&rs, MM, R0);
+	assert_int_equal(r->reason, VR_UNTOUCHED);
+	assert_string_equal(verdict_reason_name(VR_UNTOUCHED), "untouched");
+	assert_contains(why(r), "no page of it was touched, so there was nothing for khugepaged to collapse");
+	assert_contains(why(r), "first touch can fault in a huge page");
+	regions_free(&rs);
 }
 
 /* A trace from elsewhere may madvise the whole address space in many mms
