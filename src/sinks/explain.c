@@ -283,6 +283,17 @@ static void why_not_scanned(const struct region *r, char *w, size_t n)
 		text_append(w, n, "Likely cause: the process was never registered with khugepaged (it registers on MADV_HUGEPAGE, or with THP mode always).");
 }
 
+/* A huge page that a migration moved, and that stayed huge. */
+static void why_migrated(const struct region *r, char *w, size_t n)
+{
+	const struct milestone *m = region_last_ms(r, MS_MIGRATED), *s = region_last_ms(r, MS_MIGRATION);
+	char a[160];
+
+	if (m && s && !s->ret)
+		text_append(w, n, " A migration moved it at %.3f s, %s, and it stayed huge.", s->t,
+			    actor_words(s, a, sizeof(a)));
+}
+
 /* PMD-mapped from the snapshot at attach on, without a change seen since. */
 static bool already_huge(const struct region *r)
 {
@@ -312,6 +323,7 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 			break;
 		} else if (!r->collapsed) {
 			text_append(w, n, "No collapse was seen: the huge page existed before, or a fault made it directly.");
+			why_migrated(r, w, n);
 			break;
 		}
 		if (r->t_refault >= 0 && r->t_refault < r->t_collapse && r->unmapped_s >= 0)
@@ -387,8 +399,8 @@ static void why_folio_fate(const struct region *r, const struct milestone *lost,
 	else if (f)
 		text_append(w, n, " Splitting the huge page itself failed at %.3f s (%" PRId64 ").", f->t, f->ret);
 	else if (d)
-		text_append(w, n, " Part of it was unmapped at %.3f s %s: the kernel queued the huge page to be "
-			    "split later (deferred split).", d->t, cause_words(d, c, sizeof(c)));
+		text_append(w, n, " The kernel then queued the huge page to be split later, under memory pressure "
+			    "(deferred split at %.3f s, %s).", d->t, cause_words(d, c, sizeof(c)));
 }
 
 /* split, zapped: a huge page this life had, and what took it. */

@@ -98,7 +98,13 @@ static int mark_of(const struct milestone *m)
 		return MK_EXIT;
 	case MS_SPLIT:
 	case MS_ZAPPED:
+	case MS_FOLIO_SPLIT:
+	case MS_DEFERRED_SPLIT:
 		return MK_LOST;
+	case MS_MIGRATION:		/* its PMD held a migration entry for a moment */
+		return MK_CLEAR;
+	case MS_MIGRATED:		/* mapped again: the band stays pmd */
+	case MS_SNAPSHOT:		/* the band begins there */
 	case MS_PMD_MAPPED:
 	case MS_PTE_MAPPED:
 	case MS_UNMAPPED:

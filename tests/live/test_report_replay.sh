@@ -131,6 +131,24 @@ check "lives: the text report lists three lives under one address" \
 check "split_zapped: the replay infers the pmd_split and pmd_zap again" \
 	[ "$(grep -c '"event":"pmd_\(split\|zap\)".*"inferred":true' "$out/split_zapped.jsonl")" -eq 2 ]
 
+# Recorded in the QEMU matrix with --backend fentry (fault and map_pages
+# lines left out): the way back as the function probes see it.
+replay observed_causes 4 "split split huge huge" 0
+replay migrated 1 "huge" 0
+for r in observed_causes migrated; do
+	check "$r: the JSON replay is the recorded file, byte for byte" \
+		cmp -s "$data/$r.jsonl" "$out/$r.jsonl"
+	check "$r: nothing on stderr" [ ! -s "$out/$r.err" ]
+done
+check "observed_causes: splits seen by the probe, each named by its syscall" \
+	[ "$(grep -c 'the PMD mapping was split (probe split_huge_pmd), by \(munmap of part of it\|mremap\|MADV_PAGEOUT\|MADV_FREE\) at' "$out/observed_causes.txt")" -ge 4 ]
+check "observed_causes: the deferred split after the partial munmap" \
+	grep -q 'deferred split at [0-9.]* s, by munmap of part of it' "$out/observed_causes.txt"
+check "observed_causes: the huge page itself split by MADV_PAGEOUT" \
+	grep -q 'the huge page itself (order 9) was split into order-0 pages, by MADV_PAGEOUT' "$out/observed_causes.txt"
+check "migrated: the migration and its actor in the why" \
+	grep -q 'A migration moved it at [0-9.]* s, by thp_lives (the process' "$out/migrated.txt"
+
 replay corrupted 1 huge 1
 check "corrupted: stderr names line 6" \
 	grep -q '^thptrace: report: line 6: not a JSON object: column [0-9]*: ' "$out/corrupted.err"

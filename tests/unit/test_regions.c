@@ -1984,7 +1984,7 @@ static void test_folio_splits(void **st)
 	assert_contains(detail(region_last_ms(r, MS_SPLIT)), "by munmap of part of it at 1.001 s");
 	assert_contains(detail(region_last_ms(r, MS_DEFERRED_SPLIT)), "queued to be split later");
 	assert_contains(detail(region_last_ms(r, MS_DEFERRED_SPLIT)), "by munmap of part of it at 1.001 s");
-	assert_contains(why(r), "the kernel queued the huge page to be split later (deferred split)");
+	assert_contains(why(r), "The kernel then queued the huge page to be split later");
 	r = regions_find(&rs, MM, R0 + MB2);
 	assert_int_equal(r->reason, VR_SPLIT);
 	assert_false(r->thp);
