@@ -71,6 +71,7 @@ enum {
 	OPT_ALL_FAULTS,
 	OPT_RESNAPSHOT,
 	OPT_NO_SNAPSHOT,
+	OPT_BY,
 };
 
 static const struct argp_option options[] = {
@@ -98,6 +99,11 @@ static const struct argp_option options[] = {
 	  "Text: print every fault and filemap_map_pages line (default: the first of each per"
 	  " region, then a count) and every mmap, munmap, mremap and mprotect (default: those"
 	  " that touch a traced region); JSON always has every event", 3 },
+	{ "by", OPT_BY, "mapping|region", 0,
+	  "Text and SVG: by mapping (default: per mapping one summary, one SVG lane with the share of its"
+	  " regions mapped huge over time, and the regions whose verdict differs beneath it; the timeline"
+	  " folds each mapping's lines after the first few) or by region (every region and line); JSON"
+	  " always has every region's verdict and a 'mapping' line per mapping", 3 },
 	{ "duration", OPT_DURATION, "SEC", 0,
 	  "Stop after SEC seconds (e.g. --duration 2.5); default: when the target ends", 3 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's own messages (verifier logs)", 3 },
@@ -258,6 +264,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case OPT_NO_SNAPSHOT:
 		c->o.no_snapshot = true;
+		break;
+	case OPT_BY:
+		if (strcmp(arg, "region") && strcmp(arg, "mapping"))
+			bad(st, "--by '%s': expected mapping or region", arg);
+		c->o.by_region = !strcmp(arg, "region");
 		break;
 	case 'v':
 		c->o.verbose = true;

@@ -42,9 +42,10 @@ struct report_opts {
 	const char *svg_path;
 	bool json;
 	bool all_faults;
+	bool by_region;
 };
 
-enum { OPT_JSON = 256, OPT_SVG, OPT_ALL_FAULTS };
+enum { OPT_JSON = 256, OPT_SVG, OPT_ALL_FAULTS, OPT_BY };
 
 static const char report_doc[] =
 "Replay a trace that thptrace saved as JSON Lines (thptrace --json -o F),\n"
@@ -85,6 +86,10 @@ static const struct argp_option report_options[] = {
 	{ "all-faults", OPT_ALL_FAULTS, NULL, 0,
 	  "Text: a line for every fault, filemap_map_pages and mapping syscall, as a live run with --all-faults"
 	  " (default: each region's first ones and a count)", 0 },
+	{ "by", OPT_BY, "mapping|region", 0,
+	  "Text and SVG: by mapping (default: one summary and one lane per mapping, the regions whose"
+	  " verdict differs beneath it) or by region (every region, as a live run with --by region);"
+	  " JSON always has every region's verdict and a 'mapping' line per mapping", 0 },
 	{ 0 },
 };
 
@@ -98,6 +103,11 @@ static error_t report_parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case OPT_ALL_FAULTS:
 		o->all_faults = true;
+		break;
+	case OPT_BY:
+		if (strcmp(arg, "region") && strcmp(arg, "mapping"))
+			argp_error(st, "--by '%s': expected mapping or region", arg);
+		o->by_region = !strcmp(arg, "region");
 		break;
 	case OPT_SVG:
 		if (!*arg)
@@ -268,7 +278,7 @@ int report_main(int argc, char **argv)
 	memset(&rp, 0, sizeof(rp));
 	pipeline_init(&rp.pl, outf, &(struct pipeline_opts){
 		.json = o.json, .color = !o.out_path && isatty(fileno(stdout)),
-		.all_faults = o.all_faults, .svg_path = o.svg_path });
+		.all_faults = o.all_faults, .by_region = o.by_region, .svg_path = o.svg_path });
 	rp.jr = malloc(sizeof(*rp.jr));
 	buf = malloc(JSONR_MAX_LINE + 1);
 	if (!rp.jr || !buf) {

@@ -538,7 +538,7 @@ int trace_run(const struct trace_opts *o)
 	}
 	pipeline_init(&tr.pl, tr.outf, &(struct pipeline_opts){
 		.json = o->json, .color = !o->out_path && isatty(fileno(stdout)),
-		.all_faults = o->all_faults, .svg_path = o->svg_path });
+		.all_faults = o->all_faults, .by_region = o->by_region, .svg_path = o->svg_path });
 	sysinfo_context(&tr.ctx);
 	settings_start(&tr.knobs, trace_now_ns());	/* the knobs as the context has them */
 	tr.batch_cap = BATCH_MAX + PENDING_STATES;

@@ -15,6 +15,7 @@ struct trace_opts {
 	bool verbose;
 	bool all;			/* -a */
 	bool all_faults;		/* text: every fault line, no folding */
+	bool by_region;			/* --by region: text and SVG per region, not per mapping */
 	pid_t pid;			/* -p */
 	char **cmd;			/* -- CMD ARGS */
 	const char *user;		/* -u */

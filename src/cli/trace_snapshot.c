@@ -137,6 +137,8 @@ static int one_region(const struct snapshot_region *s, void *arg)
 	ev->vm_hugepage = (s->map->vmflags & SMAPS_VM_HG) != 0;
 	ev->vm_nohugepage = (s->map->vmflags & SMAPS_VM_NH) != 0;
 	ev->thp_eligible = (int8_t)s->map->thp_eligible;
+	ev->map_start = s->map->map.start;
+	ev->map_end = s->map->map.end;
 	if (!s->anon && s->map->map.path[0] == '/') {
 		snprintf(ev->file, sizeof(ev->file), "%.*s", (int)sizeof(ev->file) - 1, s->map->map.path);
 		ev->fields |= EVF_FILE;

@@ -1,7 +1,7 @@
 /* JSON Lines back into events (see jsonl.h).
  *
  * Lines that are not plain events:
- *   "verdict", "probe"  skipped: verdicts are recomputed
+ *   "verdict", "mapping", "probe"  skipped: verdicts and mappings are recomputed
  *   "summary"           its counts, lost, exit_status and stopped
  *   "context"           machine facts for the verdicts (struct thp_context),
  *                       merged line by line (each sets the keys it has), and
@@ -291,6 +291,9 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 			ev->thp_eligible = (int8_t)i32;
 			ev->fields |= EVF_VMFLAGS;
 		}
+		if ((get_hex(&g, "map_start", &ev->map_start) & get_hex(&g, "map_end", &ev->map_end)) &&
+		    ev->map_end <= ev->map_start && !g.failed)
+			get_fail(&g, "\"map_end\" must be above \"map_start\"");
 	}
 	if (kind == EV_LOST && get_u64(&g, "count", &u))
 		ev->count = u;
@@ -464,7 +467,7 @@ enum jsonl_line jsonl_parse(struct jsonl_reader *jr, const char *line, size_t le
 		return fail(err, errlen, "%s", g.failed ? why : "no \"event\" key");
 	/* verdicts and what the model inferred (pmd_split, pmd_zap) are
 	 * computed again from the events */
-	if (!strcmp(kind_name, "verdict") || !strcmp(kind_name, "probe"))
+	if (!strcmp(kind_name, "verdict") || !strcmp(kind_name, "probe") || !strcmp(kind_name, "mapping"))
 		return JL_SKIP;
 	if ((!strcmp(kind_name, "pmd_split") || !strcmp(kind_name, "pmd_zap")) && inferred(jr))
 		return JL_SKIP;

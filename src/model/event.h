@@ -136,6 +136,7 @@ struct thp_event {
 	 * nh (MADV_NOHUGEPAGE), 1 or 0, and its THPeligible (-1: the kernel
 	 * does not say) */
 	int8_t vm_hugepage, vm_nohugepage, thp_eligible;
+	uint64_t map_start, map_end;	/* ... and the mapping's range */
 	char cause[EV_NAME_LEN];	/* EV_PMD_SPLIT/ZAP: "mprotect", "MADV_DONTNEED", ... */
 	double cause_t;
 	char file[EV_FILE_LEN];

@@ -490,6 +490,10 @@ static void snapshot(struct region *r, const struct thp_event *ev)
 	struct milestone *m = add_ms(r, ev->t, MS_SNAPSHOT, HOW_SNAPSHOT);
 
 	r->t_snapshot = ev->t;
+	if (ev->map_end > ev->map_start && !r->map_end) {
+		r->map_start = ev->map_start;
+		r->map_end = ev->map_end;
+	}
 	r->state = ev->state;
 	r->thp = ev->thp;
 	set_state(r, ev->t, ev->state, HOW_SNAPSHOT);

@@ -157,6 +157,10 @@ struct region {
 	enum actor last_result_by;	/* who got last_result */
 	enum actor collapsed_by;	/* who made the last successful collapse */
 
+	/* the mapping (VMA) it belongs to, where known (its mmap, or the
+	 * snapshot's smaps); 0, 0: not known, grouped by adjacency */
+	uint64_t map_start, map_end;
+
 	/* its life at this address: 1, 2, ... (mmap, munmap, mmap again) */
 	int life;
 	double t_mapped, t_unmapped;	/* < 0: not seen */

@@ -161,8 +161,11 @@ static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pi
 	if (index_add(rs, rs->n) < 0)
 		return NULL;
 	rs->n++;
-	if ((m = lives_mapped_since(rs, mm_id, start, since)))
+	if ((m = lives_mapped_since(rs, mm_id, start, since))) {
 		region_mapped_at(r, m->t);
+		r->map_start = m->start;
+		r->map_end = m->end;
+	}
 	return r;
 }
 

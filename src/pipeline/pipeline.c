@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "pipeline/pipeline.h"
+#include "model/mappings.h"
 #include "sinks/svg.h"
 
 void pipeline_init(struct pipeline *p, FILE *f, const struct pipeline_opts *o)
@@ -10,6 +11,7 @@ void pipeline_init(struct pipeline *p, FILE *f, const struct pipeline_opts *o)
 	regions_init(&p->rs);
 	output_init(&p->out, f, o->json, o->color);
 	p->out.all_faults = o->all_faults;
+	p->out.by_region = o->by_region;
 	p->svg_path = o->svg_path;
 	p->counted.exit_status = -1;
 	snprintf(p->counted.stop_reason, sizeof(p->counted.stop_reason), "end of input");
@@ -31,14 +33,15 @@ static bool shown(const struct pipeline *p, const struct thp_event *ev, const st
 	return !mapping || r || p->out.json || p->out.all_faults;
 }
 
-static void count_and_write(struct pipeline *p, const struct thp_event *ev, bool show)
+static void count_and_write(struct pipeline *p, const struct thp_event *ev, const struct region *r,
+			    bool show)
 {
 	if ((unsigned)ev->kind < EV_KIND_MAX)
 		p->counted.counts[ev->kind]++;
 	if (ev->t > p->last_t)
 		p->last_t = ev->t;
 	if (show)
-		output_event(&p->out, ev);
+		output_event(&p->out, ev, r);
 }
 
 const struct region *pipeline_event(struct pipeline *p, const struct thp_event *ev)
@@ -59,13 +62,13 @@ const struct region *pipeline_event(struct pipeline *p, const struct thp_event *
 	default:
 		break;
 	}
-	count_and_write(p, ev, shown(p, ev, r));
+	count_and_write(p, ev, r, shown(p, ev, r));
 	/* What the model inferred from this sample (a PMD split or zap)
 	 * follows it on the timeline, at its time. */
 	if (ev->kind == EV_STATE && region_inferred(r, &inferred)) {
 		inferred.ts_ns = ev->ts_ns;
 		inferred.t = ev->t;
-		count_and_write(p, &inferred, true);
+		count_and_write(p, &inferred, r, true);
 	}
 	return r;
 }
@@ -79,6 +82,9 @@ int pipeline_finish(struct pipeline *p, const struct run_summary *given, char *e
 {
 	struct run_summary sum = given ? *given : p->counted;
 	struct svg_info info;
+	struct mappings ms;
+	bool have_ms;
+	int rc = 0;
 
 	if (!given)
 		sum.t = p->last_t;
@@ -92,12 +98,19 @@ int pipeline_finish(struct pipeline *p, const struct run_summary *given, char *e
 		regions_feed(&p->rs, &ev);
 	}
 	regions_finish(&p->rs);
-	output_verdicts(&p->out, &p->rs);
+	/* without memory for them, every region is shown on its own */
+	have_ms = mappings_build(&p->rs, &ms) == 0;
+	output_verdicts(&p->out, &p->rs, have_ms ? &ms : NULL);
 	output_summary(&p->out, &sum);
 	if (fflush(p->out.f) != 0 && !p->out.err)
 		p->out.err = errno ? errno : EIO;
-	if (!p->svg_path)
-		return 0;
-	info = (struct svg_info){ .t_end = p->last_t, .lost = sum.lost };
-	return svg_write(&p->rs, &info, p->svg_path, err, errlen);
+	if (p->svg_path) {
+		/* the axis spans the trace, not only its last event */
+		info = (struct svg_info){ .t_end = sum.t > p->last_t ? sum.t : p->last_t, .lost = sum.lost,
+					  .ms = have_ms && !p->out.by_region ? &ms : NULL };
+		rc = svg_write(&p->rs, &info, p->svg_path, err, errlen);
+	}
+	if (have_ms)
+		mappings_free(&ms);
+	return rc;
 }

@@ -15,6 +15,7 @@ struct pipeline_opts {
 	bool json;			/* JSON Lines, else text */
 	bool color;			/* text: colours (a terminal) */
 	bool all_faults;		/* text: every fault line, no folding */
+	bool by_region;			/* text and SVG: every region, not grouped by mapping */
 	const char *svg_path;		/* also draw the SVG there at the end, or NULL */
 };
 

@@ -5,6 +5,7 @@
 #define THP_EXPLAIN_H
 
 #include <stddef.h>
+#include "model/mappings.h"
 #include "model/regions.h"
 
 /* "SCAN_SUCCEED by khugepaged", "page fault at 0x7f... (read)". */
@@ -15,6 +16,14 @@ const char *explain_why(const struct region *r, char *out, size_t len);
 
 /* Every blocker in r->ev.blockers, "; "-joined. */
 const char *explain_blockers(const struct region *r, char *out, size_t len);
+
+/* A mapping's heading: "0xf0000000-0x100000000 256 MiB anonymous (pid
+ * 4994, mm 1), 128 regions". */
+const char *explain_mapping_title(const struct mapping *m, char *out, size_t len);
+
+/* Its story in one line: "128 of 128 regions huge at fault by 0.160 s",
+ * then the other verdicts and their counts. */
+const char *explain_mapping(const struct mapping *m, char *out, size_t len);
 
 #define EXPLAIN_WHY_MAX 1024
 

@@ -107,6 +107,10 @@ void json_event(FILE *f, const struct thp_event *ev)
 		jsonw_bool(&w, "vm_nohugepage", ev->vm_nohugepage > 0);
 		if (ev->thp_eligible >= 0)
 			jsonw_i64(&w, "thp_eligible", ev->thp_eligible);
+		if (ev->map_end > ev->map_start) {
+			jsonw_hex(&w, "map_start", ev->map_start);
+			jsonw_hex(&w, "map_end", ev->map_end);
+		}
 	}
 	if (ev->fields & EVF_VMSTAT) {
 		jsonw_i64(&w, "thp_split_pmd_delta", ev->split_pmd_delta);

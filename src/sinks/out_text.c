@@ -208,6 +208,19 @@ static int by_place(const void *x, const void *y)
 	return (a->life > b->life) - (a->life < b->life);
 }
 
+/* One region (life) on its own: its heading and its verdict; a region
+ * with several lives says which one it is. */
+void text_region(FILE *f, const struct regions *rs, const struct region *r)
+{
+	bool lives = r->life > 1 || r->t_mapped >= 0 || r->t_unmapped >= 0;
+
+	(void)rs;
+	fprintf(f, "\n0x%" PRIx64 "-0x%" PRIx64 " %s (pid %u, mm %u)\n", r->start,
+		(uint64_t)(r->start + THP_REGION_SIZE), r->file[0] ? r->file : "[anonymous]", r->pid,
+		r->mm_id);
+	text_life(f, r, lives);
+}
+
 /* One block per address, in the order addresses first appeared; its lives
  * (mmap, munmap, mmap again) under it, each with its own verdict.  A region
  * whose only life was neither seen mapped nor unmapped prints as before

@@ -10,7 +10,9 @@ void output_init(struct output *o, FILE *f, bool json, bool color)
 	o->json = json;
 	o->color = color && !json;
 	o->all_faults = false;
+	o->by_region = false;
 	o->header_done = false;
+	memset(o->folds, 0, sizeof(o->folds));
 	memset(&o->group, 0, sizeof(o->group));
 	o->err = 0;
 }
@@ -66,7 +68,7 @@ static void check(struct output *o)
 		o->err = errno ? errno : EIO;
 }
 
-void output_event(struct output *o, const struct thp_event *ev)
+void output_event(struct output *o, const struct thp_event *ev, const struct region *r)
 {
 	if (o->err)
 		return;
@@ -77,13 +79,13 @@ void output_event(struct output *o, const struct thp_event *ev)
 			text_header(o->f);
 			o->header_done = true;
 		}
-		if (!fold(o, ev))
+		if (!fold(o, ev) && !fold_by_mapping(o, ev, r))
 			text_event(o->f, ev, o->color);
 	}
 	check(o);
 }
 
-void output_verdicts(struct output *o, const struct regions *rs)
+void output_verdicts(struct output *o, const struct regions *rs, const struct mappings *ms)
 {
 	if (o->err)
 		return;
@@ -91,8 +93,13 @@ void output_verdicts(struct output *o, const struct regions *rs)
 	if (o->json) {
 		for (size_t i = 0; i < rs->n; i++)
 			json_verdict(o->f, &rs->v[i]);
-	} else {
+		for (size_t k = 0; ms && k < ms->n; k++)
+			json_mapping(o->f, &ms->v[k]);
+	} else if (o->by_region || !ms) {
 		text_verdicts(o->f, rs);
+	} else {
+		fold_by_mapping_flush(o);
+		text_mappings(o->f, rs, ms);
 	}
 	check(o);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "model/event.h"
+#include "model/mappings.h"
 #include "model/regions.h"
 
 struct run_summary {
@@ -30,21 +31,42 @@ struct fault_group {
 	double last_t;
 };
 
+/* By mapping (the default), the timeline shows the first few lines of
+ * each kind per mapping and counts the rest: a heap of 16,384 regions is
+ * not 16,384 lines of the same story. */
+#define MAPPING_FOLDS 256		/* (mapping, kind) pairs counted; past it lines show */
+#define MAPPING_FOLD_SHOWN 3
+
+struct mapping_fold {
+	bool used;
+	uint32_t mm_id;
+	uint64_t lo, hi;		/* the region's known mapping, else the region */
+	enum ev_kind kind;
+	unsigned shown;
+	uint64_t folded;
+	double last_t;
+};
+
 struct output {
 	FILE *f;
 	bool json;
 	bool color;
 	bool all_faults;		/* text: print every fault, no folding */
+	bool by_region;			/* text: every region's verdict, no folding by mapping */
 	bool header_done;
 	struct fault_group group;
+	struct mapping_fold folds[MAPPING_FOLDS];
 	int err;			/* errno of the first failed write (EPIPE...) */
 };
 
 void output_init(struct output *o, FILE *f, bool json, bool color);
-void output_event(struct output *o, const struct thp_event *ev);
+/* One event; r is the region it concerns (NULL: none), for folding. */
+void output_event(struct output *o, const struct thp_event *ev, const struct region *r);
 /* Print what text folding still holds (called before verdicts and summary). */
 void output_flush_group(struct output *o);
-void output_verdicts(struct output *o, const struct regions *rs);
+/* The verdicts: JSON every region's and a `mapping` line per mapping;
+ * text by mapping (ms) or, with by_region, every region's. */
+void output_verdicts(struct output *o, const struct regions *rs, const struct mappings *ms);
 void output_summary(struct output *o, const struct run_summary *s);
 
 /* JSON only: the machine facts and per-region file facts the verdicts
@@ -57,11 +79,19 @@ void output_region_file(struct output *o, const struct thp_event *ev);	/* EV_REG
 void text_header(FILE *f);
 void text_event(FILE *f, const struct thp_event *ev, bool color);
 void text_verdicts(FILE *f, const struct regions *rs);
+/* One region's block: its heading and its lives' verdicts. */
+void text_region(FILE *f, const struct regions *rs, const struct region *r);
+void text_mappings(FILE *f, const struct regions *rs, const struct mappings *ms);
+/* By-mapping folding of the timeline (out_mappings.c): true when ev is
+ * counted rather than printed; the counts, once at the end. */
+bool fold_by_mapping(struct output *o, const struct thp_event *ev, const struct region *r);
+void fold_by_mapping_flush(struct output *o);
 void text_summary(FILE *f, const struct run_summary *s);
 
 /* JSON Lines sink: each writes one line. */
 void json_event(FILE *f, const struct thp_event *ev);
 void json_verdict(FILE *f, const struct region *r);
+void json_mapping(FILE *f, const struct mapping *m);
 void json_summary(FILE *f, const struct run_summary *s);
 void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, bool at_end);
 void json_region_file(FILE *f, const struct thp_event *ev);

@@ -208,7 +208,7 @@ static void draw_marks(FILE *f, struct draw *d, const struct region *r, double y
 		svg_draw_mark(f, &d->marks[i], y0, &d->det);
 }
 
-static void draw_lane(FILE *f, struct draw *d, const struct region *r, size_t i, double y0)
+static void draw_lane(FILE *f, struct draw *d, const struct region *r, size_t i, double y0, size_t more)
 {
 	char a[NUMBUF], b[NUMBUF], file[EV_FILE_LEN + 8];
 	const char *fname = r->file[0] ? r->file : "[anonymous]";
@@ -221,6 +221,9 @@ static void draw_lane(FILE *f, struct draw *d, const struct region *r, size_t i,
 	fprintf(f, "<text class=\"lane-addr\" x=\"%d\" y=\"%s\" font-family=\"monospace\" font-size=\"10\">0x%" PRIx64 "-0x%" PRIx64 "%s<title>",
 		LABEL_X, svg_num(b, y0 + 12), r->start, (uint64_t)(r->start + THP_REGION_SIZE),
 		r->life > 1 ? " (again)" : "");
+	if (more)
+		fprintf(f, " and %zu more regions with the verdict %s, not drawn", more,
+			verdict_reason_name(r->reason));
 	svg_xml_text(f, fname);
 	fprintf(f, " (pid %u, mm %u)", r->pid, r->mm_id);
 	if (r->life > 1 || r->t_unmapped >= 0)
@@ -228,7 +231,14 @@ static void draw_lane(FILE *f, struct draw *d, const struct region *r, size_t i,
 	if (r->dropped_milestones)
 		fprintf(f, "; %zu later milestones not kept", r->dropped_milestones);
 	fputs("</title></text>\n", f);
-	svg_clip_text(file, sizeof(file), fname, 40, true);
+	if (more) {
+		char what[EV_FILE_LEN + 64];
+
+		/* one lane stands for all of them: say so where it shows */
+		snprintf(what, sizeof(what), "+%zu more like it; %s", more, fname);
+		svg_clip_text(file, sizeof(file), what, 40, false);
+	} else
+		svg_clip_text(file, sizeof(file), fname, 40, true);
 	fprintf(f, "<text class=\"lane-file\" x=\"%d\" y=\"%s\" font-size=\"10\" fill=\"#444444\">", LABEL_X,
 		svg_num(b, y0 + 24));
 	svg_xml_text(f, file);
@@ -318,12 +328,12 @@ static double last_time(const struct regions *rs, size_t shown, double t_end)
 }
 
 static void draw_header(FILE *f, const struct regions *rs, size_t shown, double t_max, uint64_t lost,
-			double height)
+			double height, const struct svg_plan *plan, const struct mappings *ms)
 {
 	size_t n = rs ? rs->n : 0, dropped = 0, lanes_dropping = 0;
 	char a[NUMBUF], b[NUMBUF], t[NUMBUF];
 
-	for (size_t i = 0; i < shown; i++) {
+	for (size_t i = 0; !plan && i < shown; i++) {
 		dropped += rs->v[i].dropped_milestones;
 		lanes_dropping += rs->v[i].dropped_milestones > 0;
 	}
@@ -333,27 +343,58 @@ static void draw_header(FILE *f, const struct regions *rs, size_t shown, double 
 	fprintf(f, "<title>thptrace: huge page timeline</title>\n");
 	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%s\" fill=\"#ffffff\"/>\n", SVG_W,
 		svg_num(a, height));
-	fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\" font-weight=\"bold\">thptrace: transparent huge pages, one lane per 2 MiB region (a lane per life)</text>\n",
-		LABEL_X);
-	fprintf(f, "<text x=\"%d\" y=\"37\" font-size=\"11\" fill=\"#444444\">%zu region%s, %s s traced",
-		LABEL_X, n, n == 1 ? "" : "s", svg_secs(t, t_max, 3));
-	if (n > shown)
+	if (plan)
+		fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\" font-weight=\"bold\">thptrace: transparent huge pages, one lane per mapping (the share of its 2 MiB regions mapped huge), its exceptions beneath</text>\n",
+			LABEL_X);
+	else
+		fprintf(f, "<text x=\"%d\" y=\"20\" font-size=\"15\" font-weight=\"bold\">thptrace: transparent huge pages, one lane per 2 MiB region (a lane per life)</text>\n",
+			LABEL_X);
+	fprintf(f, "<text x=\"%d\" y=\"37\" font-size=\"11\" fill=\"#444444\">%zu region%s", LABEL_X, n,
+		n == 1 ? "" : "s");
+	if (plan)
+		fprintf(f, " in %zu mapping%s", ms->n, ms->n == 1 ? "" : "s");
+	fprintf(f, ", %s s traced", svg_secs(t, t_max, 3));
+	if (!plan && n > shown)
 		fprintf(f, "; only the first %zu regions are drawn", shown);
+	if (plan && plan->mappings_not_drawn)
+		fprintf(f, "; %zu more mappings not drawn", plan->mappings_not_drawn);
+	if (plan && plan->exceptions_not_drawn)
+		fprintf(f, "; %zu more exceptions not drawn (the text report lists them)", plan->exceptions_not_drawn);
 	if (dropped)
 		fprintf(f, "; %zu milestones not kept in %zu lane%s (each keeps its first %d)", dropped,
 			lanes_dropping, lanes_dropping == 1 ? "" : "s", REGION_MAX_MILESTONES);
 	if (lost)
 		fprintf(f, "; %" PRIu64 " records were lost by the ring buffer", lost);
 	fputs("</text>\n", f);
-	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" font-weight=\"bold\">region, file</text>\n",
-		LABEL_X, HEADER_H - 20);
+	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" font-weight=\"bold\">%s</text>\n",
+		LABEL_X, HEADER_H - 20, plan ? "mapping, or region" : "region, file");
 	fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\" font-weight=\"bold\">verdict</text>\n",
 		VERDICT_X, HEADER_H - 20);
+}
+
+/* Lane j of the picture: region j, or the plan's j-th lane. */
+static void draw_nth(FILE *f, struct draw *d, const struct regions *rs, const struct svg_plan *plan,
+		     const struct mappings *ms, size_t j, double y0)
+{
+	const struct svg_lane *l;
+
+	if (!plan) {
+		draw_lane(f, d, &rs->v[j], j, y0, 0);
+		return;
+	}
+	l = &plan->v[j];
+	if (l->kind == SVG_LANE_MAPPING)
+		svg_mapping_lane(f, &ms->v[l->mapping], l->mapping, d->T, y0,
+				 reason_fill(ms->v[l->mapping].majority));
+	else
+		draw_lane(f, d, &rs->v[l->region], l->region, y0, l->more);
 }
 
 int svg_write(const struct regions *rs, const struct svg_info *info, const char *path, char *err,
 	      size_t errlen)
 {
+	const struct mappings *ms = info && info->ms && rs && rs->n ? info->ms : NULL;
+	struct svg_plan plan_buf, *plan = NULL;
 	struct draw *d;
 	size_t shown;
 	double y_lanes = HEADER_H, y_end, height, t_max;
@@ -366,14 +407,26 @@ int svg_write(const struct regions *rs, const struct svg_info *info, const char 
 		return -1;
 	}
 	shown = rs ? rs->n : 0;
-	if (shown > SVG_MAX_LANES)
+	if (ms) {
+		/* one screen: the lanes that fit between the header and the legend */
+		if (svg_plan_by_mapping(rs, ms, (SVG_MAX_H - HEADER_H - AXIS_H - LEGEND_H) / LANE_H,
+					&plan_buf) < 0) {
+			snprintf(err, errlen, "SVG: out of memory");
+			return -1;
+		}
+		plan = &plan_buf;
+		shown = plan->n;
+	} else if (shown > SVG_MAX_LANES)
 		shown = SVG_MAX_LANES;
 	d = calloc(1, sizeof(*d));
 	if (!d) {
 		snprintf(err, errlen, "SVG: out of memory");
+		if (plan)
+			svg_plan_free(plan);
 		return -1;
 	}
-	t_max = last_time(rs, shown, info ? info->t_end : 0);
+	/* by mapping, every region is in the picture (in its mapping's band) */
+	t_max = last_time(rs, plan ? rs->n : shown, info ? info->t_end : 0);
 	/* 2% room after the end, so that a state starting there shows */
 	d->T = (t_max >= 0.001 ? t_max : 0.001) * 1.02;
 
@@ -381,11 +434,13 @@ int svg_write(const struct regions *rs, const struct svg_info *info, const char 
 	if (!f) {
 		snprintf(err, errlen, "cannot write SVG '%s': %s", path, strerror(errno));
 		free(d);
+		if (plan)
+			svg_plan_free(plan);
 		return -1;
 	}
 	y_end = y_lanes + (double)(shown ? shown : 1) * LANE_H;
 	height = y_end + AXIS_H + LEGEND_H;
-	draw_header(f, rs, shown, t_max, info ? info->lost : 0, height);
+	draw_header(f, rs, shown, t_max, info ? info->lost : 0, height, plan, ms);
 
 	/* stripes, then the time grid, then the lanes on top */
 	fputs("<g class=\"stripes\">\n", f);
@@ -398,7 +453,7 @@ int svg_write(const struct regions *rs, const struct svg_info *info, const char 
 		fprintf(f, "<text x=\"%d\" y=\"%s\" font-size=\"12\" fill=\"#555555\">no huge-page region of the target saw madvise or THP activity</text>\n",
 			PLOT_X0 + 8, svg_num(a, y_lanes + 18));
 	for (size_t i = 0; i < shown; i++)
-		draw_lane(f, d, &rs->v[i], i, y_lanes + (double)i * LANE_H);
+		draw_nth(f, d, rs, plan, ms, i, y_lanes + (double)i * LANE_H);
 	draw_legend(f, y_end + AXIS_H);
 	fputs("</svg>\n", f);
 	if (ferror(f)) {
@@ -410,5 +465,7 @@ int svg_write(const struct regions *rs, const struct svg_info *info, const char 
 		rc = -1;
 	}
 	free(d);
+	if (plan)
+		svg_plan_free(plan);
 	return rc;
 }

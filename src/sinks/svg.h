@@ -9,12 +9,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "model/mappings.h"
 #include "model/regions.h"
 
 /* What the picture needs besides the regions. */
 struct svg_info {
 	double t_end;		/* seconds the trace ran (the time axis ends there) */
 	uint64_t lost;		/* records the ring buffer lost */
+	/* by mapping: a lane per mapping (the share of its regions PMD-mapped
+	 * over time) and the exceptions beneath it; NULL: a lane per region */
+	const struct mappings *ms;
 };
 
 /* Draw rs (regions_finish done) into path; info may be NULL (nothing

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "model/mappings.h"
 #include "model/regions.h"
 
 /* Layout, fixed width; every lane is LANE_H high. */
@@ -24,6 +25,9 @@
 #define LEGEND_H 70
 #define MARK_HALF 5		/* no marker reaches further than this from its x */
 #define DIGIT_W 5		/* width of a count digit at font-size 8, at most */
+
+/* By mapping, the picture fits one screen: at most this tall. */
+#define SVG_MAX_H 1200
 
 /* Numbers are written into char[NUMBUF] buffers. */
 #define NUMBUF 32
@@ -85,5 +89,33 @@ size_t svg_coalesce(struct mark *m, size_t n, const struct svg_details *d);
 void svg_draw_mark(FILE *f, const struct mark *m, double y0, const struct svg_details *d);
 /* Shape and label of each marker kind, in a row starting at x, y. */
 void svg_legend_marks(FILE *f, double x, double y);
+
+/* ---- by mapping (svg_mappings.c) ---- */
+
+enum svg_lane_kind { SVG_LANE_MAPPING, SVG_LANE_REGION };
+
+struct svg_lane {
+	enum svg_lane_kind kind;
+	size_t mapping;			/* index into mappings.v */
+	size_t region;			/* SVG_LANE_REGION: index into regions.v */
+	size_t more;			/* ... and this many more of its verdict, not drawn */
+};
+
+struct svg_plan {
+	struct svg_lane *v;
+	size_t n, cap;
+	size_t mappings_not_drawn, exceptions_not_drawn;
+};
+
+/* The lanes, at most max_lanes: each mapping, then its exceptions beneath
+ * it (a few of a verdict each, many as one lane); exceptions give way
+ * first.  Returns 0, or -1 when out of memory. */
+int svg_plan_by_mapping(const struct regions *rs, const struct mappings *ms, size_t max_lanes,
+			struct svg_plan *p);
+void svg_plan_free(struct svg_plan *p);
+
+/* Mapping k's lane at y0 (T: the seconds the plot spans); fill: the
+ * colour of its majority's verdict. */
+void svg_mapping_lane(FILE *f, const struct mapping *m, size_t k, double T, double y0, const char *fill);
 
 #endif

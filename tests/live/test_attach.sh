@@ -87,7 +87,7 @@ check "--no-snapshot: no snapshot, no verdict" \
 
 # A PMD lost without any event of the target: another process pages part
 # of it out (process_madvise), which splits it; the periodic snapshot sees it.
-"$THPTRACE" -p "$rpid" --duration 2 --resnapshot 0.25 --json -o "$out/resnap.jsonl" 2>/dev/null &
+"$THPTRACE" -p "$rpid" --duration 2 --resnapshot 0.05 --json -o "$out/resnap.jsonl" 2>/dev/null &
 tpid=$!
 sleep 0.6
 python3 - "$rpid" "$huge" <<'PY'
@@ -103,15 +103,23 @@ if libc.syscall(440, fd, ctypes.byref(iov), 1, 21, 0) < 0:
 PY
 check "resnapshot: process_madvise paged part of $huge out" [ $? -eq 0 ]
 wait "$tpid"
+# khugepaged may have collapsed it again since (another test may run it
+# fast): then it is huge, the split one of its milestones
 v=$(verdict "$out/resnap.jsonl" "$huge")
-check "resnapshot: $huge is split, not by a system call of the process (got '${v%%|*}')" \
-	says "$v" '^split\|.*not by a system call of the process'
+check "resnapshot: $huge was split, not by a system call of the process (got '${v%%|*}')" python3 -c '
+import json, sys
+r = int(sys.argv[2], 16)
+v = [json.loads(l) for l in open(sys.argv[1])]
+v = [e for e in v if e["event"] == "verdict" and int(e["region"], 16) == r]
+ok = v and (v[-1]["reason"] == "split" and "not by a system call of the process" in v[-1]["why"] or
+            any(m["what"] == "split" and "not by a system call" in m["detail"] for m in v[-1]["milestones"]))
+sys.exit(0 if ok else 1)' "$out/resnap.jsonl" "$huge"
 check "resnapshot: a later snapshot showed it" python3 -c '
 import json, sys
 r = int(sys.argv[2], 16)
 s = [json.loads(l) for l in open(sys.argv[1])]
 s = [e for e in s if e["event"] == "state" and e["via"] == "snapshot" and int(e["region"], 16) == r]
-sys.exit(0 if len(s) >= 2 and s[0]["state"] == "pmd" and s[-1]["state"] == "pte" else 1)' "$out/resnap.jsonl" "$huge"
+sys.exit(0 if len(s) >= 2 and s[0]["state"] == "pmd" and any(e["state"] == "pte" for e in s[1:]) else 1)' "$out/resnap.jsonl" "$huge"
 
 "$THPTRACE" -a --duration 1 --json -o "$out/all.jsonl" 2>/dev/null
 check "-a: the process started before is picked up, its file THP huge" python3 -c '

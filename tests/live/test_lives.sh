@@ -54,11 +54,14 @@ got=$(verdicts "$out/lives.jsonl" "$at" | tr '\n' ' ')
 want="1:refaulted_as_pte:pte:unmapped 2:huge:pmd:unmapped 3:collapsed_not_refaulted:none:unmapped "
 check "lives: three verdicts at $at, each right (got '$got')" [ "$got" = "$want" ]
 check "lives: munmap events traced" python3 tests/live/check_jsonl.py "$out/lives.jsonl" has munmap
-"$THPTRACE" report "$out/lives.jsonl" > "$out/lives.txt" 2>&1
+"$THPTRACE" report --by region "$out/lives.jsonl" > "$out/lives.txt" 2>&1
 check "lives: the text report lists three mapped-and-unmapped lives" \
 	[ "$(grep -c '^  life [123]: mapped at [0-9.]*, unmapped at' "$out/lives.txt")" -eq 3 ]
 check "lives: life 3's why says it was unmapped, not that the process exited" \
 	grep -q "not mapped at all when it was unmapped" "$out/lives.txt"
+"$THPTRACE" report "$out/lives.jsonl" > "$out/lives.bymap.txt" 2>&1
+check "lives: by mapping (the default), the address's lives are one mapping with the exceptions shown" \
+	grep -q '^0x[0-9a-f]*-0x[0-9a-f]* .* (pid [0-9]*, mm [0-9]*), 3 regions$' "$out/lives.bymap.txt"
 thp_env_restore
 
 "$THPTRACE" --json -o "$out/loss.jsonl" -- "$LIVES" loss > "$out/loss.stdout" 2>&1
@@ -91,7 +94,7 @@ check "loss: the replay infers the same pmd_split and pmd_zap lines" \
 "$THPTRACE" --json -o "$out/causes.jsonl" -- "$LIVES" causes > "$out/causes.stdout" 2>&1
 rc=$?
 check "causes: the workload ran (exit $rc)" [ "$rc" -eq 0 ]
-"$THPTRACE" report "$out/causes.jsonl" > "$out/causes.txt" 2>&1
+"$THPTRACE" report --by region "$out/causes.jsonl" > "$out/causes.txt" 2>&1
 for c in munmap mremap pageout free; do
 	at=$(tr ' ' '\n' < "$out/causes.stdout" | grep -A1 -x "$c" | sed -n 2p)
 	case $c in
@@ -101,10 +104,13 @@ for c in munmap mremap pageout free; do
 	free) by="by MADV_FREE at" ;;
 	esac
 	got=$(verdicts "$out/causes.jsonl" "$at")
-	check "causes: the $c region ($at) is split (got '$got')" [ "$got" = "1:split:pte:-" ]
+	# where another test runs khugepaged fast, it may have collapsed the
+	# region again before the end: huge, the split a milestone
+	check "causes: the $c region ($at) is split (got '$got')" \
+		sh -c '[ "$1" = "1:split:pte:-" ] || [ "$1" = "1:huge:pmd:-" ]' - "$got"
 	check "causes: its split says '$by', inferred" \
 		milestone_has "$out/causes.jsonl" "$at" split "(inferred from pagemap), $by"
-	check "causes: its why has the thp_split_pmd support" \
+	[ "$got" = "1:split:pte:-" ] && check "causes: its why has the thp_split_pmd support" \
 		sh -c "grep -A12 '^$at' '$out/causes.txt' | grep -q 'thp_split_pmd rose by [0-9]* since .*which supports it'"
 done
 check "causes: every inferred split carries thp_split_pmd_delta in JSON" python3 -c '

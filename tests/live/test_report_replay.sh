@@ -81,14 +81,14 @@ EOF
 replay() {
 	name=$1 lanes=$2 want=$3 status=$4
 	f=$data/$name.jsonl
-	"$THPTRACE" report --json --svg "$out/$name.svg" "$f" > "$out/$name.jsonl" 2> "$out/$name.err"
+	"$THPTRACE" report --json --by region --svg "$out/$name.svg" "$f" > "$out/$name.jsonl" 2> "$out/$name.err"
 	rc=$?
 	check "$name: report --json exits $status" [ "$rc" -eq "$status" ]
 	got=$(reasons "$out/$name.jsonl")
 	check "$name: verdicts '$want' (got '$got')" [ "$got" = "$want" ]
-	"$THPTRACE" report --svg "$out/$name.text.svg" "$f" > "$out/$name.txt" 2> /dev/null
+	"$THPTRACE" report --by region --svg "$out/$name.text.svg" "$f" > "$out/$name.txt" 2> /dev/null
 	check "$name: the text report draws the same SVG as the JSON one" cmp -s "$out/$name.svg" "$out/$name.text.svg"
-	"$THPTRACE" report "$f" > "$out/$name.2.txt" 2> /dev/null
+	"$THPTRACE" report --by region "$f" > "$out/$name.2.txt" 2> /dev/null
 	check "$name: a second text report is the same, byte for byte" cmp -s "$out/$name.txt" "$out/$name.2.txt"
 	for r in $want; do
 		check "$name: text report says 'reason: $r'" grep -q "reason: $r\$" "$out/$name.txt"
@@ -165,7 +165,7 @@ check "truncated: no summary line, so it says end of input" \
 	grep -q '^summary: .* stopped: end of input$' "$out/truncated.txt"
 
 # stdin, and the usage errors
-"$THPTRACE" report - < "$data/huge.jsonl" > "$out/stdin.txt" 2>&1
+"$THPTRACE" report --by region - < "$data/huge.jsonl" > "$out/stdin.txt" 2>&1
 check "report - reads standard input" cmp -s "$out/stdin.txt" "$out/huge.txt"
 "$THPTRACE" report > /dev/null 2>&1
 check "report without a file exits 2" [ $? -eq 2 ]

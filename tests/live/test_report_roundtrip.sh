@@ -11,7 +11,7 @@
 #     are identical, and so is every other line;
 #   - a second text replay gives the same text byte for byte, and the
 #     same SVG (determinism); the text names every verdict's reason;
-#   - both SVGs parse, have one lane per region, and render with
+#   - both SVGs parse, have one lane per mapping, and render with
 #     rsvg-convert to a PNG of their size.
 . "$(dirname "$0")/lib.sh"
 need_root "the report round trip (it traces the demo live)"
@@ -63,7 +63,8 @@ check "report -o writes what report writes to stdout" cmp "$out/replay.jsonl" "$
 check "a second text replay gives the same text, byte for byte" cmp "$out/replay.txt" "$out/replay2.txt"
 check "a second replay draws the same SVG" cmp "$out/replay.svg" "$out/replay2.svg"
 
-python3 - "$out/run.jsonl" "$out/replay.txt" > "$out/cmp.txt" 2>&1 <<'PYEOF'
+"$THPTRACE" report --by region "$out/run.jsonl" > "$out/replay-regions.txt" 2> /dev/null
+python3 - "$out/run.jsonl" "$out/replay-regions.txt" > "$out/cmp.txt" 2>&1 <<'PYEOF'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if l.strip()]
 text = open(sys.argv[2], encoding="utf-8", errors="replace").read()
@@ -79,18 +80,22 @@ sys.exit(bad)
 PYEOF
 rc=$?
 cat "$out/cmp.txt"
-check "the text report names every verdict's reason and why" [ "$rc" -eq 0 ]
+check "the text report --by region names every verdict's reason and why" [ "$rc" -eq 0 ]
+check "the text report by mapping (the default) has a summary line per mapping" \
+	[ "$(grep -c '^0x[0-9a-f]*-0x[0-9a-f]* .* (pid [0-9]*, mm [0-9]*), [0-9]* regions\{0,1\}$' "$out/replay.txt")" -eq "$(grep -c '"event":"mapping"' "$out/run.jsonl")" ]
 
-lanes=$(grep -c '"event":"verdict"' "$out/run.jsonl")
+# By mapping (the default): a lane per mapping, the regions whose verdict
+# differs from its majority beneath it.
+maps=$(grep -c '"event":"mapping"' "$out/run.jsonl")
 for which in live replay; do
-	python3 - "$out/$which.svg" "$lanes" <<'PYEOF'
+	python3 - "$out/$which.svg" "$maps" <<'PYEOF'
 import sys
 import xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
-n = sum(1 for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "lane")
-sys.exit(0 if n == int(sys.argv[2]) else "%d lanes, want %s" % (n, sys.argv[2]))
+n = sum(1 for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "lane mapping")
+sys.exit(0 if n == int(sys.argv[2]) and float(root.get("height")) <= 1200 else "%d mapping lanes, want %s" % (n, sys.argv[2]))
 PYEOF
-	check "$which SVG parses with one lane per region ($lanes)" [ $? -eq 0 ]
+	check "$which SVG parses with one lane per mapping ($maps), at most 1200 px tall" [ $? -eq 0 ]
 	rsvg-convert -o "$out/$which.png" "$out/$which.svg" 2> "$out/$which.rsvg"
 	rc=$?
 	ok=no; [ "$rc" -eq 0 ] && [ ! -s "$out/$which.rsvg" ] && ok=yes

@@ -633,7 +633,7 @@ static void test_bad_lines(void **state)
 	/* still a full report of the good lines */
 	out = slurp(path("bad.txt"));
 	assert_int_equal(count(out, "thp_demo"), 3);
-	assert_non_null(strstr(out, "regions (1):"));
+	assert_non_null(strstr(out, "mappings (1, with 1 region; "));
 	assert_non_null(strstr(out, "stopped: end of input"));
 	free(out);
 }

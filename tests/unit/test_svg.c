@@ -16,7 +16,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "model/regions.h"
+#include <time.h>
+#include "model/mappings.h"
 #include "sinks/explain.h"
+#include "sinks/output.h"
 #include "sinks/svg.h"
 
 #define R0 0x7f0000000000ULL
@@ -923,6 +926,142 @@ static void test_many_regions_capped(void **state)
 	regions_free(&rs);
 }
 
+/* A 32 GiB heap: 16,384 regions in one mapping, PMD-mapped at fault
+ * over 2 s, and a few dozen exceptions: 24 split by mprotect, 12 never
+ * touched.  By mapping the picture fits one screen (<= 1,200 px), is
+ * drawn well under a second, and has the mapping's lane and its
+ * exceptions; the text fits a terminal page. */
+#define BIG_N 16384
+
+static void feed_big_heap(struct regions *rs)
+{
+	struct thp_event e = ev(EV_MMAP, 0.01, MM);
+
+	feed_context(rs, 3.0);
+	e.fields = EVF_ADDR | EVF_LEN | EVF_RET;
+	e.addr = R0;
+	e.len = (uint64_t)BIG_N * MB2;
+	regions_feed(rs, &e);
+	feed_madvise(rs, 0.02, R0, (uint64_t)BIG_N * MB2, 14, NULL);
+	for (uint32_t i = 0; i < BIG_N; i++) {
+		struct thp_event s = ev(EV_STATE, 0.1 + 2.0 * i / BIG_N, MM);
+
+		s.via = VIA_ID_PAGEMAP;
+		s.fields = EVF_STATE;
+		s.region = R0 + (uint64_t)i * MB2;
+		s.state = PS_PMD;
+		s.thp = true;
+		s.present = 512;
+		if (i % 1000 == 999) {
+			/* untouched, sampled as such: a region only where
+			 * madvise made one (the first 1,024) */
+			if (i >= 1024)
+				continue;
+			s.state = PS_NONE;
+			s.thp = false;
+			s.present = 0;
+		}
+		regions_feed(rs, &s);
+	}
+	for (uint32_t k = 0; k < 24; k++) {
+		uint64_t a = R0 + (uint64_t)(k * 613 + 7) * MB2;
+		struct thp_event m = ev(EV_MPROTECT, 2.5 + k * 0.01, MM), s = ev(EV_STATE, 2.505 + k * 0.01, MM);
+
+		m.fields = EVF_ADDR | EVF_LEN | EVF_RET;
+		m.addr = a + 4096;
+		m.len = 4096;
+		regions_feed(rs, &m);
+		s.via = VIA_ID_PAGEMAP;
+		s.fields = EVF_STATE;
+		s.region = a;
+		s.state = PS_PTE;
+		s.thp = true;
+		s.present = 512;
+		regions_feed(rs, &s);
+	}
+	regions_finish(rs);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_big_heap_by_mapping(void **state)
+{
+	struct regions *rs = calloc(1, sizeof(*rs));
+	struct mappings ms;
+	struct svg_info info = { .t_end = 3.0 };
+	char path[128], err[256] = "", *svg, *text = NULL, h[32];
+	size_t len = 0, lines = 0;
+	double t0, took;
+	FILE *mf;
+	const char *p;
+
+	(void)state;
+	assert_non_null(rs);
+	regions_init(rs);
+	feed_big_heap(rs);
+	assert_int_equal(rs->n, BIG_N - 15);
+	assert_int_equal(mappings_build(rs, &ms), 0);
+	assert_int_equal(ms.n, 1);
+	assert_true(ms.v[0].known);
+	assert_int_equal(ms.v[0].start, R0);
+	assert_int_equal(ms.v[0].end, R0 + (uint64_t)BIG_N * MB2);
+	assert_int_equal(ms.v[0].majority, VR_HUGE);
+	assert_int_equal(ms.v[0].by_reason[VR_HUGE], BIG_N - 16 - 24);
+	assert_int_equal(ms.v[0].by_reason[VR_SPLIT], 24);
+	assert_int_equal(ms.v[0].by_reason[VR_UNTOUCHED], 1);
+	assert_int_equal(ms.v[0].exceptions, 25);
+	assert_int_equal(ms.v[0].huge_how[HUGE_AT_FAULT], BIG_N - 40);
+	/* the series ends with every huge region counted, and never above n */
+	assert_int_equal(ms.v[0].series[ms.v[0].n_series - 1].huge, BIG_N - 40);
+	assert_int_equal(ms.v[0].n, BIG_N - 15);
+	for (size_t i = 0; i < ms.v[0].n_series; i++)
+		assert_true(ms.v[0].series[i].huge <= BIG_N);
+
+	info.ms = &ms;
+	snprintf(path, sizeof(path), "%s/big.svg", tmpdir);
+	t0 = now_s();
+	assert_int_equal(svg_write(rs, &info, path, err, sizeof(err)), 0);
+	took = now_s() - t0;
+	assert_true(took < 0.5);
+	svg = slurp(path, &len);
+	p = strstr(svg, "height=\"");
+	assert_non_null(p);
+	snprintf(h, sizeof(h), "%.*s", (int)strcspn(p + 8, "\""), p + 8);
+	assert_true(atof(h) <= 1200.0);
+	assert_contains(svg, "class=\"lane mapping\"");
+	assert_contains(svg, "huge 16344/16369");
+	assert_contains(svg, "16369 regions in 1 mapping");
+	/* the 24 splits as one lane that says how many it stands for; the
+	 * untouched one on its own */
+	assert_contains(svg, "+23 more like it");
+	assert_int_equal(check_lanes(svg), 2);
+	check_xml(path, 2);
+	free(svg);
+
+	/* the text: a summary and the exceptions, one terminal page */
+	mf = open_memstream(&text, &len);
+	assert_non_null(mf);
+	text_mappings(mf, rs, &ms);
+	fclose(mf);
+	for (p = text; *p; p++)
+		lines += *p == '\n';
+	assert_true(lines <= 40);
+	assert_non_null(strstr(text, "16344 of 16369 regions huge at fault by"));
+	assert_non_null(strstr(text, "24 split"));
+	assert_non_null(strstr(text, "split: 24 regions: "));
+	assert_non_null(strstr(text, "reason: untouched"));
+	free(text);
+	mappings_free(&ms);
+	regions_free(rs);
+	free(rs);
+}
+
 /* Numbers are written with a '.' whatever the locale (skipped when no
  * locale with a decimal comma is installed). */
 static void test_locale(void **state)
@@ -965,6 +1104,7 @@ int main(void)
 		cmocka_unit_test(test_fifty_regions_hour),
 		cmocka_unit_test(test_no_regions_and_errors),
 		cmocka_unit_test(test_many_regions_capped),
+		cmocka_unit_test(test_big_heap_by_mapping),
 		cmocka_unit_test(test_locale),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
