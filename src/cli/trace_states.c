@@ -130,6 +130,10 @@ static bool state_known(struct states *st, uint32_t mm_id, uint64_t start,
 	}
 	r = regions_find(st->rs, mm_id, start);
 	*prev = r ? r->state : PS_UNKNOWN;
+	/* after a life ended (unmapped), an empty range says nothing new;
+	 * pages present again are a new life, worth an event */
+	if (!r && rs->state == PS_NONE && regions_last_life(st->rs, mm_id, start))
+		return true;
 	return r && r->state == rs->state && r->thp == rs->thp;
 }
 

@@ -34,8 +34,11 @@ static bool joins(const struct mapping *m, const struct region *last, const stru
 {
 	if (r->mm_id != m->mm_id || r->pid != m->pid)
 		return false;
+	/* contiguous mappings of one file (or of anonymous memory) are one:
+	 * the kernel merges such VMAs (a JVM commits its heap 2 MiB at a
+	 * time), and so does smaps */
 	if (r->map_end && m->known)
-		return r->map_start == m->start && r->map_end == m->end;
+		return r->map_start <= m->end && r->map_end >= m->start && strcmp(r->file, m->file) == 0;
 	if (m->known)		/* r's mapping is not known: is it inside m's? */
 		return r->start >= m->start && r->start + THP_REGION_SIZE <= m->end;
 	if (r->map_end)		/* m is a run of unknowns: r starts a known mapping */
@@ -176,6 +179,10 @@ int mappings_build(const struct regions *rs, struct mappings *out)
 		m->members[m->n++] = order[i];
 		if (!m->known && r->start + THP_REGION_SIZE > m->end)
 			m->end = r->start + THP_REGION_SIZE;
+		if (m->known && r->map_end > m->end)
+			m->end = r->map_end;
+		if (m->known && r->map_end && r->map_start < m->start)
+			m->start = r->map_start;
 	}
 	free(order);
 	for (size_t k = 0; k < out->n; k++) {

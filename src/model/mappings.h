@@ -50,9 +50,11 @@ struct mappings {
 };
 
 /* Group rs's regions: per process (mm id), regions of the same known
- * mapping together; regions whose mapping is not known with the adjacent
- * regions of the same file (2 MiB apart), and with a known mapping that
- * contains them.  Returns 0, or -1 when out of memory (out is then empty). */
+ * mapping together, and of mappings of one file (or anonymous memory)
+ * that touch or overlap (the kernel merges such VMAs); regions whose
+ * mapping is not known with the adjacent regions of the same file (2 MiB
+ * apart), and with a known mapping that contains them.  Returns 0, or -1
+ * when out of memory (out is then empty). */
 int mappings_build(const struct regions *rs, struct mappings *out);
 void mappings_free(struct mappings *ms);
 

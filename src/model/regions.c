@@ -135,6 +135,11 @@ static struct region *last_life(struct regions *rs, uint32_t mm_id, uint64_t sta
 	return index_get(rs, mm_id, start);
 }
 
+const struct region *regions_last_life(struct regions *rs, uint32_t mm_id, uint64_t start)
+{
+	return last_life(rs, mm_id, start);
+}
+
 static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pid, uint64_t start)
 {
 	const struct region *prev = last_life(rs, mm_id, start);

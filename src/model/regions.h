@@ -58,6 +58,9 @@ struct region *regions_feed(struct regions *rs, const struct thp_event *ev);
 /* The current life of (mm_id, start), or NULL (none, or only ended ones). */
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start);
 
+/* Its last life, ended or not, or NULL. */
+const struct region *regions_last_life(struct regions *rs, uint32_t mm_id, uint64_t start);
+
 /* Does an event's file name the region's file?  Tracepoints name a file by
  * its dentry only, possibly cut short by the BPF record; a region's file is
  * the mapping's path, maybe ending in " (deleted)". */

@@ -13,29 +13,38 @@
 
 /* ---- the timeline, folded per mapping ---- */
 
-/* The mapping a region belongs to, as the fold key: the known VMA, else
- * the region itself. */
-static void key_of(const struct region *r, uint64_t *lo, uint64_t *hi)
+/* What a line is folded with: the lines of one kind about one file (or
+ * anonymous memory) of one process.  Known while streaming, unlike the
+ * mappings, which are only grouped at the end. */
+static uint64_t file_key(const char *s)
 {
-	*lo = r->map_end ? r->map_start : r->start;
-	*hi = r->map_end ? r->map_end : r->start + THP_REGION_SIZE;
+	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
 }
 
 bool fold_by_mapping(struct output *o, const struct thp_event *ev, const struct region *r)
 {
 	struct mapping_fold *fo = o->folds;
-	uint64_t lo, hi;
+	uint64_t key;
 	size_t i, free_at = MAPPING_FOLDS;
 
-	if (!r || o->by_region || o->all_faults || ev->kind == EV_EXIT || ev->kind == EV_EXEC)
+	if (o->by_region || o->all_faults || ev->kind == EV_EXIT || ev->kind == EV_EXEC)
 		return false;
-	key_of(r, &lo, &hi);
+	/* faults outside every region: the heaps and stacks of the process
+	 * that are no THP story, counted together */
+	if (!r && ev->kind != EV_FAULT && ev->kind != EV_MAP_PAGES)
+		return false;
+	key = r ? file_key(r->file) : 1;
+	uint32_t mm = r ? r->mm_id : ev->mm_id;
 	for (i = 0; i < MAPPING_FOLDS; i++) {
 		if (!fo[i].used) {
 			free_at = free_at < i ? free_at : i;
 			break;
 		}
-		if (fo[i].mm_id == r->mm_id && fo[i].lo == lo && fo[i].hi == hi && fo[i].kind == ev->kind)
+		if (fo[i].mm_id == mm && fo[i].file_key == key && fo[i].kind == ev->kind)
 			break;
 	}
 	if (i == MAPPING_FOLDS) {
@@ -44,8 +53,10 @@ bool fold_by_mapping(struct output *o, const struct thp_event *ev, const struct 
 		i = free_at;
 	}
 	if (!fo[i].used)
-		fo[i] = (struct mapping_fold){ .used = true, .mm_id = r->mm_id, .lo = lo, .hi = hi,
-					       .kind = ev->kind };
+		fo[i] = (struct mapping_fold){ .used = true, .mm_id = mm, .file_key = key, .kind = ev->kind };
+	if (!fo[i].what[0])
+		snprintf(fo[i].what, sizeof(fo[i].what), "%.63s",
+			 !r ? "memory outside every THP region" : r->file[0] ? r->file : "anonymous memory");
 	fo[i].last_t = ev->t;
 	if (fo[i].shown < MAPPING_FOLD_SHOWN) {
 		fo[i].shown++;
@@ -65,11 +76,11 @@ void fold_by_mapping_flush(struct output *o)
 		if (!fo->folded)
 			continue;
 		if (!any)
-			fprintf(o->f, "\nfolded (the first %d of each kind per mapping are shown; --by region shows every line):\n",
+			fprintf(o->f, "\nfolded (the first %d lines of each kind per file, or anonymous memory, of each process are shown; --by region shows every line):\n",
 				MAPPING_FOLD_SHOWN);
 		any = true;
-		fprintf(o->f, "  %" PRIu64 " more %s in 0x%" PRIx64 "-0x%" PRIx64 " (mm %u), until %.6f\n",
-			fo->folded, ev_kind_name(fo->kind), fo->lo, fo->hi, fo->mm_id, fo->last_t);
+		fprintf(o->f, "  %" PRIu64 " more %s of %s (mm %u), until %.6f\n", fo->folded,
+			ev_kind_name(fo->kind), fo->what, fo->mm_id, fo->last_t);
 	}
 }
 

@@ -79,7 +79,9 @@ void output_event(struct output *o, const struct thp_event *ev, const struct reg
 			text_header(o->f);
 			o->header_done = true;
 		}
-		if (!fold(o, ev) && !fold_by_mapping(o, ev, r))
+		/* by region, each region's faults fold into a count; by
+		 * mapping, every kind folds per file of each process */
+		if (o->by_region || o->all_faults ? !fold(o, ev) : !fold_by_mapping(o, ev, r))
 			text_event(o->f, ev, o->color);
 	}
 	check(o);

@@ -32,15 +32,16 @@ struct fault_group {
 };
 
 /* By mapping (the default), the timeline shows the first few lines of
- * each kind per mapping and counts the rest: a heap of 16,384 regions is
- * not 16,384 lines of the same story. */
+ * each kind per file (or anonymous memory) of each process and counts the
+ * rest: a heap of 16,384 regions is not 16,384 lines of the same story. */
 #define MAPPING_FOLDS 256		/* (mapping, kind) pairs counted; past it lines show */
 #define MAPPING_FOLD_SHOWN 3
 
 struct mapping_fold {
 	bool used;
 	uint32_t mm_id;
-	uint64_t lo, hi;		/* the region's known mapping, else the region */
+	uint64_t file_key;		/* a hash of the region's file ("" anonymous) */
+	char what[64];			/* that file (its start), or "anonymous memory" */
 	enum ev_kind kind;
 	unsigned shown;
 	uint64_t folded;

@@ -113,7 +113,8 @@ void svg_mapping_lane(FILE *f, const struct mapping *m, size_t k, double T, doub
 		LABEL_X, svg_num(b, y0 + 12), m->start, m->end);
 	svg_xml_text(f, explain_mapping_title(m, words, sizeof(words)));
 	fputs("</title></text>\n", f);
-	snprintf(label, sizeof(label), "%s, %zu regions", m->file[0] ? m->file : "anonymous", m->n);
+	snprintf(label, sizeof(label), "%s, %zu region%s", m->file[0] ? m->file : "anonymous", m->n,
+		 m->n == 1 ? "" : "s");
 	svg_clip_text(clip, sizeof(clip), label, 40, true);
 	fprintf(f, "<text class=\"lane-file\" x=\"%d\" y=\"%s\" font-size=\"10\" fill=\"#444444\">", LABEL_X,
 		svg_num(b, y0 + 24));

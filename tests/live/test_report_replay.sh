@@ -149,6 +149,32 @@ check "observed_causes: the huge page itself split by MADV_PAGEOUT" \
 check "migrated: the migration and its actor in the why" \
 	grep -q 'A migration moved it at [0-9.]* s, by thp_lives (the process' "$out/migrated.txt"
 
+# By mapping, on recorded JVMs (OpenJDK 17, -XX:+UseTransparentHugePages
+# -Xms256m -Xmx256m on 6.18): started under thptrace with
+# -XX:+AlwaysPreTouch (fault and map_pages lines and far mapping syscalls
+# left out), and attached to with -p (its snapshot).
+for r in jvm_heap jvm_attach; do
+	"$THPTRACE" report --json "$data/$r.jsonl" > "$out/$r.jsonl" 2> "$out/$r.err"
+	check "$r: the JSON replay is the recorded file, byte for byte" cmp -s "$data/$r.jsonl" "$out/$r.jsonl"
+	"$THPTRACE" report --svg "$out/$r.svg" "$data/$r.jsonl" > "$out/$r.txt" 2>> "$out/$r.err"
+	check "$r: nothing on stderr" [ ! -s "$out/$r.err" ]
+	check "$r: a short text report (at most 100 lines)" [ "$(wc -l < "$out/$r.txt")" -le 100 ]
+	check "$r: one screen of SVG, well-formed and rendered" python3 -c '
+import sys, xml.etree.ElementTree as ET
+r = ET.parse(sys.argv[1]).getroot()
+sys.exit(0 if float(r.get("height")) <= 1200 and sum(1 for g in r.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "lane mapping") >= 2 else 1)' "$out/$r.svg"
+	rsvg-convert -o "$out/$r.png" "$out/$r.svg" 2> "$out/$r.rsvg"
+	check "$r: rsvg-convert renders it without errors" sh -c "[ \$? -eq 0 ] && [ ! -s '$out/$r.rsvg' ]"
+done
+check "jvm_heap: the heap in one line: how it became huge, and its exception" \
+	grep -q '^  127 of 128 regions huge at fault by [0-9.]* s; 1 split$' "$out/jvm_heap.txt"
+check "jvm_heap: the split region is named with its reason and why" \
+	grep -q 'split into small pages (inferred from pagemap), by mmap at' "$out/jvm_heap.txt"
+check "jvm_attach: the heap: huge before tracing, the rest never touched, as address runs with an example" \
+	sh -c "grep -q '^  73 of 127 regions huge already PMD-mapped when tracing began by [0-9.]* s; 54 untouched$' '$out/jvm_attach.txt' && grep -q '^  untouched: 54 regions: 0xf8400000-0xff000000 (54)$' '$out/jvm_attach.txt'"
+check "jvm_attach: --by region lists all 137 regions" \
+	[ "$("$THPTRACE" report --by region "$data/jvm_attach.jsonl" | grep -c 'reason: ')" -eq 137 ]
+
 replay corrupted 1 huge 1
 check "corrupted: stderr names line 6" \
 	grep -q '^thptrace: report: line 6: not a JSON object: column [0-9]*: ' "$out/corrupted.err"
