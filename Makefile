@@ -7,6 +7,8 @@
 #   make SAN=1 unit   unit tests under ASan+UBSan (objects in build/san)
 #   sudo make vmtest  the QEMU kernel matrix
 #   make V=1          show full commands
+#   make install      the binary, man page and bash completion (PREFIX, DESTDIR)
+#   make deb          a Debian package, built from a copy of this tree in build/deb
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VMLINUX_DIR := vmlinux/$(ARCH)
@@ -16,6 +18,8 @@ endif
 
 PREFIX ?= /usr/local
 DESTDIR ?=
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -73,7 +77,7 @@ DEMO := build/thp_demo
 LIVES := build/thp_lives
 RESIDENT := build/thp_resident
 
-.PHONY: all clean install test unit live vmtest demo fuzz bench deps
+.PHONY: all clean install deb test unit live vmtest demo fuzz bench deps
 .DELETE_ON_ERROR:
 
 all: $(BIN) $(DEMO) $(LIVES)
@@ -160,8 +164,22 @@ bench: thptrace $(DEMO)
 	$(Q)bench/run
 
 install: $(BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/thptrace
+	install -m 0644 man/thptrace.8 $(DESTDIR)$(MANDIR)/man8/thptrace.8
+	install -m 0644 contrib/bash-completion/thptrace $(DESTDIR)$(BASHCOMPDIR)/thptrace
+
+# The Debian package (debian/), built by dpkg-buildpackage from a copy of
+# this tree (less .git, build/ and ./thptrace), so that nothing it makes
+# lands in the tree: build/deb/thptrace_<version>_<arch>.deb, its log in
+# build/deb/build.log.  Needs dpkg-dev and debhelper (tests/install-deps).
+deb:
+	$(Q)rm -rf build/deb && mkdir -p build/deb/src
+	$(Q)tar -c --exclude-vcs --exclude=./build --exclude=./thptrace . | tar -x -C build/deb/src
+	$(Q)cd build/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		dpkg-buildpackage -b -us -uc -Jauto >../build.log 2>&1 || \
+		{ tail -n 20 ../build.log; echo "make deb: dpkg-buildpackage failed; see build/deb/build.log" >&2; exit 1; }
+	$(Q)ls build/deb/*.deb
 
 clean:
 	rm -rf build thptrace
