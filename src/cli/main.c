@@ -11,6 +11,7 @@
 #include "cli/report.h"
 #include "host/target.h"
 #include "cli/trace.h"
+#include "pipeline/pipeline.h"
 #include "util/config.h"
 
 const char *argp_program_version = "thptrace 0.1";
@@ -55,7 +56,8 @@ static const char doc[] =
 "Exit status: CMD's own status (128+N if killed by signal N; 128+N also if it\n"
 "outlives the 5 s after signal N); else 0 (-p, -a, --duration, reader gone);\n"
 "2 bad usage, 3 target problem, 4 environment (capabilities, BTF, tracefs),\n"
-"5 BPF load or attach, 6 output, 126 CMD not executable, 127 CMD not found.\n"
+"5 BPF load or attach, 6 output, 7 --expect: a region's verdict is not in\n"
+"the list (even when CMD succeeded), 126 CMD not executable, 127 CMD not found.\n"
 "\n"
 "OPTIONS:";
 
@@ -72,6 +74,7 @@ enum {
 	OPT_RESNAPSHOT,
 	OPT_NO_SNAPSHOT,
 	OPT_BY,
+	OPT_EXPECT,
 };
 
 static const struct argp_option options[] = {
@@ -104,6 +107,9 @@ static const struct argp_option options[] = {
 	  " regions mapped huge over time, and the regions whose verdict differs beneath it; the timeline"
 	  " folds each mapping's lines after the first few) or by region (every region and line); JSON"
 	  " always has every region's verdict and a 'mapping' line per mapping", 3 },
+	{ "expect", OPT_EXPECT, "REASON[,REASON...]", 0,
+	  "A CI gate: exit 7 when a region of the target ends with a verdict not in the list (e.g."
+	  " --expect huge -- ./test), with a line per such region on stderr: its reason and why", 3 },
 	{ "duration", OPT_DURATION, "SEC", 0,
 	  "Stop after SEC seconds (e.g. --duration 2.5); default: when the target ends", 3 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's own messages (verifier logs)", 3 },
@@ -270,6 +276,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 			bad(st, "--by '%s': expected mapping or region", arg);
 		c->o.by_region = !strcmp(arg, "region");
 		break;
+	case OPT_EXPECT: {
+		char which[64];
+
+		if (expect_parse(arg, &c->o.expect, which, sizeof(which)) < 0)
+			bad(st, "--expect: '%s' is no verdict (huge, not_scanned, not_eligible, scan_failed, "
+			    "collapsed_not_refaulted, refaulted_as_pte, not_collapsed, split, zapped, "
+			    "unmapped_early, untouched)", which);
+		break;
+	}
 	case 'v':
 		c->o.verbose = true;
 		break;

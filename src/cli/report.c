@@ -23,6 +23,7 @@
 #define RX_BADLINES 1	/* report printed, but some lines could not be parsed */
 #define RX_USAGE 2	/* bad command line, or the input cannot be opened or read */
 #define RX_OUTPUT 6	/* the output or SVG file cannot be written (as for a live run) */
+#define RX_EXPECT 7	/* --expect: a region ended with a verdict not in the list */
 
 #define MAX_MESSAGES 20
 
@@ -43,9 +44,10 @@ struct report_opts {
 	bool json;
 	bool all_faults;
 	bool by_region;
+	unsigned expect;		/* --expect: the allowed verdicts, a bit each; 0: none given */
 };
 
-enum { OPT_JSON = 256, OPT_SVG, OPT_ALL_FAULTS, OPT_BY };
+enum { OPT_JSON = 256, OPT_SVG, OPT_ALL_FAULTS, OPT_BY, OPT_EXPECT };
 
 static const char report_doc[] =
 "Replay a trace that thptrace saved as JSON Lines (thptrace --json -o F),\n"
@@ -73,7 +75,8 @@ static const char report_doc[] =
 "\n"
 "Exit status: 0 every line parsed; 1 some lines could not be parsed (the\n"
 "report is printed without them); 2 bad usage, or SAVED.jsonl cannot be\n"
-"opened or read; 6 the -o or --svg file cannot be written.\n"
+"opened or read; 6 the -o or --svg file cannot be written; 7 --expect: a\n"
+"region's verdict is not in the list.\n"
 "\n"
 "OPTIONS:";
 
@@ -90,6 +93,9 @@ static const struct argp_option report_options[] = {
 	  "Text and SVG: by mapping (default: one summary and one lane per mapping, the regions whose"
 	  " verdict differs beneath it) or by region (every region, as a live run with --by region);"
 	  " JSON always has every region's verdict and a 'mapping' line per mapping", 0 },
+	{ "expect", OPT_EXPECT, "REASON[,REASON...]", 0,
+	  "Exit 7 when a region's verdict is not one of these (e.g. --expect huge), with a line per such"
+	  " region on standard error: its reason and why", 0 },
 	{ 0 },
 };
 
@@ -109,6 +115,15 @@ static error_t report_parse_opt(int key, char *arg, struct argp_state *st)
 			argp_error(st, "--by '%s': expected mapping or region", arg);
 		o->by_region = !strcmp(arg, "region");
 		break;
+	case OPT_EXPECT: {
+		char bad[64];
+
+		if (expect_parse(arg, &o->expect, bad, sizeof(bad)) < 0)
+			argp_error(st, "--expect: '%s' is no verdict (huge, not_scanned, not_eligible, scan_failed, "
+				   "collapsed_not_refaulted, refaulted_as_pte, not_collapsed, split, zapped, "
+				   "unmapped_early, untouched)", bad);
+		break;
+	}
 	case OPT_SVG:
 		if (!*arg)
 			argp_error(st, "--svg needs a file name");
@@ -303,6 +318,8 @@ int report_main(int argc, char **argv)
 				o.out_path ? o.out_path : "standard output", strerror(rp.pl.out.err));
 		rc = RX_OUTPUT;
 	}
+	if (o.expect && pipeline_expect(&rp.pl, o.expect, stderr) > 0 && (rc == RX_OK || rc == RX_BADLINES))
+		rc = RX_EXPECT;
 	if (rp.bad) {
 		if (rp.messages > MAX_MESSAGES)
 			fprintf(stderr, "thptrace: report: ... and %lu more unparseable lines not shown\n",

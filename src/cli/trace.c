@@ -479,6 +479,9 @@ static int run_status(struct tracer *tr)
 			strerror(tr->pl.out.err));
 		return EXIT_OUTPUT;
 	}
+	/* the CI gate: distinct from any status CMD could give for itself */
+	if (tr->o->expect && pipeline_expect(&tr->pl, tr->o->expect, stderr) > 0)
+		return EXIT_EXPECT;
 	if (tr->tgt.spawned && tr->tgt.exited)
 		return tr->tgt.exit_status;
 	/* The reader went away (| head): quiet, and the command runs on. */

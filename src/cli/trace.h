@@ -16,6 +16,7 @@ struct trace_opts {
 	bool all;			/* -a */
 	bool all_faults;		/* text: every fault line, no folding */
 	bool by_region;			/* --by region: text and SVG per region, not per mapping */
+	unsigned expect;		/* --expect: the allowed verdicts, a bit each; 0: none given */
 	pid_t pid;			/* -p */
 	char **cmd;			/* -- CMD ARGS */
 	const char *user;		/* -u */

@@ -18,6 +18,7 @@ enum {
 	EXIT_ENV = 4,		/* not root / capability, no BTF, no tracefs */
 	EXIT_BPF = 5,		/* BPF load/attach failed, backend unavailable */
 	EXIT_OUTPUT = 6,	/* cannot write the output file */
+	EXIT_EXPECT = 7,	/* --expect: a region ended with a verdict not in the list */
 	EXIT_NOEXEC = 126,	/* CMD found but not executable (like a shell) */
 	EXIT_NOTFOUND = 127,	/* CMD not found (like a shell) */
 };

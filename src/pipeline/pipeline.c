@@ -1,8 +1,10 @@
 /* The one pipeline (see pipeline.h): regions_feed, then the sinks. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include "pipeline/pipeline.h"
 #include "model/mappings.h"
+#include "sinks/explain.h"
 #include "sinks/svg.h"
 
 void pipeline_init(struct pipeline *p, FILE *f, const struct pipeline_opts *o)
@@ -113,4 +115,50 @@ int pipeline_finish(struct pipeline *p, const struct run_summary *given, char *e
 	if (have_ms)
 		mappings_free(&ms);
 	return rc;
+}
+
+int expect_parse(const char *list, unsigned *mask, char *bad, size_t badlen)
+{
+	char name[EV_NAME_LEN];
+	const char *p = list;
+
+	*mask = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		enum verdict_reason r;
+
+		snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) - 1 ? n : sizeof(name) - 1), p);
+		r = verdict_reason_from_name(name);
+		if (r == VR_UNKNOWN || n >= sizeof(name)) {
+			snprintf(bad, badlen, "%.*s", (int)n, p);
+			return -1;
+		}
+		*mask |= expect_bit(r);
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!*mask) {
+		snprintf(bad, badlen, "%s", list);
+		return -1;
+	}
+	return 0;
+}
+
+size_t pipeline_expect(const struct pipeline *p, unsigned mask, FILE *f)
+{
+	char why[EXPLAIN_WHY_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->rs.n; i++) {
+		const struct region *r = &p->rs.v[i];
+
+		if (mask & expect_bit(r->reason))
+			continue;
+		fprintf(f, "thptrace: --expect: 0x%" PRIx64 "-0x%" PRIx64 " (pid %u, life %d) ended %s: %s\n",
+			r->start, (uint64_t)(r->start + THP_REGION_SIZE), r->pid, r->life,
+			verdict_reason_name(r->reason), explain_why(r, why, sizeof(why)));
+		n++;
+	}
+	return n;
 }

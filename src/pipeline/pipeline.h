@@ -35,6 +35,20 @@ void pipeline_free(struct pipeline *p);
  * Returns the region the event touched, or NULL. */
 const struct region *pipeline_event(struct pipeline *p, const struct thp_event *ev);
 
+/* --expect: the verdicts allowed, as a bit per enum verdict_reason. */
+static inline unsigned expect_bit(enum verdict_reason r)
+{
+	return 1u << (unsigned)r;
+}
+
+/* Parse "huge,split" into a mask of expect_bit()s.  Returns 0 and sets
+ * *mask, or -1 with the unknown name in bad. */
+int expect_parse(const char *list, unsigned *mask, char *bad, size_t badlen);
+
+/* After pipeline_finish: each region whose verdict is not in mask, one
+ * line on f ("thptrace: --expect: 0x...: split: why").  Returns how many. */
+size_t pipeline_expect(const struct pipeline *p, unsigned mask, FILE *f);
+
 /* What was counted so far (a live run's summary starts from it). */
 const struct run_summary *pipeline_counted(const struct pipeline *p);
 
