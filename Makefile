@@ -7,7 +7,8 @@
 #   make SAN=1 unit   unit tests under ASan+UBSan (objects in build/san)
 #   sudo make vmtest  the QEMU kernel matrix
 #   make V=1          show full commands
-#   make install      the binary, man page and bash completion (PREFIX, DESTDIR)
+#   make install      the binary, man page, bash completion, systemd unit and
+#                     logrotate snippet (PREFIX, DESTDIR, SYSCONFDIR)
 #   make deb          a Debian package, built from a copy of this tree in build/deb
 
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -20,6 +21,8 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 CC ?= cc
 CLANG ?= clang
 BPFTOOL ?= bpftool
@@ -168,6 +171,11 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/thptrace
 	install -m 0644 man/thptrace.8 $(DESTDIR)$(MANDIR)/man8/thptrace.8
 	install -m 0644 contrib/bash-completion/thptrace $(DESTDIR)$(BASHCOMPDIR)/thptrace
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	sed 's|/usr/bin/thptrace|$(PREFIX)/bin/thptrace|' contrib/systemd/thptrace.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/thptrace.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/thptrace.service
+	install -m 0644 contrib/logrotate/thptrace $(DESTDIR)$(SYSCONFDIR)/logrotate.d/thptrace
 
 # The Debian package (debian/), built by dpkg-buildpackage from a copy of
 # this tree (less .git, build/ and ./thptrace), so that nothing it makes

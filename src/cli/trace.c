@@ -33,6 +33,7 @@
 #define GRACE_NS (5 * 1000000000ull)
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reopen_requested;	/* SIGUSR1: logrotate moved -o away */
 static volatile sig_atomic_t stop_from_tty;	/* the terminal sent it to CMD too */
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -44,6 +45,12 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		_exit(128 + sig);
 	stop_from_tty = si && si->si_code == SI_KERNEL;
 	stop_signal = sig;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
 }
 
 static const char *signal_label(int sig)
@@ -226,6 +233,30 @@ static int drain(struct tracer *tr)
 	return rc;
 }
 
+static void context_event(struct tracer *tr, bool at_end);
+
+/* SIGUSR1: logrotate moved the -o file away (or copied it), so write on
+ * into a file of that name, appended to if it is there; the new file
+ * begins with the context line, so that `report` can read it alone. */
+static void reopen_output(struct tracer *tr)
+{
+	FILE *nf;
+
+	if (!tr->o->out_path || tr->pl.out.err)
+		return;
+	fflush(tr->outf);
+	nf = setup_reopen_output(tr->o->out_path);
+	if (!nf) {
+		fprintf(stderr, "thptrace: SIGUSR1: cannot reopen '%s': %s; still writing to the old file\n",
+			tr->o->out_path, strerror(errno));
+		return;
+	}
+	output_reopened(&tr->pl.out, nf);	/* what text still folds goes to the old one */
+	fclose(tr->outf);
+	tr->outf = nf;
+	context_event(tr, false);
+}
+
 /* ---- the target ---- */
 
 /* The spawned command stopped at its exit: its mm is still there, record
@@ -380,6 +411,10 @@ static int run_loop(struct tracer *tr)
 			break;
 		child_news(tr);
 		records = drain(tr);
+		if (reopen_requested) {
+			reopen_requested = 0;
+			reopen_output(tr);
+		}
 		/* Nothing to watch closely (no region waiting for its PMD, no
 		 * record this turn): wake less often.  A wake-up costs about
 		 * 0.1 ms of CPU here; a backlog past wake_bytes and the target's
@@ -518,6 +553,7 @@ int trace_run(const struct trace_opts *o)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGUSR1, on_usr1);
 	signal(SIGPIPE, SIG_IGN);
 	/* The command first, held before its exec: forking is cheapest while
 	 * thptrace is small (a fork after the load cost 1-8 ms on this VM),

@@ -163,6 +163,16 @@ FILE *setup_open_output(const char *path)
 	return f;
 }
 
+FILE *setup_reopen_output(const char *path)
+{
+	/* appended to: a SIGUSR1 without a rotation must not lose the file */
+	FILE *f = fopen(path, "ae");
+
+	if (f)
+		setvbuf(f, out_buf, _IOFBF, sizeof(out_buf));
+	return f;
+}
+
 /* ---- the BPF object ---- */
 
 int setup_open_bpf(struct loader *ld, const struct trace_opts *o, unsigned long rb_bytes)

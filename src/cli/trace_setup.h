@@ -20,6 +20,9 @@ int setup_check(const struct trace_opts *o, unsigned long *rb_bytes);
 
 /* -o PATH, or stdout; NULL with errno set. */
 FILE *setup_open_output(const char *path);
+/* The -o file again after SIGUSR1 (logrotate): appended to, or made.
+ * NULL with errno set on failure. */
+FILE *setup_reopen_output(const char *path);
 
 /* Parse the BPF object while the BTF is still loading. */
 int setup_open_bpf(struct loader *ld, const struct trace_opts *o, unsigned long rb_bytes);

@@ -17,6 +17,13 @@ void output_init(struct output *o, FILE *f, bool json, bool color)
 	o->err = 0;
 }
 
+void output_reopened(struct output *o, FILE *f)
+{
+	output_flush_group(o);
+	o->f = f;
+	o->header_done = false;
+}
+
 void output_flush_group(struct output *o)
 {
 	struct fault_group *g = &o->group;

@@ -61,6 +61,9 @@ struct output {
 };
 
 void output_init(struct output *o, FILE *f, bool json, bool color);
+/* The output goes on in f (a reopened file): text starts with its header
+ * again; folds and groups go on. */
+void output_reopened(struct output *o, FILE *f);
 /* One event; r is the region it concerns (NULL: none), for folding. */
 void output_event(struct output *o, const struct thp_event *ev, const struct region *r);
 /* Print what text folding still holds (called before verdicts and summary). */

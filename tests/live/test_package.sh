@@ -172,6 +172,16 @@ check "man renders it without warnings ($rc$(head -c 200 "$tmp/man.err" | tr '\n
 	sh -c '[ "$1" -eq 0 ] && [ ! -s "$2" ]' sh "$rc" "$tmp/man.err"
 check "the rendered page has EXIT STATUS" grep -q '^EXIT STATUS' "$tmp/man.txt"
 
+# ---- the service and its logrotate snippet ----
+check "the package holds the systemd unit and the logrotate snippet" \
+	sh -c "dpkg -L thptrace | grep -qx /lib/systemd/system/thptrace.service && dpkg -L thptrace | grep -qx /etc/logrotate.d/thptrace"
+check "the service is not enabled by installing it" \
+	sh -c "! ls /etc/systemd/system/*.wants/thptrace.service >/dev/null 2>&1"
+if command -v systemd-analyze >/dev/null; then
+	systemd-analyze verify /lib/systemd/system/thptrace.service >"$tmp/verify" 2>&1
+	check "systemd-analyze verify accepts the installed unit ($?)" [ ! -s "$tmp/verify" ]
+fi
+
 # ---- bash completion: where bash-completion looks, and what it completes ----
 compdir=$(pkg-config --variable=completionsdir bash-completion 2>/dev/null)
 compdir=${compdir:-/usr/share/bash-completion/completions}
