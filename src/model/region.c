@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model/region.h"
+#include "model/region_parts.h"
 
 void region_init(struct region *r, uint32_t mm_id, uint32_t pid, uint64_t start)
 {
@@ -24,7 +25,7 @@ void region_init(struct region *r, uint32_t mm_id, uint32_t pid, uint64_t start)
 
 /* A new milestone of r (zeroed but for t, kind and how), or NULL when the
  * region has as many as it keeps: the caller fills the fields it has. */
-static struct milestone *add_ms(struct region *r, double t, enum ms_kind kind, enum ms_how how)
+struct milestone *region_add_ms(struct region *r, double t, enum ms_kind kind, enum ms_how how)
 {
 	struct milestone *m;
 
@@ -44,7 +45,7 @@ static struct milestone *add_ms(struct region *r, double t, enum ms_kind kind, e
 
 /* The page state from t on.  A full list drops its oldest change, so that
  * the last state (the one that matters most) is always right. */
-static void set_state(struct region *r, double t, enum page_state st, enum ms_how how)
+void region_set_state(struct region *r, double t, enum page_state st, enum ms_how how)
 {
 	if (r->n_changes && r->chg[r->n_changes - 1].state == st)
 		return;
@@ -76,7 +77,7 @@ static void cleared(struct region *r, double t, enum ms_how how)
 	r->t_cleared = t;
 	if (r->collapsed)
 		r->cleared_after_collapse = true;
-	add_ms(r, t, MS_PMD_CLEARED, how);
+	region_add_ms(r, t, MS_PMD_CLEARED, how);
 }
 
 static struct milestone *refault(struct region *r, double t, enum ms_how how)
@@ -86,19 +87,19 @@ static struct milestone *refault(struct region *r, double t, enum ms_how how)
 	r->t_refault = t;
 	if (r->unmapped_s < 0)
 		r->unmapped_s = t - r->t_cleared;
-	return add_ms(r, t, MS_REFAULT, how);
+	return region_add_ms(r, t, MS_REFAULT, how);
 }
 
 static void mapped_pmd(struct region *r, double t, enum ms_how how)
 {
-	set_state(r, t, PS_PMD, how);
+	region_set_state(r, t, PS_PMD, how);
 	if (r->t_pmd >= 0 && r->t_pmd >= r->t_cleared)
 		return;		/* do_set_pmd already said so; pagemap only confirms */
 	r->t_pmd = t;
 	/* MADV_COLLAPSE maps the PMD inside the call, before its exit event. */
 	if (r->t_madvise >= 0 && r->madvise_to_pmd_s < 0)
 		r->madvise_to_pmd_s = t > r->t_madvise ? t - r->t_madvise : 0;
-	add_ms(r, t, MS_PMD_MAPPED, how);
+	region_add_ms(r, t, MS_PMD_MAPPED, how);
 }
 
 /* khugepaged, or the process in madvise(MADV_COLLAPSE).  An event without
@@ -140,14 +141,14 @@ static void apply_scan(struct region *r, const struct thp_event *ev)
 		r->scans++;
 	if (kh && r->t_first_scan < 0) {
 		r->t_first_scan = ev->t;
-		m = add_ms(r, ev->t, MS_SCANNED, HOW_FIRST_SCAN);
+		m = region_add_ms(r, ev->t, MS_SCANNED, HOW_FIRST_SCAN);
 		set_actor(m, ev);
 		if (m) {
 			m->present = ev->present;
 			m->swap = ev->swap;
 		}
 	} else if (o < 0 && strcmp(r->last_result, ev->result_name) != 0) {
-		set_actor(add_ms(r, ev->t, MS_SCANNED, HOW_NONE), ev);
+		set_actor(region_add_ms(r, ev->t, MS_SCANNED, HOW_NONE), ev);
 	}
 	if (o < 0)
 		failed_result(r, ev);
@@ -178,12 +179,12 @@ static void apply_collapse(struct region *r, const struct thp_event *ev)
 	set_file(r, ev);
 	if (ev_is_khugepaged(ev) && r->t_first_scan < 0) {
 		r->t_first_scan = ev->t;
-		add_ms(r, ev->t, MS_SCANNED, HOW_REACHED);
+		region_add_ms(r, ev->t, MS_SCANNED, HOW_REACHED);
 	}
 	if (!ev_is_khugepaged(ev) && ev->comm[0])
 		r->madv_collapse = true;
 	r->collapse_attempts++;
-	set_actor(add_ms(r, ev->t, MS_COLLAPSE, HOW_NONE), ev);
+	set_actor(region_add_ms(r, ev->t, MS_COLLAPSE, HOW_NONE), ev);
 	if (o > 0) {
 		/* collapse_file clears the old page tables (retract) before its
 		 * tracepoint fires, so a pending clear belongs to this collapse;
@@ -210,7 +211,7 @@ static void apply_set_pmd(struct region *r, const struct thp_event *ev)
 	bool in_collapse = (ev->fields & EVF_IN_COLLAPSE) || ev_is_khugepaged(ev);
 
 	if ((ev->fields & EVF_RET) && ev->ret != 0) {
-		struct milestone *m = add_ms(r, ev->t, MS_PMD_REFUSED, HOW_SET_PMD);
+		struct milestone *m = region_add_ms(r, ev->t, MS_PMD_REFUSED, HOW_SET_PMD);
 
 		if (m)
 			m->ret = ev->ret;
@@ -222,101 +223,6 @@ static void apply_set_pmd(struct region *r, const struct thp_event *ev)
 }
 
 /* Apply an event that never creates a region to one region it concerns. */
-/* A split or zap a function probe saw (__split_huge_pmd, zap_huge_pmd).
- * Its cause: a kernel thread (kcompactd, kswapd, khugepaged) says so by
- * its name; the target's own thread is in a syscall, whose exit record
- * comes next from that thread and fills the cause in (region_cause). */
-static double last_pmd_change(const struct region *r);
-
-/* The thread's syscall in progress will name the cause of what it did
- * since now (its exit record comes after). */
-static void pend_cause(struct region *r, const struct thp_event *ev)
-{
-	if (r->cause_pending_pid == ev->pid)
-		return;	/* the same syscall still: its first loss counts from then */
-	r->cause_pending_pid = ev->pid;
-	r->cause_pending_t = ev->t;
-}
-
-static void observed_loss(struct region *r, const struct thp_event *ev)
-{
-	enum ms_kind kind = ev->kind == EV_PMD_SPLIT ? MS_SPLIT : MS_ZAPPED;
-	struct milestone *m;
-
-	/* The probe fires on every call, also where the PMD was split a
-	 * moment ago and nothing mapped a PMD since (mremap splits, then
-	 * moves): one loss. */
-	if (r->t_lost >= 0 && r->lost_kind == kind && r->t_lost >= last_pmd_change(r) &&
-	    r->n_changes && r->chg[r->n_changes - 1].state != PS_PMD)
-		return;
-	m = add_ms(r, ev->t, kind, HOW_OBSERVED);
-
-	/* What is left: an anonymous PMD split leaves its pages mapped by
-	 * small entries; a file's is dropped, and a zap leaves nothing.  Set
-	 * here because pagemap without PAGEMAP_SCAN (before 6.7) cannot tell a
-	 * PTE-mapped huge folio from a PMD-mapped one. */
-	enum page_state left = kind == MS_SPLIT && !r->file[0] ? PS_PTE : PS_NONE;
-
-	set_state(r, ev->t, left, HOW_OBSERVED);
-	r->t_lost = ev->t;
-	r->lost_kind = kind;
-	if (r->cause_pending_pid != ev->pid)
-		r->cause_pending_pid = 0;	/* another thread's loss: not that syscall's */
-	if (!m)
-		return;
-	m->state = left;
-	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
-	if (ev->target_pid && ev->tgid == ev->target_pid)
-		pend_cause(r, ev);
-}
-
-/* Migration: the PMD becomes a migration entry while the huge page is
- * copied, then maps the new one.  The state does not change for long
- * enough to matter; the actor (kcompactd, or the target in move_pages,
- * mbind or a NUMA hinting fault) is named by its comm.  A failed start
- * (set_pmd_migration_entry's result) means it was not moved. */
-static void migration(struct region *r, const struct thp_event *ev)
-{
-	struct milestone *m = add_ms(r, ev->t, ev->kind == EV_PMD_MIGRATION ? MS_MIGRATION : MS_MIGRATED,
-				     HOW_OBSERVED);
-
-	if (!m)
-		return;
-	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
-	if (ev->fields & EVF_RET)
-		m->ret = ev->ret;
-	if (ev->kind == EV_PMD_MIGRATED) {
-		set_state(r, ev->t, PS_PMD, HOW_OBSERVED);
-		r->state = PS_PMD;
-	}
-}
-
-/* The folio itself divided, or queued to be: only the target's own (a
- * folio has no mm), so its syscall's exit names the cause. */
-static void folio_split(struct region *r, const struct thp_event *ev)
-{
-	enum ms_kind kind = ev->kind == EV_FOLIO_SPLIT ? MS_FOLIO_SPLIT : MS_DEFERRED_SPLIT;
-	const struct milestone *last = region_last_ms(r, kind);
-	struct milestone *m;
-
-	/* queued once is queued: one milestone per huge page (since the
-	 * region last became PMD-mapped) */
-	if (kind == MS_DEFERRED_SPLIT && last && last->t >= last_pmd_change(r))
-		return;
-	m = add_ms(r, ev->t, kind, HOW_OBSERVED);
-
-	if (ev->kind == EV_FOLIO_SPLIT && (!(ev->fields & EVF_RET) || ev->ret == 0))
-		r->thp = ev->new_order > 0;	/* smaller folios are still large ones (mTHP) */
-	if (!m)
-		return;
-	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
-	m->present = ev->order;
-	m->swap = ev->new_order;
-	m->ret = (ev->fields & EVF_RET) ? ev->ret : 0;
-	if (ev->target_pid && ev->tgid == ev->target_pid && !r->cause_pending_pid)
-		pend_cause(r, ev);
-}
-
 void region_apply(struct region *r, const struct thp_event *ev)
 {
 	struct milestone *m;
@@ -324,15 +230,15 @@ void region_apply(struct region *r, const struct thp_event *ev)
 	switch (ev->kind) {
 	case EV_PMD_SPLIT:
 	case EV_PMD_ZAP:
-		observed_loss(r, ev);
+		region_observed_loss(r, ev);
 		break;
 	case EV_PMD_MIGRATION:
 	case EV_PMD_MIGRATED:
-		migration(r, ev);
+		region_migration(r, ev);
 		break;
 	case EV_FOLIO_SPLIT:
 	case EV_FOLIO_DEFERRED_SPLIT:
-		folio_split(r, ev);
+		region_folio_split(r, ev);
 		break;
 	case EV_SCAN_FILE:
 		apply_scan(r, ev);
@@ -341,11 +247,11 @@ void region_apply(struct region *r, const struct thp_event *ev)
 		apply_collapse(r, ev);
 		break;
 	case EV_RETRACT:
-		set_state(r, ev->t, PS_NONE, HOW_RETRACT);
+		region_set_state(r, ev->t, PS_NONE, HOW_RETRACT);
 		cleared(r, ev->t, HOW_RETRACT);
 		break;
 	case EV_PMDP_COLLAPSE_FLUSH:
-		set_state(r, ev->t, PS_NONE, HOW_PMDP_FLUSH);
+		region_set_state(r, ev->t, PS_NONE, HOW_PMDP_FLUSH);
 		cleared(r, ev->t, HOW_PMDP_FLUSH);
 		break;
 	case EV_FAULT:
@@ -365,62 +271,12 @@ void region_apply(struct region *r, const struct thp_event *ev)
 	case EV_EXIT:
 		if (r->t_exit < 0) {
 			r->t_exit = ev->t;
-			add_ms(r, ev->t, MS_EXIT, HOW_NONE);
+			region_add_ms(r, ev->t, MS_EXIT, HOW_NONE);
 		}
 		break;
 	default:
 		break;
 	}
-}
-
-/* When the region was last seen becoming PMD-mapped, or -1. */
-static double last_pmd_change(const struct region *r)
-{
-	for (size_t i = r->n_changes; i-- > 0;)
-		if (r->chg[i].state == PS_PMD)
-			return r->chg[i].t;
-	return -1;
-}
-
-/* A PMD-mapped region is not any more: split (small pages present) or
- * zapped (nothing present), inferred from the page state.  The cause is
- * the target's last syscall over the region since it became PMD-mapped;
- * without one, something else did it (reclaim, compaction, migration,
- * NUMA balancing). */
-static void lost(struct region *r, const struct thp_event *ev, enum ms_kind kind)
-{
-	struct milestone *m = add_ms(r, ev->t, kind, HOW_PAGEMAP);
-
-	r->t_lost = ev->t;
-	r->lost_kind = kind;
-	r->lost_to_tell = true;
-	if (m && r->cause != EV_NONE && r->cause_t >= last_pmd_change(r)) {
-		m->cause = r->cause;
-		m->cause_advice = r->cause_advice;
-		m->cause_t = r->cause_t;
-	}
-	if (m) {
-		m->thp = ev->thp;
-		m->state = ev->state;
-		if (ev->fields & EVF_VMSTAT) {
-			m->split_pmd_delta = ev->split_pmd_delta;
-			m->vmstat_since_t = ev->vmstat_since_t;
-		}
-	}
-}
-
-/* What took the PMD: mprotect, munmap or mremap of part of it since it
- * became PMD-mapped split it (anonymous memory keeps its pages as small
- * ones, a file's PMD is just dropped); otherwise, a madvise that drops
- * pages included, what is present says it (small pages: split; nothing:
- * zapped). */
-static enum ms_kind loss_kind(const struct region *r, enum page_state now)
-{
-	if (r->cause != EV_NONE && r->cause != EV_MADVISE && r->cause_t >= last_pmd_change(r))
-		return MS_SPLIT;
-	/* madvise over all of it zaps the PMD; over part of it (or
-	 * MADV_PAGEOUT, MADV_FREE keeping the rest) splits it first */
-	return now == PS_PTE ? MS_SPLIT : MS_ZAPPED;
 }
 
 static void state_change(struct region *r, const struct thp_event *ev)
@@ -433,11 +289,11 @@ static void state_change(struct region *r, const struct thp_event *ev)
 	if (s == PS_UNKNOWN)
 		return;
 	/* inferred, unless a function probe saw it since it became PMD-mapped */
-	if (s != PS_PMD && was_pmd && !(r->t_lost >= 0 && r->t_lost >= last_pmd_change(r)))
-		lost(r, ev, loss_kind(r, s));
+	if (s != PS_PMD && was_pmd && !(r->t_lost >= 0 && r->t_lost >= region_last_pmd(r)))
+		region_lost(r, ev, region_loss_kind(r, s));
 	r->thp = ev->thp;
 	r->state = s;
-	set_state(r, ev->t, s, HOW_PAGEMAP);
+	region_set_state(r, ev->t, s, HOW_PAGEMAP);
 	if (s == prev)
 		return;
 	switch (s) {
@@ -462,7 +318,7 @@ static void state_change(struct region *r, const struct thp_event *ev)
 		else if (prev == PS_PTE) {
 			/* maybe a clear whose collapse event is still to come */
 			r->t_cleared = ev->t;
-			add_ms(r, ev->t, MS_UNMAPPED, HOW_PAGEMAP);
+			region_add_ms(r, ev->t, MS_UNMAPPED, HOW_PAGEMAP);
 		}
 		break;
 	case PS_PTE:
@@ -471,9 +327,9 @@ static void state_change(struct region *r, const struct thp_event *ev)
 		if (was_pmd)
 			;	/* the split says it */
 		else if (r->collapsed && (prev == PS_NONE || ev->thp))
-			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_REFAULT_SMALL);
+			m = region_add_ms(r, ev->t, MS_PTE_MAPPED, HOW_REFAULT_SMALL);
 		else if (prev == PS_NONE)
-			m = add_ms(r, ev->t, MS_PTE_MAPPED, HOW_MAPPED_SMALL);
+			m = region_add_ms(r, ev->t, MS_PTE_MAPPED, HOW_MAPPED_SMALL);
 		if (m)
 			m->thp = ev->thp;
 		break;
@@ -487,7 +343,7 @@ static void state_change(struct region *r, const struct thp_event *ev)
  * region's story starts; nothing before is known. */
 static void snapshot(struct region *r, const struct thp_event *ev)
 {
-	struct milestone *m = add_ms(r, ev->t, MS_SNAPSHOT, HOW_SNAPSHOT);
+	struct milestone *m = region_add_ms(r, ev->t, MS_SNAPSHOT, HOW_SNAPSHOT);
 
 	r->t_snapshot = ev->t;
 	if (ev->map_end > ev->map_start && !r->map_end) {
@@ -496,7 +352,7 @@ static void snapshot(struct region *r, const struct thp_event *ev)
 	}
 	r->state = ev->state;
 	r->thp = ev->thp;
-	set_state(r, ev->t, ev->state, HOW_SNAPSHOT);
+	region_set_state(r, ev->t, ev->state, HOW_SNAPSHOT);
 	if (ev->state == PS_PMD)
 		r->t_pmd = ev->t;
 	if ((ev->fields & EVF_VMFLAGS) && ev->vm_hugepage > 0)
@@ -539,7 +395,7 @@ static void madvised(struct region *r, const struct thp_event *ev)
 	set_file(r, ev);
 	if (!r->pid)
 		r->pid = ev_target(ev);
-	m = add_ms(r, ev->t, MS_MADVISED, HOW_NONE);
+	m = region_add_ms(r, ev->t, MS_MADVISED, HOW_NONE);
 	if (m)
 		m->behavior = ev->behavior;
 }
@@ -553,14 +409,14 @@ void region_madvise(struct region *r, const struct thp_event *ev, bool huge, boo
 	} else if (huge) {
 		if (ev->behavior == MADV_COLLAPSE_NR)
 			r->madv_collapse = true;	/* tried: huge=never did not stop it */
-		if ((m = add_ms(r, ev->t, MS_MADVISE_FAILED, HOW_NONE))) {
+		if ((m = region_add_ms(r, ev->t, MS_MADVISE_FAILED, HOW_NONE))) {
 			m->behavior = ev->behavior;
 			m->ret = ev->ret;
 		}
 	} else if (ok) {
 		r->nohuge = true;
 		r->t_nohuge = ev->t;
-		add_ms(r, ev->t, MS_NOHUGEPAGE, HOW_NONE);
+		region_add_ms(r, ev->t, MS_NOHUGEPAGE, HOW_NONE);
 	}
 }
 
@@ -579,40 +435,8 @@ void region_mapped_at(struct region *r, double t)
 	if (r->t_mapped >= 0)
 		return;
 	r->t_mapped = t;
-	if ((m = add_ms(r, t, MS_MAPPED, HOW_SYSCALL)))
+	if ((m = region_add_ms(r, t, MS_MAPPED, HOW_SYSCALL)))
 		m->cause = EV_MMAP;
-}
-
-/* The syscall whose exit follows a split or zap its thread made. */
-static void fill_pending_cause(struct region *r, const struct thp_event *ev)
-{
-	struct milestone *m;
-
-	if (!r->cause_pending_pid || r->cause_pending_pid != ev->pid)
-		return;
-	r->cause_pending_pid = 0;
-	/* every loss a probe saw from that thread since: the PMD split or
-	 * zap, the folio split or its queueing */
-	for (size_t i = r->n_milestones; i-- > 0;) {
-		m = &r->ms[i];
-		if (m->t < r->cause_pending_t)
-			break;
-		if (m->how != HOW_OBSERVED || m->cause != EV_NONE ||
-		    (m->kind != MS_SPLIT && m->kind != MS_ZAPPED && m->kind != MS_FOLIO_SPLIT &&
-		     m->kind != MS_DEFERRED_SPLIT))
-			continue;
-		m->cause = ev->kind;
-		m->cause_advice = ev->kind == EV_MADVISE ? ev->behavior : 0;
-		m->cause_t = ev->t;
-	}
-}
-
-void region_cause(struct region *r, const struct thp_event *ev)
-{
-	fill_pending_cause(r, ev);
-	r->cause = ev->kind;
-	r->cause_advice = ev->kind == EV_MADVISE ? ev->behavior : 0;
-	r->cause_t = ev->t;
 }
 
 void region_unmapped(struct region *r, const struct thp_event *ev)
@@ -623,7 +447,7 @@ void region_unmapped(struct region *r, const struct thp_event *ev)
 
 	if (r->ended)
 		return;
-	fill_pending_cause(r, ev);
+	region_fill_pending_cause(r, ev);
 	/* Records from two CPUs can come slightly out of order: a life ends
 	 * no earlier than the last change seen in it. */
 	for (size_t i = 0; i < r->n_changes; i++)
@@ -631,8 +455,8 @@ void region_unmapped(struct region *r, const struct thp_event *ev)
 			t = r->chg[i].t;
 	r->ended = true;
 	r->t_unmapped = t;
-	set_state(r, t, PS_UNMAPPED, HOW_SYSCALL);
-	if ((m = add_ms(r, t, MS_UNMAP, HOW_SYSCALL))) {
+	region_set_state(r, t, PS_UNMAPPED, HOW_SYSCALL);
+	if ((m = region_add_ms(r, t, MS_UNMAP, HOW_SYSCALL))) {
 		m->cause = ev->kind;
 		m->cause_t = ev->t;
 		m->addr = ev->kind == EV_MREMAP ? ev->new_addr : 0;
@@ -688,7 +512,7 @@ void region_collapse_from_scan(struct region *r)
 	r->cleared_after_collapse = r->t_cleared >= 0 && r->t_cleared > r->t_scan_ok - 1.0;
 	if (r->cleared_after_collapse)
 		relabel_unmapped(r);
-	if ((m = add_ms(r, r->t_scan_ok, MS_COLLAPSE, HOW_SCAN_FILE))) {
+	if ((m = region_add_ms(r, r->t_scan_ok, MS_COLLAPSE, HOW_SCAN_FILE))) {
 		m->actor = ACT_KHUGEPAGED;
 		snprintf(m->comm, sizeof(m->comm), "khugepaged");
 		snprintf(m->result, sizeof(m->result), "%s", r->scan_ok_result);
