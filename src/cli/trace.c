@@ -403,12 +403,23 @@ static int run_loop(struct tracer *tr)
 	epoll_ctl(ep, EPOLL_CTL_ADD, e.data.fd, &e);
 	e.data.fd = tr->sigfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tr->sigfd, &e);
+	/* A pipe's reader going away (| head) shows as EPOLLERR on its write
+	 * end even when nothing is written: text folds most lines now, so
+	 * waiting for a write to fail could wait until the end.  Regular
+	 * files and terminals cannot be polled (EPERM): nothing to watch. */
+	struct epoll_event oe = { .events = 0, .data.fd = fileno(tr->outf) };
+
+	epoll_ctl(ep, EPOLL_CTL_ADD, fileno(tr->outf), &oe);
 	for (;;) {
 		int n = epoll_wait(ep, evs, 4, timeout);
 		uint64_t now;
 
 		if (n < 0 && errno != EINTR)
 			break;
+		for (int k = 0; k < n; k++)
+			if (evs[k].data.fd == fileno(tr->outf) && (evs[k].events & (EPOLLERR | EPOLLHUP)) &&
+			    !tr->pl.out.err)
+				tr->pl.out.err = EPIPE;
 		child_news(tr);
 		records = drain(tr);
 		if (reopen_requested) {
