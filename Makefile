@@ -181,10 +181,11 @@ install: $(BIN)
 # this tree (less .git, build/ and ./thptrace), so that nothing it makes
 # lands in the tree: build/deb/thptrace_<version>_<arch>.deb, its log in
 # build/deb/build.log.  Needs dpkg-dev and debhelper (tests/install-deps).
+# Always the release build: SAN (the sanitizer pass of make test) is left out.
 deb:
 	$(Q)rm -rf build/deb && mkdir -p build/deb/src
 	$(Q)tar -c --exclude-vcs --exclude=./build --exclude=./thptrace . | tar -x -C build/deb/src
-	$(Q)cd build/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	$(Q)cd build/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN \
 		dpkg-buildpackage -b -us -uc -Jauto >../build.log 2>&1 || \
 		{ tail -n 20 ../build.log; echo "make deb: dpkg-buildpackage failed; see build/deb/build.log" >&2; exit 1; }
 	$(Q)ls build/deb/*.deb
