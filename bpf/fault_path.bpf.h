@@ -4,7 +4,7 @@
 /* ---- do_set_pmd(vmf, ...) and filemap_map_pages(vmf, start, end) ---- */
 
 static __always_inline void vmf_event(__u16 kind, __u8 via, struct vm_fault *vmf,
-				      __u64 start, __u64 end, __s64 ret)
+				      __u64 start, __u64 end, bool has_ret, __s64 ret)
 {
 	struct vm_area_struct *vma = BPF_CORE_READ(vmf, vma);
 	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
@@ -23,8 +23,10 @@ static __always_inline void vmf_event(__u16 kind, __u8 via, struct vm_fault *vmf
 	r->addr = address;
 	r->pgoff = start;
 	r->pgoff_end = end;
-	r->ret = ret;
-	r->flags = REC_F_HAS_RET;
+	if (has_ret) {
+		r->ret = ret;
+		r->flags = REC_F_HAS_RET;
+	}
 	rec_set_file(r, BPF_CORE_READ(vma, vm_file));
 	rec_submit(r);
 }
@@ -33,10 +35,9 @@ static __always_inline void vmf_event(__u16 kind, __u8 via, struct vm_fault *vmf
 SEC("?fexit/do_set_pmd")
 int do_set_pmd_fexit(__u64 *ctx)
 {
-	__u64 ret = 0;
+	__u64 ret = fexit_ret(ctx, ret_idx_set_pmd);
 
-	bpf_get_func_ret(ctx, &ret);
-	vmf_event(REC_SET_PMD, VIA_FEXIT, (struct vm_fault *)ctx[0], 0, 0, (__s32)ret);
+	vmf_event(REC_SET_PMD, VIA_FEXIT, (struct vm_fault *)ctx[0], 0, 0, true, (__s32)ret);
 	return 0;
 }
 
@@ -55,19 +56,21 @@ int BPF_KRETPROBE(do_set_pmd_kretprobe, long ret)
 	struct stash_val v;
 
 	if (stash_take(REC_SET_PMD, &v))
-		vmf_event(REC_SET_PMD, VIA_KRETPROBE, (struct vm_fault *)v.a[0], 0, 0, (__s32)ret);
+		vmf_event(REC_SET_PMD, VIA_KRETPROBE, (struct vm_fault *)v.a[0], 0, 0, true, (__s32)ret);
 	return 0;
 }
 
 SEC("?fexit/filemap_map_pages")
 int filemap_map_pages_fexit(__u64 *ctx)
 {
-	__u64 ret = 0;
+	__u64 ret;
 
 	if (!current_is_target())
 		return 0;
-	bpf_get_func_ret(ctx, &ret);
-	vmf_event(REC_MAP_PAGES, VIA_FEXIT, (struct vm_fault *)ctx[0], ctx[1], ctx[2], (__s32)ret);
+	/* void before 5.12 (ret_idx_map_pages 0), vm_fault_t since */
+	ret = fexit_ret(ctx, ret_idx_map_pages);
+	vmf_event(REC_MAP_PAGES, VIA_FEXIT, (struct vm_fault *)ctx[0], ctx[1], ctx[2],
+		  ret_idx_map_pages != 0, (__s32)ret);
 	return 0;
 }
 
@@ -86,7 +89,7 @@ int BPF_KRETPROBE(filemap_map_pages_kretprobe, long ret)
 
 	if (stash_take(REC_MAP_PAGES, &v))
 		vmf_event(REC_MAP_PAGES, VIA_KRETPROBE, (struct vm_fault *)v.a[0], v.a[1], v.a[2],
-			  (__s32)ret);
+			  ret_idx_map_pages != 0, (__s32)ret);
 	return 0;
 }
 

@@ -14,6 +14,20 @@ static __always_inline void collapse_enter(__u64 mm, __u64 addr, __u64 file, __u
 	bpf_map_update_elem(&in_collapse, &id, &v, BPF_ANY);
 }
 
+static __always_inline bool file_in_ranges(struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	struct thp_file_key fk = {};
+
+	if (!range_filter)
+		return true;
+	if (!inode)
+		return false;
+	fk.ino = BPF_CORE_READ(inode, i_ino);
+	fk.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	return bpf_map_lookup_elem(&target_files, &fk) != NULL;
+}
+
 static __always_inline void collapse_exit(__u8 via, __u64 mm, __u64 addr, __u64 file,
 					  __u64 start, __s64 ret)
 {
@@ -23,7 +37,9 @@ static __always_inline void collapse_exit(__u8 via, __u64 mm, __u64 addr, __u64 
 
 	bpf_map_delete_elem(&in_collapse, &id);
 	tgid = mm_target((struct mm_struct *)mm);
-	if (!tgid || !region_in_ranges(addr))
+	/* Without the address (before 5.19: user space finds it from the
+	 * file and start), the file stands for the ranges. */
+	if (!tgid || (addr ? !region_in_ranges(addr) : !file_in_ranges((struct file *)file)))
 		return;
 	r = rec_reserve(REC_COLLAPSE_FILE, via);
 	if (!r)
@@ -48,9 +64,8 @@ int collapse_file_fentry(__u64 *ctx)
 SEC("?fexit/collapse_file")
 int collapse_file_fexit(__u64 *ctx)
 {
-	__u64 ret = 0;
+	__u64 ret = fexit_ret(ctx, ret_idx_collapse);
 
-	bpf_get_func_ret(ctx, &ret);
 	collapse_exit(VIA_FEXIT, ctx[0], ctx[1], ctx[2], ctx[3], (__s32)ret);
 	return 0;
 }
@@ -71,6 +86,66 @@ int BPF_KRETPROBE(collapse_file_kretprobe, long ret)
 	if (!v)
 		return 0;
 	collapse_exit(VIA_KRETPROBE, v->a[0], v->a[1], v->a[2], v->a[3], (__s32)ret);
+	return 0;
+}
+
+/* Before 5.19: void collapse_file(mm, file, start, hpage, node).  No
+ * address (user space finds it in the target's mapping of file at start)
+ * and no result: on success the kernel has taken the new huge page,
+ * *hpage is NULL; anything else is a failure whose reason is not kept. */
+#define SCAN_FAIL_V 0		/* enum scan_result: SCAN_FAIL, SCAN_SUCCEED, */
+#define SCAN_SUCCEED_V 1	/* the same in every kernel since 4.8 */
+
+static __always_inline void collapse_old_exit(__u8 via, __u64 mm, __u64 file, __u64 start,
+					      __u64 hpage)
+{
+	void *page = (void *)1;
+
+	if (hpage)
+		bpf_probe_read_kernel(&page, sizeof(page), (void *)hpage);
+	collapse_exit(via, mm, 0, file, start, page ? SCAN_FAIL_V : SCAN_SUCCEED_V);
+}
+
+SEC("?fentry/collapse_file")
+int collapse_file_old_fentry(__u64 *ctx)
+{
+	collapse_enter(ctx[0], 0, ctx[1], ctx[2]);
+	return 0;
+}
+
+/* hpage (struct page **) is read from the context by a copy: the 5.10
+ * verifier refuses a direct load of an argument that points to a pointer
+ * ("is not a struct"). */
+SEC("?fexit/collapse_file")
+int collapse_file_old_fexit(__u64 *ctx)
+{
+	__u64 hpage = 0;
+
+	bpf_probe_read_kernel(&hpage, sizeof(hpage), &ctx[3]);
+	collapse_old_exit(VIA_FEXIT, ctx[0], ctx[1], ctx[2], hpage);
+	return 0;
+}
+
+SEC("?kprobe/collapse_file")
+int BPF_KPROBE(collapse_file_old_kprobe, void *mm, void *file, unsigned long start, void *hpage)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash_val v = { .a = { (__u64)mm, 0, (__u64)file, start, (__u64)hpage } };
+
+	if (mm_target(mm))
+		bpf_map_update_elem(&in_collapse, &id, &v, BPF_ANY);
+	return 0;
+}
+
+SEC("?kretprobe/collapse_file")
+int BPF_KRETPROBE(collapse_file_old_kretprobe)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash_val *v = bpf_map_lookup_elem(&in_collapse, &id);
+
+	if (!v)
+		return 0;
+	collapse_old_exit(VIA_KRETPROBE, v->a[0], v->a[2], v->a[3], v->a[4]);
 	return 0;
 }
 

@@ -26,6 +26,17 @@ const volatile bool want_fault_addr = false;	/* map_pages tracepoint needs the f
 /* Which raw argument of mm_khugepaged_collapse_file is addr: 3, or 4 where
  * the kernel declares is_shmem first (6.2-6.8; user space reads it from BTF). */
 const volatile __u32 raw_cf_addr_arg = 3;
+/* fexit programs' return values: bpf_get_func_ret() where the kernel has it
+ * (5.17+; user space probes for it), else the context slot after the
+ * arguments, whose index user space reads from the function's prototype in
+ * BTF (0: the function returns void here, no result).  One constant per
+ * probe; the verifier sees them as constants and never walks the branch
+ * not taken, so the helper's call is not even checked where it is absent. */
+const volatile bool have_func_ret = true;
+const volatile __u32 ret_idx_collapse = 5;	/* collapse_file(mm, addr, file, start, cc) */
+const volatile __u32 ret_idx_set_pmd = 2;	/* do_set_pmd(vmf, page) */
+const volatile __u32 ret_idx_map_pages = 3;	/* filemap_map_pages(vmf, start, end) */
+const volatile __u32 ret_idx_migrate = 2;	/* set_pmd_migration_entry(pvmw, page) */
 
 /* Updated by user space at run time through the mmap'ed .bss: the ranges
  * are only known once the target has exec'ed. */
@@ -80,7 +91,7 @@ struct stash_key {
 };
 
 struct stash_val {
-	__u64 a[4];
+	__u64 a[5];
 };
 
 struct {
@@ -286,6 +297,30 @@ static __always_inline bool stash_take(__u32 kind, struct stash_val *out)
 	*out = *v;
 	bpf_map_delete_elem(&stash, &k);
 	return true;
+}
+
+/* An fexit program's return value (see have_func_ret): ctx slot idx, read
+ * at a constant offset in each branch (the verifier refuses a computed
+ * one); idx 0 is "void". */
+static __always_inline __u64 fexit_ret(__u64 *ctx, __u32 idx)
+{
+	__u64 ret = 0;
+
+	if (!idx)
+		return 0;
+	if (have_func_ret) {
+		bpf_get_func_ret(ctx, &ret);
+		return ret;
+	}
+	switch (idx) {
+	case 1: ret = ctx[1]; break;
+	case 2: ret = ctx[2]; break;
+	case 3: ret = ctx[3]; break;
+	case 4: ret = ctx[4]; break;
+	case 5: ret = ctx[5]; break;
+	case 6: ret = ctx[6]; break;
+	}
+	return ret;
 }
 
 /* A record the target's own thread makes about its own mm (a fault, a

@@ -13,8 +13,12 @@ static __always_inline void pmd_lost(__u16 kind, __u8 via, struct vm_area_struct
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct thp_rec *r;
 
-	/* an exiting process tears every mapping down: no loss to explain */
-	if (BPF_CORE_READ(task, flags) & PF_EXITING)
+	/* an exiting process tears every mapping down: no loss to explain;
+	 * nor when the last reference to its mm was ours (the page-state
+	 * sampler reading /proc/PID/pagemap as it exits: exit_mmap then runs
+	 * in thptrace, seen once on 5.10) */
+	if ((BPF_CORE_READ(task, flags) & PF_EXITING) ||
+	    (bpf_get_current_pid_tgid() >> 32) == self_tgid)
 		return;
 	if ((r = vma_rec(kind, via, vma, address, true)))
 		rec_submit(r);
@@ -89,10 +93,14 @@ static __always_inline void pmd_migration(__u16 kind, __u8 via, struct page_vma_
 	rec_submit(r);
 }
 
+/* int since 5.17-ish, void before (ret_idx_migrate 0: no result) */
 SEC("?fexit/set_pmd_migration_entry")
-int BPF_PROG(set_pmd_migration_entry_fexit, struct page_vma_mapped_walk *pvmw, void *page, int ret)
+int set_pmd_migration_entry_fexit(__u64 *ctx)
 {
-	pmd_migration(REC_MIGRATE_PMD, VIA_FEXIT, pvmw, true, ret);
+	__u64 ret = fexit_ret(ctx, ret_idx_migrate);
+
+	pmd_migration(REC_MIGRATE_PMD, VIA_FEXIT, (struct page_vma_mapped_walk *)ctx[0],
+		      ret_idx_migrate != 0, (int)ret);
 	return 0;
 }
 
@@ -161,6 +169,13 @@ struct folio___v61 {
 	unsigned char _folio_order;
 } __attribute__((preserve_access_index));
 
+/* Before folios (5.16): the head page's second page has compound_order. */
+struct page___v510 {
+	unsigned char compound_order;
+	void *mapping;
+	unsigned long index;
+} __attribute__((preserve_access_index));
+
 static __always_inline struct folio *page_folio_of(struct page *page)
 {
 	unsigned long head = BPF_CORE_READ(page, compound_head);
@@ -171,20 +186,29 @@ static __always_inline struct folio *page_folio_of(struct page *page)
 static __always_inline __u32 folio_order_of(struct folio *folio)
 {
 	struct folio___v61 *old = (void *)folio;
+	struct page___v510 *tail = (void *)((struct page *)folio + 1);
 
-	if (bpf_core_field_exists(old->_folio_order))	/* before 6.8 */
+	if (bpf_core_field_exists(old->_folio_order))	/* 5.16 to 6.7 */
 		return BPF_CORE_READ(old, _folio_order);
-	return BPF_CORE_READ(folio, _flags_1) & 0xff;
+	if (bpf_core_field_exists(folio->_flags_1))	/* 6.8+ */
+		return BPF_CORE_READ(folio, _flags_1) & 0xff;
+	if (bpf_core_field_exists(tail->compound_order))	/* before folios */
+		return BPF_CORE_READ(tail, compound_order);
+	return 0;
 }
 
-/* The user address of the target's own anonymous folio, or 0. */
+/* The user address of the target's own anonymous folio, or 0.  Kernels
+ * before folios (5.16) have only the head page, with the same fields. */
 static __always_inline __u64 own_anon_folio_addr(struct folio *folio)
 {
-	unsigned long mapping = (unsigned long)BPF_CORE_READ(folio, mapping);
+	struct page___v510 *head = (void *)folio;
+	bool paged = !bpf_core_type_exists(struct folio);
+	unsigned long mapping = paged ? (unsigned long)BPF_CORE_READ(head, mapping)
+				      : (unsigned long)BPF_CORE_READ(folio, mapping);
 
 	if (!(mapping & PAGE_MAPPING_ANON) || !current_is_target())
 		return 0;
-	return (__u64)BPF_CORE_READ(folio, index) << 12;
+	return (__u64)(paged ? BPF_CORE_READ(head, index) : BPF_CORE_READ(folio, index)) << 12;
 }
 
 static __always_inline void folio_split_enter(struct page *page, __u32 new_order)

@@ -1,11 +1,14 @@
 /* doctor's facts about this machine; see doctor_facts.h.  The lockdown mode
  * is read from securityfs, mounted in a private mount namespace when nobody
  * mounted it; the probe mechanisms are really loaded and attached. */
+#include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -285,6 +288,62 @@ static int libbpf_silent(enum libbpf_print_level lvl, const char *fmt, va_list a
 	return 0;
 }
 
+/* The PAGEMAP_SCAN ioctl (6.7+), as host/page_state.c asks for it: an
+ * empty scan of our own pagemap. */
+struct pm_scan_arg_probe {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+static bool have_pagemap_scan(void)
+{
+	struct pm_scan_arg_probe a = { .size = sizeof(a) };
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	bool ok;
+
+	if (fd < 0)
+		return true;	/* cannot tell: say nothing */
+	ok = ioctl(fd, _IOWR('f', 16, struct pm_scan_arg_probe), &a) >= 0 ||
+	     !(errno == ENOTTY || errno == EINVAL || errno == EOPNOTSUPP);
+	close(fd);
+	return ok;
+}
+
+static void lack(struct doctor_facts *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->nlacks >= sizeof(f->lacks) / sizeof(f->lacks[0]))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->lacks[f->nlacks++], sizeof(f->lacks[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* What this kernel lacks, each with what thptrace does instead. */
+static void gather_lacks(struct doctor_facts *f, const struct kbtf *btf, const char *tracefs)
+{
+	static const char *const tps[][2] = {
+		{ "huge_memory/mm_khugepaged_collapse_file", "6.2; collapse_file by fentry/kprobe where they attach" },
+		{ "huge_memory/mm_khugepaged_scan_file", "6.1; no scan events, the collapse stands for the scan" },
+		{ "filemap/mm_filemap_map_pages", "6.12; filemap_map_pages by fexit/kretprobe where they attach" },
+	};
+	char p[4200];
+
+	if (f->probes_tried && probes_have_func_ret(&f->ps, btf) == 0)
+		lack(f, "bpf_get_func_ret (5.17+): fexit programs read the return value from their context");
+	if (!have_pagemap_scan())
+		lack(f, "the PAGEMAP_SCAN ioctl (6.7+): page states from pagemap + kpageflags");
+	for (size_t i = 0; tracefs && i < sizeof(tps) / sizeof(tps[0]); i++) {
+		snprintf(p, sizeof(p), "%s/events/%s", tracefs, tps[i][0]);
+		if (access(p, F_OK) < 0)
+			lack(f, "the %s tracepoint (%s)", strchr(tps[i][0], '/') + 1, tps[i][1]);
+	}
+	for (size_t i = 0; f->btf_loaded && i < DOCTOR_NFUNCS; i++)
+		if (!f->in_btf[i])
+			lack(f, "%s in BTF (inlined or absent): not probeable", doctor_funcs[i]);
+}
+
 void doctor_try_probes(struct doctor_facts *f)
 {
 	struct kbtf *btf;
@@ -305,5 +364,10 @@ void doctor_try_probes(struct doctor_facts *f)
 		snprintf(f->probes_why, sizeof(f->probes_why), "%s", err);
 	else
 		f->probes_tried = true;
+	for (size_t i = 0; i < DOCTOR_NFUNCS; i++)
+		f->in_btf[i] = kbtf_func_id(btf, doctor_funcs[i]) >= 0;
+	/* the trials may have mounted tracefs */
+	gather_lacks(f, btf, f->tracefs[0] ? f->tracefs : access("/sys/kernel/tracing/events", F_OK) == 0 ?
+		     "/sys/kernel/tracing" : NULL);
 	kbtf_free(btf);
 }

@@ -68,6 +68,10 @@ struct doctor_facts {
 	bool btf_loaded;	/* the kernel's BTF could be loaded */
 	bool in_btf[DOCTOR_NFUNCS];
 	bool kprobe_pmu;
+	/* What this kernel lacks that newer ones have, and what stands in
+	 * (after the probe trials): one phrase each. */
+	char lacks[8][200];
+	size_t nlacks;
 
 	/* The machine as the eligibility rules see it (host/sysinfo.c's
 	 * sysinfo_context, as a trace fills it): "" where unreadable. */

@@ -254,6 +254,12 @@ void sec_probes(struct doc *d, const struct doctor_facts *f)
 	}
 	if (!f->btf_loaded)
 		trow(d, "", "without BTF (%s), fentry cannot be tried", f->btf_path);
+	for (size_t i = 0; i < f->nlacks; i++) {
+		trow(d, i ? "" : "this kernel lacks", "%s", f->lacks[i]);
+		w = jbegin(d, "kernel_lacks");
+		jsonw_str(w, "value", f->lacks[i]);
+		jend(d);
+	}
 	if (d->json) {
 		probes_print_json(&f->ps, d->out);
 		sec_end(d);

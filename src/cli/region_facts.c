@@ -59,6 +59,29 @@ void region_facts_madvise(struct maps_cache *mc, struct thp_event *ev)
 	}
 }
 
+void region_facts_collapse_addr(struct maps_cache *mc, struct thp_event *ev)
+{
+	static struct map_entry m;
+	uint64_t off = ev->pgoff << 12;
+
+	if ((ev->fields & EVF_ADDR) || !(ev->fields & EVF_INODE) || !(ev->fields & EVF_PGOFF))
+		return;
+	mapping_of(mc, ev->target_pid, 0, &m);	/* read once per drain */
+	if (mc->pid != (pid_t)ev->target_pid)
+		return;
+	for (size_t i = 0; i < mc->maps.n; i++) {
+		const struct map_entry *e = &mc->maps.v[i];
+
+		if (e->ino != ev->ino || map_kdev(e) != ev->dev || off < e->offset ||
+		    off >= e->offset + (e->end - e->start))
+			continue;
+		/* the huge page's start: start is 512-page aligned in the file */
+		ev->addr = e->start + (off - e->offset);
+		ev->fields |= EVF_ADDR;
+		return;
+	}
+}
+
 /* The collapse tracepoint's address was garbage on kernels before a 2024
  * fix (swapped with is_shmem), and its index is where the scan stopped, not
  * where the range starts: both are checked against the target's mappings. */
@@ -66,6 +89,7 @@ void region_facts_collapse_tp(struct maps_cache *mc, struct thp_event *ev)
 {
 	static struct map_entry m;
 
+	region_facts_collapse_addr(mc, ev);
 	if (ev->via != VIA_ID_TRACEPOINT || !(ev->fields & EVF_ADDR))
 		return;
 	if (!mapping_of(mc, ev->target_pid, ev->addr, &m)) {

@@ -37,7 +37,12 @@ void region_facts_file(const struct region *r, const struct thp_event *by, struc
 
 /* EV_MADVISE: name the file mapped at its address. */
 void region_facts_madvise(struct maps_cache *mc, struct thp_event *ev);
-/* EV_COLLAPSE_FILE from the tracepoint: check its address, set its pgoff. */
+/* EV_COLLAPSE_FILE without an address (collapse_file before 5.19 has
+ * none): the target's mapping of its file (device, inode) at its pgoff
+ * gives it. */
+void region_facts_collapse_addr(struct maps_cache *mc, struct thp_event *ev);
+/* EV_COLLAPSE_FILE: the address as above; from the tracepoint, check its
+ * address and set its pgoff. */
 void region_facts_collapse_tp(struct maps_cache *mc, struct thp_event *ev);
 
 #endif

@@ -104,6 +104,17 @@ bool kbtf_func_matches(const struct kbtf *btf, const char *fn, const char *const
 	return true;
 }
 
+int kbtf_func_ret_index(const struct kbtf *btf, const char *fn)
+{
+	int id = kbtf_func_id(btf, fn);
+	const struct btf_type *func = id < 0 ? NULL : kbtf_type(btf, id);
+	const struct btf_type *proto = func ? kbtf_type(btf, func->type) : NULL;
+
+	if (!proto || !btf_is_func_proto(proto))
+		return -ENOENT;
+	return proto->type ? btf_vlen(proto) : 0;
+}
+
 /* One argument against one token of a shape (see btf_names.h). */
 static bool arg_matches(const struct kbtf *btf, uint32_t type_id, const char *tok, size_t len)
 {

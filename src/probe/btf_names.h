@@ -28,6 +28,11 @@ int kbtf_scan_result_value(const struct kbtf *btf, const char *name);
 bool kbtf_func_matches(const struct kbtf *btf, const char *fn, const char *const *params,
 		       size_t n, char *why, size_t whylen);
 
+/* Where an fexit program finds fn's return value in its context: the
+ * slot after the arguments (their count), 0 when fn returns void, or
+ * -ENOENT when fn has no prototype in BTF. */
+int kbtf_func_ret_index(const struct kbtf *btf, const char *fn);
+
 /* BTF type id of function fn, or a negative errno. */
 int kbtf_func_id(const struct kbtf *btf, const char *fn);
 

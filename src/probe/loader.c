@@ -1,6 +1,7 @@
 /* Open and load the BPF object: the one place that knows the order libbpf
  * needs (open, choose programs, set constants, load). */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,11 +85,81 @@ static struct thptrace_bpf *open_skel(int core_fd, const struct load_params *p, 
 	return skel;
 }
 
+/* ---- which program the load refused ----
+ * libbpf loads the whole object or nothing, and says which program failed
+ * only in its messages ("prog 'NAME': ..."): while loading, they pass
+ * through here (on to the -v printer) and the first program named in a
+ * warning, with the verifier's last word, is kept. */
+static libbpf_print_fn_t outer_print;
+static char refused_prog[64], refused_why[160];
+
+static void last_line(const char *log, char *out, size_t n)
+{
+	const char *end = log + strlen(log), *start;
+
+	for (;;) {
+		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
+			end--;
+		start = end;
+		while (start > log && start[-1] != '\n')
+			start--;
+		if (start == log || (strncmp(start, "processed ", 10) != 0 &&
+				     strncmp(start, "verification time", 17) != 0))
+			break;
+		end = start;
+	}
+	snprintf(out, n, "%.*s", (int)(end - start), start);
+}
+
+static int load_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_WARN && strncmp(fmt, "libbpf: prog '%s': ", 19) == 0) {
+		va_list cp;
+		const char *name;
+
+		va_copy(cp, ap);
+		name = va_arg(cp, const char *);
+		if (!refused_prog[0] && name)
+			snprintf(refused_prog, sizeof(refused_prog), "%s", name);
+		if (name && strcmp(name, refused_prog) == 0) {
+			if (strstr(fmt, "BEGIN PROG LOAD LOG")) {
+				const char *log = va_arg(cp, const char *);
+				char l[160];
+
+				last_line(log ? log : "", l, sizeof(l));
+				if (l[0])
+					snprintf(refused_why, sizeof(refused_why), "%s", l);
+			} else if (!refused_why[0] && strstr(fmt, "load failed: %s")) {
+				snprintf(refused_why, sizeof(refused_why), "%s", va_arg(cp, const char *));
+			} else if (!refused_why[0]) {
+				vsnprintf(refused_why, sizeof(refused_why), fmt + 19, ap);
+				refused_why[strcspn(refused_why, "\n")] = 0;
+			}
+		}
+		va_end(cp);
+	}
+	return outer_print ? outer_print(lvl, fmt, ap) : 0;
+}
+
+/* THPTRACE_TEST_FAIL_LOAD=PROGRAM (live tests): that program, if chosen,
+ * carries a program flag no kernel knows, so the kernel refuses it. */
+static bool force_failure(struct bpf_object *obj)
+{
+	const char *name = config()->fail_load;
+	struct bpf_program *p = name && *name ? bpf_object__find_program_by_name(obj, name) : NULL;
+
+	if (!p || !bpf_program__autoload(p))
+		return false;
+	bpf_program__set_flags(p, bpf_program__flags(p) | (1u << 31));
+	return true;
+}
+
 /* Enable the chosen programs and load; the skeleton is destroyed on failure. */
 static int load_skel(struct thptrace_bpf *skel, int core_fd, const struct kbtf *kb,
 		     const struct probe_set *ps, char *err, size_t errlen)
 {
 	struct probe_consts pc;
+	bool forced;
 	int rc;
 
 	if (probes_apply(ps, skel->obj, &pc) < 0) {
@@ -97,13 +168,32 @@ static int load_skel(struct thptrace_bpf *skel, int core_fd, const struct kbtf *
 	}
 	skel->rodata->want_fault_addr = pc.want_fault_addr;
 	skel->rodata->raw_cf_addr_arg = pc.cf_addr_arg;
+	skel->rodata->have_func_ret = pc.have_func_ret;
+	if (pc.ret_idx[RET_COLLAPSE] >= 0)
+		skel->rodata->ret_idx_collapse = (__u32)pc.ret_idx[RET_COLLAPSE];
+	if (pc.ret_idx[RET_SET_PMD] >= 0)
+		skel->rodata->ret_idx_set_pmd = (__u32)pc.ret_idx[RET_SET_PMD];
+	if (pc.ret_idx[RET_MAP_PAGES] >= 0)
+		skel->rodata->ret_idx_map_pages = (__u32)pc.ret_idx[RET_MAP_PAGES];
+	if (pc.ret_idx[RET_MIGRATE] >= 0)
+		skel->rodata->ret_idx_migrate = (__u32)pc.ret_idx[RET_MIGRATE];
 	if (core_fd >= 0 && (rc = fill_core_btf(core_fd, kb, skel->obj)) < 0) {
 		snprintf(err, errlen, "cannot build the trimmed BTF: %s", strerror(-rc));
 		goto fail;
 	}
+	forced = force_failure(skel->obj);
+	refused_prog[0] = refused_why[0] = 0;
+	outer_print = libbpf_set_print(load_print);
 	rc = thptrace_bpf__load(skel);
+	libbpf_set_print(outer_print);
 	if (rc) {
-		snprintf(err, errlen, "failed to load BPF programs: %s", strerror(-rc));
+		if (forced && strcmp(refused_prog, config()->fail_load) == 0)
+			snprintf(refused_why, sizeof(refused_why), "THPTRACE_TEST_FAIL_LOAD");
+		snprintf(err, errlen, "failed to load BPF programs: %s%s%s%s%s", strerror(-rc),
+			 refused_prog[0] ? " (" : "", refused_prog, refused_prog[0] ? ": " : "",
+			 refused_prog[0] ? refused_why : "");
+		if (refused_prog[0])
+			strncat(err, ")", errlen - strlen(err) - 1);
 		goto fail;
 	}
 	return 0;
@@ -128,41 +218,68 @@ int loader_open(struct loader *l, const struct load_params *p, char *err, size_t
 	return 0;
 }
 
-int loader_load(struct loader *l, const struct kbtf *kb, const struct probe_set *ps, char *err,
+/* The trimmed BTF's memfd emptied for the next attempt (the path libbpf
+ * was given at open stays the same). */
+static int core_fd_reset(int fd)
+{
+	return ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0 ? 0 : -1;
+}
+
+int loader_load(struct loader *l, const struct kbtf *kb, struct probe_set *ps, char *err,
 		size_t errlen)
 {
-	bool tried_trim = false;
-	char why[256];
+	/* Each program the kernel refuses costs a reopen and a load: a bound
+	 * well past the number of probes that can fall back. */
+	enum { ROUNDS = 24 };
+	const bool can_trim = l->core_fd >= 0 && kb;
+	bool trim = can_trim, tried_trim = false;
+	char why[512] = "", line[600];
 
-	if (l->core_fd >= 0 && kb) {
-		if (load_skel(l->skel, l->core_fd, kb, ps, why, sizeof(why)) == 0) {
-			close(l->core_fd);
-			l->core_fd = -1;
-			return 0;
-		}
-		l->skel = NULL;		/* load_skel() destroyed it */
-		tried_trim = true;
-	}
-	if (l->core_fd >= 0) {
-		/* Opened for a trimmed BTF, and the path is fixed at open: open
-		 * afresh for libbpf to read the kernel's whole BTF. */
+	if (!can_trim && l->core_fd >= 0) {
+		/* opened for a trimmed BTF that cannot be built: the path is
+		 * fixed at open, so open afresh for the whole BTF */
 		close(l->core_fd);
 		l->core_fd = -1;
 		thptrace_bpf__destroy(l->skel);
 		l->skel = NULL;
 	}
-	if (!l->skel && !(l->skel = open_skel(-1, &l->params, err, errlen)))
-		return -1;
-	if (load_skel(l->skel, -1, NULL, ps, err, errlen) < 0) {
-		l->skel = NULL;
-		return -1;
+	for (int round = 0; round < ROUNDS; round++) {
+		if (!l->skel) {
+			if (trim && core_fd_reset(l->core_fd) < 0)
+				trim = false;
+			if (!(l->skel = open_skel(trim ? l->core_fd : -1, &l->params, err, errlen)))
+				return -1;
+		}
+		if (load_skel(l->skel, trim ? l->core_fd : -1, kb, ps, err, errlen) == 0) {
+			if (l->core_fd >= 0)
+				close(l->core_fd);
+			l->core_fd = -1;
+			/* It worked where the trimmed BTF did not: a bug of ours
+			 * worth a line, never a reason to fail. */
+			if (tried_trim)
+				fprintf(stderr, "thptrace: relocating against the trimmed BTF failed (%s); used the whole BTF\n",
+					why);
+			return 0;
+		}
+		l->skel = NULL;		/* load_skel() destroyed it */
+		if (trim) {
+			/* first the whole BTF, with the same programs */
+			snprintf(why, sizeof(why), "%s", err);
+			trim = false;
+			tried_trim = true;
+			continue;
+		}
+		/* Refused with the whole BTF too: the program named is dropped
+		 * and its probe takes the next mechanism, as after a failed
+		 * trial (its note says so); then the trimmed BTF again. */
+		if (!refused_prog[0] || !probes_drop_program(ps, kb, refused_prog, refused_why, line,
+							       sizeof(line)))
+			return -1;
+		/* said once, with the other notes (probes_print_notes()) */
+		trim = can_trim;
+		tried_trim = false;
 	}
-	/* It worked where the trimmed BTF did not: a bug of ours worth a line,
-	 * never a reason to fail. */
-	if (tried_trim)
-		fprintf(stderr, "thptrace: relocating against the trimmed BTF failed (%s); used the whole BTF\n",
-			why);
-	return 0;
+	return -1;
 }
 
 void loader_close(struct loader *l)

@@ -30,8 +30,11 @@ int loader_open(struct loader *l, const struct load_params *p, char *err, size_t
 
 /* Enable the chosen programs and load them, relocating against a trimmed
  * copy of kb (see core_btf.h) when it can, else against the whole kernel
- * BTF.  0 with l->skel loaded, or -1 with l->skel NULL and err set. */
-int loader_load(struct loader *l, const struct kbtf *kb, const struct probe_set *ps, char *err,
+ * BTF.  A program the kernel refuses even then is dropped: its probe takes
+ * the next mechanism (probes_drop_program(), which changes ps), a line on
+ * stderr says so, and the load is tried again.  0 with l->skel loaded, or
+ * -1 with l->skel NULL and err set. */
+int loader_load(struct loader *l, const struct kbtf *kb, struct probe_set *ps, char *err,
 		size_t errlen);
 
 /* Close what loader_open() opened, loaded or not. */

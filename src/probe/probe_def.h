@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "probe/probes.h"
 
 #define PROBE_PARAMS_MAX 4	/* leading function parameters a row can check */
 #define RAW_SHAPE_ALTS 2	/* alternatives in one raw_shape that a row can tell apart */
@@ -54,11 +55,25 @@ struct probe_def {
 	const char *raw_event[2];	/* tracepoint name, without its category */
 	const char *raw_shape[2];	/* per raw_event */
 
+	/* Its fexit program reads the return value with fexit_ret() (see
+	 * bpf/thptrace.bpf.c): which ret_idx_* constant gets the slot the
+	 * kernel's prototype puts it in (kbtf_func_ret_index()).  The kretprobe
+	 * also learns from it whether the function returns void here. */
+	enum ret_slot ret_slot;
+	/* How many of params its fentry/fexit programs load from the context
+	 * directly (the trials load the last of them); 0: all.  Others are
+	 * copied out (5.10 refuses a direct load of a pointer to a pointer). */
+	unsigned char ctx_args;
+
 	/* What the choice sets in .rodata (struct probe_consts): */
 	bool tp_needs_fault_addr;	/* by tracepoint, raw or not: want_fault_addr */
 	/* By raw tracepoint: cf_addr_arg, per raw_shape[0] alternative (0: leave it). */
 	unsigned char raw_cf_addr_arg[RAW_SHAPE_ALTS];
 };
+
+/* The table (probe_table.c), in the order the probes are tried. */
+extern const struct probe_def probe_defs[];
+extern const size_t probe_ndefs;
 
 static inline bool has_progs(const char *const p[2])
 {

@@ -78,23 +78,71 @@ static void set_errno_why(char *why, size_t n, const char *what, int err, const 
 	snprintf(why, n, "%s: %s%s%s", what, strerror(err), line[0] ? ": " : "", line);
 }
 
-int trial_tracing(int btf_id, enum bpf_attach_type at, char *why, size_t n)
+/* A tracing program that reads its context as ours do: slot ctx_idx (-1:
+ * none), and with ret_helper, bpf_get_func_ret() first.  Into prog. */
+static size_t tracing_insns(struct bpf_insn *prog, int ctx_idx, bool ret_helper)
+{
+	size_t n = 0;
+
+	prog[n++] = (struct bpf_insn){ .code = 0xbf, .dst_reg = 6, .src_reg = 1 };	/* r6 = r1 */
+	if (ret_helper) {
+		/* *(u64 *)(r10 - 8) = 0; r2 = r10; r2 += -8; r1 = r6; call get_func_ret */
+		prog[n++] = (struct bpf_insn){ .code = 0x7a, .dst_reg = 10, .off = -8, .imm = 0 };
+		prog[n++] = (struct bpf_insn){ .code = 0xbf, .dst_reg = 2, .src_reg = 10 };
+		prog[n++] = (struct bpf_insn){ .code = 0x07, .dst_reg = 2, .imm = -8 };
+		prog[n++] = (struct bpf_insn){ .code = 0xbf, .dst_reg = 1, .src_reg = 6 };
+		prog[n++] = (struct bpf_insn){ .code = 0x85, .imm = BPF_FUNC_get_func_ret };
+	}
+	if (ctx_idx >= 0)	/* r0 = *(u64 *)(r6 + 8 * ctx_idx) */
+		prog[n++] = (struct bpf_insn){ .code = 0x79, .dst_reg = 0, .src_reg = 6,
+					       .off = (short)(8 * ctx_idx) };
+	prog[n++] = ret0[0];
+	prog[n++] = ret0[1];
+	return n;
+}
+
+/* bpf_get_func_ret(): -1 not known yet, 0 absent (before 5.17), 1 there. */
+static int func_ret = -1;
+
+int trial_func_ret(void)
+{
+	return func_ret;
+}
+
+int trial_tracing(int btf_id, enum bpf_attach_type at, int ctx_idx, bool ret_helper, char *why,
+		  size_t n)
 {
 	static char log[16384];
 	/* EPERM at load is about us (lockdown, an LSM, capabilities), not
 	 * about the function: once is enough to know, and each try costs a
 	 * verifier run. */
 	static char refused[160];
+	struct bpf_insn prog[12];
+	size_t ni;
 	int fd, link;
 
 	if (refused[0]) {
 		snprintf(why, n, "%s", refused);
 		return -EPERM;
 	}
-	log[0] = 0;
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = at, .attach_btf_id = btf_id,
-		    .log_buf = log, .log_size = sizeof(log), .log_level = 1);
-	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", ret0, 2, &o);
+	ret_helper = ret_helper && func_ret != 0;
+	for (;;) {
+		log[0] = 0;
+		ni = tracing_insns(prog, ctx_idx, ret_helper);
+		LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = at, .attach_btf_id = btf_id,
+			    .log_buf = log, .log_size = sizeof(log), .log_level = 1);
+		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", prog, ni, &o);
+		/* The helper is the kernel's, not the function's: asked once.
+		 * Without it, fexit programs read the slot after the arguments. */
+		if (fd < 0 && ret_helper && errno == EINVAL && strstr(log, "invalid func")) {
+			func_ret = 0;
+			ret_helper = false;
+			continue;
+		}
+		if (fd >= 0 && ret_helper)
+			func_ret = 1;
+		break;
+	}
 	if (fd < 0) {
 		int e = errno;
 

@@ -11,8 +11,16 @@
 #include <bpf/bpf.h>
 
 /* fentry/fexit (at) on the function with BTF id btf_id: loaded, then
- * attached and detached.  An EPERM is remembered and answers later calls. */
-int trial_tracing(int btf_id, enum bpf_attach_type at, char *why, size_t n);
+ * attached and detached.  An EPERM is remembered and answers later calls.
+ * The program reads its context as the real one does: slot ctx_idx (-1:
+ * none) and, with ret_helper, bpf_get_func_ret() where the kernel has it
+ * (the first such trial finds out, see trial_func_ret()). */
+int trial_tracing(int btf_id, enum bpf_attach_type at, int ctx_idx, bool ret_helper, char *why,
+		  size_t n);
+
+/* Has the kernel bpf_get_func_ret() (5.17+)?  1 yes, 0 no, -1 not asked:
+ * no fexit trial with ret_helper got as far as the verifier. */
+int trial_func_ret(void);
 
 /* A kprobe (ret: kretprobe) on func, through the kprobe PMU. */
 int trial_kprobe(const char *func, bool ret, char *why, size_t n);

@@ -1,9 +1,9 @@
-/* The probe table and the attach policy.
+/* The attach policy over the probe table.
  *
- * defs[] has one block per probe: what it observes, the programs of
- * bpf/thptrace.bpf.c that serve it by each mechanism, and what its choice
- * sets in .rodata (the fields are described in probe_def.h).  The policy
- * below is the same for every row: per probe, fentry/fexit, then
+ * The table, probe_table.c, has one block per probe: what it observes, the
+ * programs of bpf/thptrace.bpf.c that serve it by each mechanism, and what
+ * its choice sets in .rodata (the fields are described in probe_def.h).
+ * The policy below is the same for every row: per probe, fentry/fexit, then
  * kprobe/kretprobe, then the tracepoint (raw where its BTF prototype has
  * the expected arguments, else by perf event), each tried on this kernel
  * (probe_trials.c); the first that works is used, or the one --backend
@@ -19,276 +19,8 @@
 #include "probe/probes.h"
 #include "util/config.h"
 
-static const struct probe_def defs[] = {
-	/* collapse_file: khugepaged or MADV_COLLAPSE building a huge page
-	 * from a file range, and its result (enum scan_result).  Every
-	 * mechanism can serve: fentry/fexit and kprobe/kretprobe read
-	 * (mm, addr, file, start) at entry and the result at return; the
-	 * tracepoint (6.2+) fires as it returns.  Its raw program reads addr
-	 * from args[3], or args[4] where the kernel declares is_shmem first
-	 * (6.2-6.8, until a 2024 fix): whichever raw_shape alternative
-	 * matched picks raw_cf_addr_arg. */
-	{
-		.name = "collapse_file",
-		.func = "collapse_file",
-		.params = { "mm", "addr", "file", "start" },
-		.fentry = { "collapse_file_fentry", "collapse_file_fexit" },
-		.kprobe = { "collapse_file_kprobe", "collapse_file_kretprobe" },
-		.tp = { "collapse_file_tp" },
-		.tp_event = { "huge_memory/mm_khugepaged_collapse_file" },
-		.raw = { "collapse_file_raw" },
-		.raw_event = { "mm_khugepaged_collapse_file" },
-		/* (mm, folio, index, addr, is_shmem, file, nr, result), or
-		 * (mm, folio, index, is_shmem, addr, file, nr, result) */
-		.raw_shape = { "p:mm_struct ? l l b p:file i i"
-			       "|p:mm_struct ? l b l p:file i i" },
-		.raw_cf_addr_arg = { 3, 4 },
-	},
-	/* retract_page_tables: khugepaged clearing the PMDs that map a
-	 * collapsed file range in every mm; it has no mm of its own, so its
-	 * events are matched by file.  Only (mapping, pgoff) has stayed put
-	 * across kernels.  At entry only.  No tracepoint: where it cannot be
-	 * probed (inlined on 6.1), pagemap shows the clear. */
-	{
-		.name = "retract_page_tables",
-		.func = "retract_page_tables",
-		.params = { "mapping", "pgoff" },
-		.fentry = { "retract_page_tables_fentry" },
-		.kprobe = { "retract_page_tables_kprobe" },
-	},
-	/* pmdp_collapse_flush: one PMD cleared during a collapse, at entry.
-	 * A kprobe only: fentry is still tried, so that the kernel's own
-	 * reason is shown, but we have no fentry program.  No tracepoint. */
-	{
-		.name = "pmdp_collapse_flush",
-		.func = "pmdp_collapse_flush",
-		.params = { "vma", "address" },
-		.why_no_fentry = "it returns a struct (pmd_t), which fentry/fexit cannot take",
-		.kprobe = { "pmdp_collapse_flush_kprobe" },
-	},
-	/* do_set_pmd: a huge page mapped by one PMD (the refault after a
-	 * collapse, finish_fault, khugepaged's set_huge_pmd), with its
-	 * result: fexit alone has both arguments and result at return; by
-	 * kprobes, the entry saves them for the return.  No tracepoint. */
-	{
-		.name = "do_set_pmd",
-		.func = "do_set_pmd",
-		.params = { "vmf" },
-		.fentry = { NULL, "do_set_pmd_fexit" },
-		.kprobe = { "do_set_pmd_kprobe", "do_set_pmd_kretprobe" },
-	},
-	/* filemap_map_pages: fault-around mapping a file range, at return.
-	 * Its tracepoint (~6.12) has file indexes and no address, so by
-	 * tracepoint each user fault saves its address for the map_pages
-	 * that follows; and it does not fire for a PMD mapping. */
-	{
-		.name = "filemap_map_pages",
-		.func = "filemap_map_pages",
-		.params = { "vmf", "start_pgoff", "end_pgoff" },
-		.fentry = { NULL, "filemap_map_pages_fexit" },
-		.kprobe = { "filemap_map_pages_kprobe", "filemap_map_pages_kretprobe" },
-		.tp = { "filemap_map_pages_tp" },
-		.tp_event = { "filemap/mm_filemap_map_pages" },
-		.raw = { "filemap_map_pages_raw" },
-		.raw_event = { "mm_filemap_map_pages" },
-		/* (mapping, start_index, last_index) */
-		.raw_shape = { "p:address_space l l" },
-		.tp_needs_fault_addr = true,
-	},
-
-	/* The rest are tracepoints only, always on: no kernel function is
-	 * probed for them. */
-
-	/* scan_file: khugepaged scanning a file range (6.1+), and why it
-	 * would or would not collapse it. */
-	{
-		.name = "scan_file",
-		.tp = { "scan_file_tp" },
-		.tp_event = { "huge_memory/mm_khugepaged_scan_file" },
-		.raw = { "scan_file_raw" },
-		.raw_event = { "mm_khugepaged_scan_file" },
-		/* (mm, folio, file, present, swap, result) */
-		.raw_shape = { "p:mm_struct ? p:file i i i" },
-	},
-	/* fault: the target's user page faults (the refault that maps a PMD). */
-	{
-		.name = "fault",
-		.tp = { "page_fault_user_tp" },
-		.tp_event = { "exceptions/page_fault_user" },
-		.raw = { "page_fault_user_raw" },
-		.raw_event = { "page_fault_user" },
-		/* (address, regs, error_code) */
-		.raw_shape = { "l p:pt_regs l" },
-	},
-	/* madvise: the target asking for (or against) huge pages.  By perf
-	 * event at entry and exit; raw, one program at sys_exit alone,
-	 * filtered to madvise by syscall number, which the raw program knows
-	 * for x86_64 only. */
-	{
-		.name = "madvise",
-		.tp = { "madvise_enter", "madvise_exit" },
-		.tp_event = { "syscalls/sys_enter_madvise", "syscalls/sys_exit_madvise" },
-#ifdef __x86_64__
-		.raw = { "madvise_exit_raw" },
-		.raw_event = { "sys_exit" },
-		/* (regs, ret) */
-		.raw_shape = { "p:pt_regs l" },
-#endif
-	},
-	/* split_huge_pmd: a PMD mapping of the target split (mprotect,
-	 * munmap or mremap of part of it, migration, compaction; a file's PMD
-	 * is dropped, not divided).  Two variants, one per kernel shape (rows
-	 * with the same name: the first that attaches serves, see
-	 * probes_choose): split_huge_pmd_locked (6.10+), which __split_huge_pmd
-	 * calls and rmap's lazy-free reclaim calls directly, else
-	 * __split_huge_pmd.  No tracepoint: where neither fentry nor a kprobe
-	 * attaches (6.18 here) the model infers it from the page state. */
-	{
-		.name = "split_huge_pmd",
-		.func = "split_huge_pmd_locked",
-		.params = { "vma", "address" },
-		.fentry = { "split_huge_pmd_locked_fentry" },
-		.kprobe = { "split_huge_pmd_locked_kprobe" },
-	},
-	{
-		.name = "split_huge_pmd",
-		.func = "__split_huge_pmd",
-		.params = { "vma", "pmd", "address" },
-		.fentry = { "split_huge_pmd_fentry" },
-		.kprobe = { "split_huge_pmd_kprobe" },
-	},
-	/* zap_huge_pmd: a PMD mapping of the target zapped (MADV_DONTNEED,
-	 * MADV_FREE, munmap, truncation).  Same fallback as the split. */
-	{
-		.name = "zap_huge_pmd",
-		.func = "zap_huge_pmd",
-		.params = { "tlb", "vma", "pmd", "addr" },
-		.fentry = { "zap_huge_pmd_fentry" },
-		.kprobe = { "zap_huge_pmd_kprobe" },
-	},
-	/* migration: a PMD-mapped huge page of the target being moved
-	 * (compaction, NUMA balancing, move_pages): its PMD becomes a
-	 * migration entry (set_pmd_migration_entry, with its result at
-	 * return), then maps the new page (remove_migration_pmd).  The
-	 * thp tracepoints have the address and no mm: by tracepoint only the
-	 * target's own migrations are kept (kcompactd's are not). */
-	{
-		.name = "set_migration_pmd",
-		.func = "set_pmd_migration_entry",
-		.params = { "pvmw" },
-		.fentry = { NULL, "set_pmd_migration_entry_fexit" },
-		.kprobe = { "set_pmd_migration_entry_kprobe" },
-		.tp_event = { "thp/set_migration_pmd" },
-		.raw = { "set_migration_pmd_raw" },
-		.raw_event = { "set_migration_pmd" },
-		/* (addr, pmd) */
-		.raw_shape = { "l l" },
-	},
-	{
-		.name = "remove_migration_pmd",
-		.func = "remove_migration_pmd",
-		.params = { "pvmw" },
-		.fentry = { "remove_migration_pmd_fentry" },
-		.kprobe = { "remove_migration_pmd_kprobe" },
-		.tp_event = { "thp/remove_migration_pmd" },
-		.raw = { "remove_migration_pmd_raw" },
-		.raw_event = { "remove_migration_pmd" },
-		/* (addr, pmd) */
-		.raw_shape = { "l l" },
-	},
-	/* split_folio: a huge folio of the target divided into smaller ones
-	 * (after its PMD split: MADV_PAGEOUT or MADV_COLD of part of it,
-	 * migration, truncation), with the result at return.  Only the
-	 * target's own anonymous folios: a folio has no mm.  6.8+ names the
-	 * order to split to. */
-	{
-		.name = "split_folio",
-		.func = "split_huge_page_to_list_to_order",
-		.params = { "page", "list", "new_order" },
-		.fentry = { "split_folio_order_fentry", "split_folio_order_fexit" },
-		.stand_in = "pagemap's huge-folio flag stands in",
-		.kprobe = { "split_folio_order_kprobe", "split_folio_order_kretprobe" },
-	},
-	{
-		.name = "split_folio",
-		.func = "split_huge_page_to_list",
-		.params = { "page", "list" },
-		.fentry = { "split_folio_fentry", "split_folio_fexit" },
-		.stand_in = "pagemap's huge-folio flag stands in",
-		.kprobe = { "split_folio_kprobe", "split_folio_kretprobe" },
-	},
-	/* deferred_split: part of a huge folio of the target unmapped (munmap,
-	 * MADV_DONTNEED of part of it): queued for the deferred-split
-	 * shrinker, which divides it later, under memory pressure.  Three
-	 * kernel shapes; on 6.12+ only calls with partially_mapped count (the
-	 * others put every new anonymous huge page on the underused list). */
-	{
-		.name = "deferred_split",
-		.func = "deferred_split_folio",
-		.params = { "folio", "partially_mapped" },
-		.fentry = { "deferred_split_folio2_fentry" },
-		.stand_in = "not seen: nothing else shows it",
-		.kprobe = { "deferred_split_folio2_kprobe" },
-	},
-	{
-		.name = "deferred_split",
-		.func = "deferred_split_folio",
-		.params = { "folio" },
-		.fentry = { "deferred_split_folio_fentry" },
-		.stand_in = "not seen: nothing else shows it",
-		.kprobe = { "deferred_split_folio_kprobe" },
-	},
-	{
-		.name = "deferred_split",
-		.func = "deferred_split_huge_page",
-		.params = { "page" },
-		.fentry = { "deferred_split_page_fentry" },
-		.stand_in = "not seen: nothing else shows it",
-		.kprobe = { "deferred_split_page_kprobe" },
-	},
-	/* mmap: the target's mmap, munmap, mremap and mprotect, where a
-	 * region's life starts and ends and what splits its PMD.  By perf
-	 * event on the generic raw_syscalls tracepoints (the syscall number is
-	 * tested first); raw, one program at sys_exit alone on x86_64, as for
-	 * madvise. */
-	{
-		.name = "mmap",
-		.tp = { "mapping_enter", "mapping_exit" },
-		.tp_event = { "raw_syscalls/sys_enter", "raw_syscalls/sys_exit" },
-#ifdef __x86_64__
-		.raw = { "mapping_exit_raw" },
-		.raw_event = { "sys_exit" },
-		/* (regs, ret) */
-		.raw_shape = { "p:pt_regs l" },
-#endif
-	},
-	/* exec: a target's exec, which makes a spawned target active (it
-	 * is held until then) and names its program. */
-	{
-		.name = "exec",
-		.tp = { "process_exec" },
-		.tp_event = { "sched/sched_process_exec" },
-		.raw = { "process_exec_raw" },
-		.raw_event = { "sched_process_exec" },
-		/* (task, old_pid, bprm) */
-		.raw_shape = { "p:task_struct i p:linux_binprm" },
-	},
-	/* exit: a target's end, which also ends its mm's identity (the
-	 * kernel reuses mm addresses).  Only the task is read, and kernels
-	 * may pass more after it, hence "...". */
-	{
-		.name = "exit",
-		.tp = { "process_exit" },
-		.tp_event = { "sched/sched_process_exit" },
-		.raw = { "process_exit_raw" },
-		.raw_event = { "sched_process_exit" },
-		/* (task, ...) */
-		.raw_shape = { "p:task_struct ..." },
-	},
-};
-
-#define NDEFS (sizeof(defs) / sizeof(defs[0]))
-_Static_assert(NDEFS <= PROBES_MAX, "probe table larger than PROBES_MAX");
+#define defs probe_defs
+#define NDEFS probe_ndefs
 
 /* ---- the policy: the same for every row ---- */
 
@@ -305,7 +37,7 @@ static void try_fentry(struct probe_status *s, const struct kbtf *btf)
 {
 	const struct probe_def *d = s->def;
 	char why[160];
-	int id;
+	int id, np;
 
 	s->tried[MECH_FENTRY] = true;
 	if (!kbtf_func_matches(btf, d->func, d->params, nparams(d), why, sizeof(why))) {
@@ -313,9 +45,14 @@ static void try_fentry(struct probe_status *s, const struct kbtf *btf)
 		return;
 	}
 	id = kbtf_func_id(btf, d->func);
-	/* Try fentry even where we have no program, so the kernel's reason is shown. */
-	if (trial_tracing(id, BPF_TRACE_FENTRY, why, sizeof(why)) < 0 ||
-	    (d->fentry[1] && trial_tracing(id, BPF_TRACE_FEXIT, why, sizeof(why)) < 0)) {
+	/* Try fentry even where we have no program, so the kernel's reason is
+	 * shown.  Each trial reads the context as the program does: the last
+	 * parameter it checks, and at fexit the return value's slot with
+	 * bpf_get_func_ret() where the kernel has it. */
+	np = (int)(d->ctx_args ? d->ctx_args : nparams(d)) - 1;
+	if (trial_tracing(id, BPF_TRACE_FENTRY, np, false, why, sizeof(why)) < 0 ||
+	    (d->fentry[1] && trial_tracing(id, BPF_TRACE_FEXIT, s->ret_idx > 0 ? s->ret_idx : np,
+					   d->ret_slot && s->ret_idx > 0, why, sizeof(why)) < 0)) {
 		snprintf(s->why[MECH_FENTRY], sizeof(s->why[0]), "%s", why);
 		return;
 	}
@@ -418,6 +155,22 @@ static void try_tp(struct probe_status *s, const struct kbtf *btf)
 	snprintf(s->why[MECH_TRACEPOINT], sizeof(s->why[0]), "ok (perf event; not raw: %.100s)", why);
 }
 
+static void choose_one(struct probe_status *s, enum backend b);
+
+/* Every mechanism the backend allows for row s, and the choice. */
+static void try_row(struct probe_status *s, enum backend b, const struct kbtf *btf)
+{
+	const struct probe_def *d = s->def;
+
+	s->ret_idx = d->func && btf ? kbtf_func_ret_index(btf, d->func) : -1;
+	if (d->func && b != BACKEND_TRACEPOINT) {
+		try_fentry(s, btf);
+		try_kprobe(s, btf);
+	}
+	if (has_progs(d->tp) || has_progs(d->raw))
+		try_tp(s, btf);
+}
+
 static void choose_one(struct probe_status *s, enum backend b)
 {
 	const struct probe_def *d = s->def;
@@ -505,12 +258,18 @@ int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
 	if (tracefs_ensure(err, errlen) < 0)
 		return -1;
 	if (btf) {
-		const char *funcs[NDEFS];
+		const char *funcs[PROBES_MAX];
 		size_t nf = 0;
 
-		for (size_t i = 0; i < NDEFS; i++)
-			if (defs[i].func)
+		/* once each: kbtf_prefetch() takes 16 at most */
+		for (size_t i = 0; i < NDEFS; i++) {
+			size_t k = 0;
+
+			while (defs[i].func && k < nf && strcmp(funcs[k], defs[i].func) != 0)
+				k++;
+			if (defs[i].func && k == nf)
 				funcs[nf++] = defs[i].func;
+		}
 		kbtf_prefetch(btf, BTF_KIND_FUNC, funcs, nf);
 	}
 	for (size_t i = 0; i < NDEFS; i++) {
@@ -525,12 +284,7 @@ int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
 			s->serving = serving->def->func;
 			continue;
 		}
-		if (defs[i].func && b != BACKEND_TRACEPOINT) {
-			try_fentry(s, btf);
-			try_kprobe(s, btf);
-		}
-		if (has_progs(defs[i].tp) || has_progs(defs[i].raw))
-			try_tp(s, btf);
+		try_row(s, b, btf);
 		any_fentry |= s->ok[MECH_FENTRY];
 		any_kprobe |= s->ok[MECH_KPROBE];
 	}
@@ -566,6 +320,10 @@ int probes_apply(const struct probe_set *ps, struct bpf_object *obj, struct prob
 {
 	memset(c, 0, sizeof(*c));
 	c->cf_addr_arg = 3;	/* the BPF object's own default */
+	/* unknown only where no fexit trial ran, and then no fexit is chosen */
+	c->have_func_ret = trial_func_ret() != 0;
+	for (int k = 0; k < RET_SLOTS; k++)
+		c->ret_idx[k] = -1;
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct probe_status *s = &ps->p[i];
 		const char *const *progs = progs_of(s, s->chosen);
@@ -582,6 +340,9 @@ int probes_apply(const struct probe_set *ps, struct bpf_object *obj, struct prob
 			}
 			bpf_program__set_autoload(p, true);
 		}
+		if ((s->chosen == MECH_FENTRY || s->chosen == MECH_KPROBE) && s->def->ret_slot &&
+		    s->ret_idx >= 0)
+			c->ret_idx[s->def->ret_slot] = s->ret_idx;
 		/* What the row says its tracepoint programs need. */
 		if (s->chosen != MECH_TRACEPOINT)
 			continue;
@@ -638,8 +399,92 @@ void probes_detach(struct probe_set *ps)
 
 enum mech probes_mech_of(const struct probe_set *ps, const char *name)
 {
+	/* the variant that serves, if any */
 	for (size_t i = 0; i < ps->n; i++)
-		if (strcmp(ps->p[i].def->name, name) == 0)
+		if (strcmp(ps->p[i].def->name, name) == 0 && ps->p[i].chosen != MECH_NONE)
 			return ps->p[i].chosen;
 	return MECH_NONE;
+}
+
+int probes_have_func_ret(const struct probe_set *ps, const struct kbtf *btf)
+{
+	char why[160];
+
+	/* not asked yet: an fexit trial on a function whose fentry loads */
+	for (size_t i = 0; trial_func_ret() < 0 && btf && i < ps->n; i++)
+		if (ps->p[i].ok[MECH_FENTRY] && ps->p[i].def->func)
+			trial_tracing(kbtf_func_id(btf, ps->p[i].def->func), BPF_TRACE_FEXIT, -1, true,
+				      why, sizeof(why));
+	return trial_func_ret();
+}
+
+/* ---- a program the real load refused ---- */
+
+static bool names(const char *const p[2], const char *prog)
+{
+	return (p[0] && strcmp(p[0], prog) == 0) || (p[1] && strcmp(p[1], prog) == 0);
+}
+
+bool probes_drop_program(struct probe_set *ps, const struct kbtf *btf, const char *prog,
+			 const char *why, char *line, size_t n)
+{
+	struct probe_status *s = NULL;
+	enum mech was;
+	char reason[160];
+
+	for (size_t i = 0; i < ps->n && !s; i++)
+		if (ps->p[i].chosen != MECH_NONE && names(progs_of(&ps->p[i], ps->p[i].chosen), prog))
+			s = &ps->p[i];
+	if (!s)
+		return false;
+	was = s->chosen;
+	s->refused = true;
+	snprintf(reason, sizeof(reason), "program %s refused at load: %.100s", prog, why);
+	if (was == MECH_TRACEPOINT && s->raw && has_progs(s->def->tp)) {
+		/* the same tracepoints by perf event, if the kernel has them */
+		char tw[160] = "ok";
+
+		s->raw = false;
+		snprintf(s->raw_why, sizeof(s->raw_why), "%s", reason);
+		for (int i = 0; i < 2 && s->def->tp_event[i]; i++)
+			if (trial_tracepoint(s->def->tp_event[i], tw, sizeof(tw)) < 0)
+				break;
+		if (strcmp(tw, "ok") == 0) {
+			snprintf(line, n, "%s: raw tracepoint %s; using the perf-event tracepoint",
+				 s->def->name, reason);
+			snprintf(s->note, sizeof(s->note), "%s", line);
+			return true;
+		}
+	}
+	s->ok[was] = false;
+	snprintf(s->why[was], sizeof(s->why[was]), "%s", reason);
+	choose_one(s, ps->backend);
+	/* nothing else for this row: a later variant row, not tried yet, may serve */
+	for (size_t i = (size_t)(s - ps->p) + 1; s->chosen == MECH_NONE && i < ps->n; i++) {
+		struct probe_status *v = &ps->p[i];
+
+		if (strcmp(v->def->name, s->def->name) != 0 || !v->serving)
+			continue;
+		v->serving = NULL;
+		try_row(v, ps->backend, btf);
+		choose_one(v, ps->backend);
+		v->note[0] = '\0';
+		if (v->chosen != MECH_NONE) {
+			snprintf(line, n, "%s: %s %s; using %s (variant %s)", s->def->name,
+				 mech_name(was), reason, mech_name(v->chosen), v->def->func);
+			s->note[0] = '\0';
+			snprintf(v->note, sizeof(v->note), "%s", line);
+			return true;
+		}
+	}
+	if (s->chosen != MECH_NONE)
+		snprintf(line, n, "%s: %s %s; using %s", s->def->name, mech_name(was), reason,
+			 mech_name(s->chosen));
+	else
+		snprintf(line, n, "%s: %s %s; not traced%s%s", s->def->name, mech_name(was), reason,
+			 s->def->func ? ": " : "",
+			 s->def->func ? (s->def->stand_in ? s->def->stand_in : "pagemap sampling stands in") : "");
+	snprintf(s->note, sizeof(s->note), "%s", line);
+	s->unprobeable = false;
+	return true;
 }

@@ -21,6 +21,9 @@ enum mech { MECH_NONE = 0, MECH_FENTRY, MECH_KPROBE, MECH_TRACEPOINT, MECH_MAX }
 
 struct probe_def;
 
+/* The .rodata constants that hold a return value's context slot. */
+enum ret_slot { RET_NONE = 0, RET_COLLAPSE, RET_SET_PMD, RET_MAP_PAGES, RET_MIGRATE, RET_SLOTS };
+
 struct probe_status {
 	const struct probe_def *def;
 	enum mech chosen;
@@ -33,6 +36,8 @@ struct probe_status {
 	int raw_variant;		/* which kbtf_tp_shape() alternative matched */
 	char raw_why[160];		/* "ok" or why not raw */
 	const char *serving;		/* a variant row not tried: the function that serves */
+	int ret_idx;			/* kbtf_func_ret_index() of the function, -1 unknown */
+	bool refused;			/* its chosen programs failed the real load once */
 	struct bpf_link *links[2];
 };
 
@@ -58,10 +63,21 @@ int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
 struct probe_consts {
 	bool want_fault_addr;		/* map_pages by tracepoint: faults carry the address */
 	unsigned cf_addr_arg;		/* raw collapse_file: addr's argument index */
+	bool have_func_ret;		/* fexit: bpf_get_func_ret() (5.17+) */
+	int ret_idx[RET_SLOTS];		/* fexit: the return value's slot; -1: the default */
 };
 
 /* Before load: enable exactly the chosen programs. */
 int probes_apply(const struct probe_set *ps, struct bpf_object *obj, struct probe_consts *c);
+
+/* The real load refused program prog (why: the kernel's or libbpf's
+ * reason): the probe it serves gives up that mechanism and takes the next
+ * one the policy allows (a perf-event tracepoint after a raw one, a later
+ * variant row), trying it first where it was not tried yet.  line gets the
+ * one line to say so; the probe's note is the same.  false when prog is
+ * not one of the chosen programs (nothing to fall back from). */
+bool probes_drop_program(struct probe_set *ps, const struct kbtf *btf, const char *prog,
+			 const char *why, char *line, size_t n);
 
 /* After load: attach each chosen program; a probe whose attach fails is
  * reported on warn and dropped, never stopping the others. */
@@ -74,6 +90,12 @@ void probes_print_json(const struct probe_set *ps, FILE *out);
 
 /* One line per probe that fell back or is missing, for the run's start. */
 void probes_print_notes(const struct probe_set *ps, FILE *out);
+
+/* After probes_choose(): has the kernel bpf_get_func_ret() (5.17+)?  1
+ * yes, 0 no, -1 not known (fentry loads nowhere here).  Where no fexit
+ * trial has asked yet (no chosen fexit program reads a result), one more
+ * trial asks (doctor). */
+int probes_have_func_ret(const struct probe_set *ps, const struct kbtf *btf);
 
 /* Was probe `name` attached, and by what? */
 enum mech probes_mech_of(const struct probe_set *ps, const char *name);

@@ -59,20 +59,39 @@ static bool has_variants(const struct probe_set *ps, const struct probe_status *
 	return false;
 }
 
+/* "func" or, where variants share the function, "func(params, ...)". */
+static const char *variant_label(const struct probe_def *d, const char *other_func, char *buf,
+				 size_t n)
+{
+	size_t len;
+
+	if (!other_func || strcmp(other_func, d->func) != 0)
+		return d->func;
+	len = (size_t)snprintf(buf, n, "%s(", d->func);
+	for (int k = 0; k < PROBE_PARAMS_MAX && d->params[k] && len < n; k++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", k ? ", " : "", d->params[k]);
+	if (len < n)
+		snprintf(buf + len, n - len, ", ...)");
+	return buf;
+}
+
 void probes_print(const struct probe_set *ps, FILE *out)
 {
+	char lb[128];
+
 	fprintf(out, "probes on this kernel (backend %s):\n", backend_name(ps->backend));
 	for (size_t i = 0; i < ps->n; i++) {
 		const struct probe_status *s = &ps->p[i], *other;
 		const struct probe_def *d = s->def;
 
 		if (s->serving) {
-			fprintf(out, "%-20s variant %s not tried: %s serves\n", d->name, d->func, s->serving);
+			fprintf(out, "%-20s variant %s not tried: %s serves\n", d->name,
+				variant_label(d, s->serving, lb, sizeof(lb)), s->serving);
 			continue;
 		}
 		if (s->chosen == MECH_NONE && (other = variant_chosen(ps, s))) {
-			fprintf(out, "%-20s variant %s not usable here; %s serves\n", d->name, d->func,
-				other->def->func);
+			fprintf(out, "%-20s variant %s not usable here; %s serves\n", d->name,
+				variant_label(d, other->def->func, lb, sizeof(lb)), other->def->func);
 			for (int m = MECH_FENTRY; m < MECH_TRACEPOINT; m++)
 				if (s->tried[m])
 					fprintf(out, "    %-17s %s\n", m == MECH_FENTRY ? "fentry/fexit:"

@@ -34,6 +34,7 @@ const struct thp_config *config(void)
 	cfg.sample_delay_us = micros("THPTRACE_TEST_SAMPLE_DELAY_US");
 	cfg.attach_delay_us = micros("THPTRACE_TEST_ATTACH_DELAY_US") % 10000000;
 	cfg.empty_core_btf = set("THPTRACE_TEST_EMPTY_CORE_BTF");
+	cfg.fail_load = getenv("THPTRACE_TEST_FAIL_LOAD");
 	loaded = true;
 	return &cfg;
 }

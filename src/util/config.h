@@ -16,6 +16,7 @@ struct thp_config {
 	unsigned long sample_delay_us;	/* THPTRACE_TEST_SAMPLE_DELAY_US, 0-10 s, else 0 */
 	unsigned long attach_delay_us;	/* THPTRACE_TEST_ATTACH_DELAY_US, below 10 s */
 	bool empty_core_btf;		/* THPTRACE_TEST_EMPTY_CORE_BTF: a trimmed BTF that cannot serve */
+	const char *fail_load;		/* THPTRACE_TEST_FAIL_LOAD: this BPF program's load fails */
 };
 
 /* The configuration, read from the environment on the first call (main

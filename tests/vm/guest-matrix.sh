@@ -3,7 +3,10 @@
 # busybox sh, cwd /out).  Sends back with `send`:
 #   env.txt           kernel facts: probe points, tracepoints, kprobe PMU, THP
 #   probes.txt        thptrace --list-probes
+#   doctor.txt        thptrace doctor
 #   out-BACKEND.jsonl thptrace --json --backend BACKEND -- /thp/thp_demo
+#   out-failload.jsonl, log-failload.txt  the same with collapse_file's fexit
+#                     refused at load (THPTRACE_TEST_FAIL_LOAD)
 #   log-BACKEND.txt   its stdout/stderr (the demo's lines, with its region)
 #   status.txt        "NAME rc=N" per command run
 #   hang-BACKEND.txt  ps and kernel stacks when a run had to be killed
@@ -11,7 +14,7 @@
 # events.txt) and the demo alone (demo.txt), and writes thptrace-missing.
 # Per-command timeouts keep the whole run well inside boot's timeout.
 T=/sys/kernel/tracing
-FUNCS="collapse_file|retract_page_tables|pmdp_collapse_flush|do_set_pmd|filemap_map_pages"
+FUNCS="collapse_file|retract_page_tables|pmdp_collapse_flush|do_set_pmd|filemap_map_pages|khugepaged_scan_file|khugepaged_scan_mm_slot"
 RUN_TIMEOUT=${RUN_TIMEOUT:-60}
 
 status() { echo "$1 rc=$2" >>status.txt; }
@@ -77,6 +80,7 @@ fresh_demo() {
 		$T/events/huge_memory/mm_khugepaged_collapse_file \
 		$T/events/huge_memory/mm_khugepaged_scan_file \
 		$T/events/filemap/mm_filemap_map_pages \
+		$T/events/thp/set_migration_pmd \
 		$T/events/syscalls/sys_enter_madvise \
 		/sys/kernel/btf/vmlinux; do
 		if [ -e "$p" ]; then echo "exists $p"; else echo "missing $p"; fi
@@ -97,6 +101,9 @@ if [ -x /usr/local/bin/thptrace ]; then
 	run_limited "$RUN_TIMEOUT" thptrace --list-probes >probes.txt 2>&1
 	status list-probes $?
 	send probes.txt
+	run_limited "$RUN_TIMEOUT" thptrace doctor >doctor.txt 2>&1
+	status doctor $?
+	send doctor.txt
 	for b in fentry kprobe auto tracepoint; do
 		[ -x /usr/local/bin/thp_demo ] && fresh_demo
 		RUN_NAME=$b run_limited "$RUN_TIMEOUT" thptrace --json --backend "$b" -o "out-$b.jsonl" -- /thp/thp_demo >"log-$b.txt" 2>&1
@@ -108,6 +115,19 @@ if [ -x /usr/local/bin/thptrace ]; then
 		send "log-$b.txt"
 		[ ! -f "hang-$b.txt" ] || send "hang-$b.txt"
 	done
+	# A program the kernel refuses at the real load (forced by
+	# THPTRACE_TEST_FAIL_LOAD): collapse_file's fexit, whichever shape
+	# serves here; the probe falls back to kprobes and the run goes on.
+	if grep -q 'collapse_file(mm, file, start, hpage, ...))$' probes.txt; then
+		p=collapse_file_old_fexit
+	else
+		p=collapse_file_fexit
+	fi
+	[ -x /usr/local/bin/thp_demo ] && fresh_demo
+	RUN_NAME=failload run_limited "$RUN_TIMEOUT" env THPTRACE_TEST_FAIL_LOAD=$p thptrace --json -o out-failload.jsonl -- /thp/thp_demo >log-failload.txt 2>&1
+	status thptrace-failload "$?"
+	[ -f out-failload.jsonl ] && send out-failload.jsonl
+	send log-failload.txt
 	# The way back, where function probes see it (tests/workloads/thp_lives.c):
 	#   loss     an anonymous PMD split by mprotect, another zapped by
 	#            MADV_DONTNEED;
