@@ -1,12 +1,13 @@
-/* Private to the region state machine (model/region.c and its part
- * region_loss.c): what they share beyond model/region.h. */
+/* Private to the region state machine (model/region.c, its part
+ * region_loss.c, and the primitives both write through, region_data.c):
+ * what they share beyond model/region.h. */
 #ifndef THP_REGION_PARTS_H
 #define THP_REGION_PARTS_H
 
 #include "model/region.h"
 
 /* A new milestone (NULL when the region keeps no more), and the page
- * state from t on (region.c). */
+ * state from t on (region_data.c). */
 struct milestone *region_add_ms(struct region *r, double t, enum ms_kind kind, enum ms_how how);
 void region_set_state(struct region *r, double t, enum page_state st, enum ms_how how);
 
