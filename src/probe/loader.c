@@ -13,6 +13,7 @@
 #include "util/config.h"
 #include "probe/kbtf.h"
 #include "probe/loader.h"
+#include "probe/probe_trials.h"
 #include "probe/probes.h"
 #include "thptrace.h"
 #include "thptrace.skel.h"
@@ -93,24 +94,6 @@ static struct thptrace_bpf *open_skel(int core_fd, const struct load_params *p, 
 static libbpf_print_fn_t outer_print;
 static char refused_prog[64], refused_why[160];
 
-static void last_line(const char *log, char *out, size_t n)
-{
-	const char *end = log + strlen(log), *start;
-
-	for (;;) {
-		while (end > log && (end[-1] == '\n' || end[-1] == ' '))
-			end--;
-		start = end;
-		while (start > log && start[-1] != '\n')
-			start--;
-		if (start == log || (strncmp(start, "processed ", 10) != 0 &&
-				     strncmp(start, "verification time", 17) != 0))
-			break;
-		end = start;
-	}
-	snprintf(out, n, "%.*s", (int)(end - start), start);
-}
-
 static int load_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
 	if (lvl == LIBBPF_WARN && strncmp(fmt, "libbpf: prog '%s': ", 19) == 0) {
@@ -126,7 +109,7 @@ static int load_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 				const char *log = va_arg(cp, const char *);
 				char l[160];
 
-				last_line(log ? log : "", l, sizeof(l));
+				last_log_line(log ? log : "", l, sizeof(l));
 				if (l[0])
 					snprintf(refused_why, sizeof(refused_why), "%s", l);
 			} else if (!refused_why[0] && strstr(fmt, "load failed: %s")) {

@@ -49,9 +49,7 @@ static const struct bpf_insn ret0[] = {
 	{ .code = 0x95, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0 },
 };
 
-/* The verifier's reason is its last line, except for the statistics it
- * appends ("processed 0 insns ...", "verification time ..."). */
-static void last_log_line(const char *log, char *out, size_t outlen)
+void last_log_line(const char *log, char *out, size_t outlen)
 {
 	const char *end = log + strlen(log), *start;
 

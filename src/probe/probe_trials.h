@@ -31,4 +31,9 @@ int trial_tracepoint(const char *event, char *why, size_t n);
 /* A raw tracepoint program loads (tried once; the answer is kept). */
 int trial_raw_tp(char *why, size_t n);
 
+/* The verifier's reason in its log: the last line, except for the
+ * statistics it appends ("processed 0 insns ...", "verification time ...").
+ * The trials and the real load (loader.c) both say it. */
+void last_log_line(const char *log, char *out, size_t outlen);
+
 #endif
