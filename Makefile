@@ -11,10 +11,33 @@
 #                     logrotate snippet (PREFIX, DESTDIR, SYSCONFDIR)
 #   make deb          a Debian package, built from a copy of this tree in build/deb
 
-ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# The architecture: this machine's (uname -m: x86_64 -> x86, aarch64 ->
+# arm64), or another one given on the command line: `make ARCH=arm64` on an
+# x86_64 machine cross-builds with Debian's cross toolchain and multiarch
+# libraries (gcc-aarch64-linux-gnu, libbpf-dev:arm64, libelf-dev:arm64,
+# zlib1g-dev:arm64; tests/install-deps), statically linked, everything
+# under build/arm64/ (the tool is build/arm64/thptrace).  The BPF object is
+# the same clang -target bpf, with -D__TARGET_ARCH_arm64 and
+# vmlinux/arm64/vmlinux.h; the skeleton comes from this machine's bpftool.
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+ARCH := $(HOST_ARCH)
 VMLINUX_DIR := vmlinux/$(ARCH)
 ifeq ($(wildcard $(VMLINUX_DIR)/vmlinux.h),)
-$(error no $(VMLINUX_DIR)/vmlinux.h for architecture '$(shell uname -m)'; see README "Regenerating vmlinux.h")
+$(error no $(VMLINUX_DIR)/vmlinux.h for architecture '$(ARCH)'; see README "Regenerating vmlinux.h")
+endif
+# GNU triplet of each architecture, for the cross compilers
+TRIPLET_x86 := x86_64-linux-gnu
+TRIPLET_arm64 := aarch64-linux-gnu
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS := 1
+CROSS_COMPILE ?= $(TRIPLET_$(ARCH))-
+ifneq ($(origin CC),command line)
+CC := $(CROSS_COMPILE)gcc
+endif
+# the workloads, built by clang for the target (lld, as natively)
+CLANG_TARGET := --target=$(TRIPLET_$(ARCH))
+STATIC ?= 1
+BUILD ?= build/$(ARCH)
 endif
 
 PREFIX ?= /usr/local
@@ -31,6 +54,9 @@ ifeq ($(SAN),1)
 BUILD ?= build/san
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 BIN := $(BUILD)/thptrace
+else ifeq ($(CROSS),1)
+SANFLAGS :=
+BIN := $(BUILD)/thptrace
 else
 BUILD ?= build
 SANFLAGS :=
@@ -42,6 +68,12 @@ CFLAGS += -Wall -Wextra -Werror=implicit-function-declaration -std=gnu11 $(SANFL
 CPPFLAGS += -I$(BUILD) -Ibpf -Isrc -D_GNU_SOURCE
 LDFLAGS += $(SANFLAGS)
 LDLIBS := -lbpf -lelf -lz
+# STATIC=1 (the default when cross-building): one self-contained binary,
+# which a busybox initramfs runs as it is (make vmtest's arm64 rows).
+ifeq ($(STATIC),1)
+LDFLAGS += -static
+WL_LDFLAGS := -static
+endif
 
 # System include dirs as clang sees them, so <asm/...> resolves for BPF builds.
 CLANG_SYS_INCLUDES := $(shell $(CLANG) -v -E - </dev/null 2>&1 \
@@ -76,14 +108,21 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
 
-DEMO := build/thp_demo
-LIVES := build/thp_lives
-RESIDENT := build/thp_resident
+ifeq ($(CROSS),1)
+WL_DIR := $(BUILD)
+else
+WL_DIR := build
+endif
+DEMO := $(WL_DIR)/thp_demo
+LIVES := $(WL_DIR)/thp_lives
+RESIDENT := $(WL_DIR)/thp_resident
+SHORT := $(WL_DIR)/thp_short
+ANON := $(WL_DIR)/thp_anon
 
-.PHONY: all clean install deb test unit live vmtest demo fuzz bench deps
+.PHONY: all clean install deb test unit live vmtest cross-arm64 demo fuzz bench deps
 .DELETE_ON_ERROR:
 
-all: $(BIN) $(DEMO) $(LIVES)
+all: $(BIN) $(DEMO) $(LIVES) $(ANON)
 
 $(BUILD) $(BUILD)/tests build/fuzz:
 	$(Q)mkdir -p $@
@@ -118,18 +157,27 @@ $(BIN): $(SKEL_OBJS) $(CORE_LIB)
 # lazy binding would read .dynsym/.dynstr (inside that region) and refault it.
 $(DEMO): tests/workloads/thp_demo.c
 	$(call msg,DEMO,$@)
-	$(Q)mkdir -p build && $(CLANG) -O2 -Wall -Wextra -fuse-ld=lld \
+	$(Q)mkdir -p $(WL_DIR) && $(CLANG) $(CLANG_TARGET) -O2 -Wall -Wextra -fuse-ld=lld $(WL_LDFLAGS) \
 		-Wl,-z,max-page-size=0x200000 -Wl,-z,separate-loadable-segments -Wl,-z,now $< -o $@
 
 # Region lives and losses (tests/live/test_lives.sh).
 $(LIVES): tests/workloads/thp_lives.c
 	$(call msg,CC,$@)
-	$(Q)mkdir -p build && $(CC) -O2 -Wall -Wextra $< -o $@
+	$(Q)mkdir -p $(WL_DIR) && $(CC) -O2 -Wall -Wextra $(WL_LDFLAGS) $< -o $@
+
+# Anonymous and multi-size THP (tests/live/test_anon.sh, issue 13).
+$(ANON): tests/workloads/thp_anon.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(WL_DIR) && $(CC) -O2 -Wall -Wextra $(WL_LDFLAGS) $< -o $@
 
 # A process that has THP before thptrace attaches (issue 18).
 $(RESIDENT): tests/workloads/thp_resident.c
 	$(call msg,CC,$@)
-	$(Q)mkdir -p build && $(CC) -O2 -Wall -Wextra $< -o $@
+	$(Q)mkdir -p $(WL_DIR) && $(CC) -O2 -Wall -Wextra $(WL_LDFLAGS) $< -o $@
+
+$(SHORT): tests/workloads/thp_short.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(WL_DIR) && $(CC) -O2 -Wall -Wextra $(WL_LDFLAGS) $< -o $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) | $(BUILD)/tests
 	$(call msg,UNIT,$@)
@@ -138,11 +186,23 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_LIB) | $(BUILD)/tests
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit $(UNIT_BINS)
 
-live: $(BIN) $(DEMO) $(LIVES) $(RESIDENT)
-	$(Q)THPTRACE=$(abspath $(BIN)) DEMO=$(abspath $(DEMO)) LIVES=$(abspath $(LIVES)) RESIDENT=$(abspath $(RESIDENT)) tests/run-live
+live: $(BIN) $(DEMO) $(LIVES) $(RESIDENT) $(SHORT) $(ANON)
+	$(Q)THPTRACE=$(abspath $(BIN)) DEMO=$(abspath $(DEMO)) LIVES=$(abspath $(LIVES)) ANON=$(abspath $(ANON)) RESIDENT=$(abspath $(RESIDENT)) SHORT=$(abspath $(SHORT)) tests/run-live
 
-vmtest: thptrace $(DEMO) $(LIVES)
+# The QEMU matrix: Debian's x86 kernels and its arm64 6.12 and 6.1 (under
+# qemu-system-aarch64 TCG), which take the cross-built build/arm64/
+# (cross-arm64); tests/vm/README.md.
+vmtest: thptrace $(DEMO) $(LIVES) $(ANON) cross-arm64
 	$(Q)tests/vm/vmtest
+
+# The arm64 tool and workloads, cross-built on an x86_64 machine
+# (natively on arm64: the tool is ./thptrace and this does nothing).
+cross-arm64:
+ifeq ($(HOST_ARCH),arm64)
+	@:
+else
+	$(Q)$(MAKE) --no-print-directory ARCH=arm64 SAN= all
+endif
 
 build/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(CORE_SRCS) $(HDRS) | build/fuzz
 	$(call msg,FUZZ,$@)
@@ -176,6 +236,9 @@ install: $(BIN)
 		> $(DESTDIR)$(SYSTEMDUNITDIR)/thptrace.service
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/thptrace.service
 	install -m 0644 contrib/logrotate/thptrace $(DESTDIR)$(SYSCONFDIR)/logrotate.d/thptrace
+	install -d $(DESTDIR)$(PREFIX)/share/thptrace/lnav
+	install -m 0644 schema/thptrace-events.schema.json $(DESTDIR)$(PREFIX)/share/thptrace/
+	install -m 0644 contrib/lnav/thptrace.json $(DESTDIR)$(PREFIX)/share/thptrace/lnav/
 
 # The Debian package (debian/), built by dpkg-buildpackage from a copy of
 # this tree (less .git, build/ and ./thptrace), so that nothing it makes

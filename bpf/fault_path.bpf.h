@@ -15,6 +15,9 @@ static __always_inline void vmf_event(__u16 kind, __u8 via, struct vm_fault *vmf
 	tgid = mm_target(mm);
 	if (!tgid || !in_ranges(address, address + 1))
 		return;
+	/* fault-around of a fault the filter dropped is dropped too */
+	if (kind == REC_MAP_PAGES && !fault_relevant(address, false))
+		return;
 	r = rec_reserve(kind, via);
 	if (!r)
 		return;
@@ -103,7 +106,7 @@ static __always_inline struct thp_rec *map_pages_tp_rec(void)
 	/* With a range, only a target thread whose last fault was in it has
 	 * an entry: everything else is rejected by this one lookup. */
 	fa = bpf_map_lookup_elem(&last_fault, &pid);
-	if (!fa && range_filter)
+	if (!fa && (range_filter || fault_filter))
 		return NULL;
 	if (!current_is_target())
 		return NULL;

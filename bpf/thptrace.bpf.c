@@ -37,6 +37,9 @@ const volatile __u32 ret_idx_collapse = 5;	/* collapse_file(mm, addr, file, star
 const volatile __u32 ret_idx_set_pmd = 2;	/* do_set_pmd(vmf, page) */
 const volatile __u32 ret_idx_map_pages = 3;	/* filemap_map_pages(vmf, start, end) */
 const volatile __u32 ret_idx_migrate = 2;	/* set_pmd_migration_entry(pvmw, page) */
+const volatile __u32 ret_idx_scan_pmd = 5;	/* hpage_collapse_scan_pmd(mm, vma, addr, locked, cc) */
+const volatile __u32 ret_idx_collapse_hp = 5;	/* collapse_huge_page(mm, addr, ref, unmapped, cc) */
+const volatile __u32 ret_idx_huge_fault = 1;	/* do_huge_pmd_anonymous_page(vmf) */
 
 /* Updated by user space at run time through the mmap'ed .bss: the ranges
  * are only known once the target has exec'ed. */
@@ -120,6 +123,8 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } last_fault SEC(".maps");
+
+#include "relevance.bpf.h"
 
 static __always_inline bool tgid_active(__u32 tgid)
 {
@@ -249,6 +254,7 @@ static __always_inline void rec_submit(struct thp_rec *r)
 {
 	__u64 backlog = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
 
+	relevance_mark(r->mm_tgid ? r->mm_tgid : r->tgid);
 	bpf_ringbuf_submit(r, backlog >= wake_bytes ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
@@ -363,4 +369,5 @@ static __always_inline struct thp_rec *vma_rec(__u16 kind, __u8 via, struct vm_a
 #include "khugepaged.bpf.h"
 #include "fault_path.bpf.h"
 #include "way_back.bpf.h"
+#include "anon.bpf.h"
 #include "target.bpf.h"

@@ -32,6 +32,10 @@ enum thp_rec_kind {
 	REC_MIGRATED_PMD,	/* remove_migration_pmd: the moved huge page PMD-mapped again */
 	REC_SPLIT_FOLIO,	/* split_huge_page_to_list(_to_order): a huge folio divided */
 	REC_DEFERRED_SPLIT,	/* deferred_split_folio: a partly unmapped huge folio queued for splitting */
+	REC_SCAN_PMD,		/* khugepaged or MADV_COLLAPSE scanned an anonymous PMD range (and collapsed it) */
+	REC_COLLAPSE_HUGE_PAGE,	/* collapse_huge_page: building an anonymous huge page, its result */
+	REC_PAGE_ALLOC,		/* a target thread allocated a movable page of order >= 2 (a fault's huge or mTHP folio) */
+	REC_HUGE_FAULT,		/* do_huge_pmd_anonymous_page: a fault asked for a PMD-sized page, its result */
 	REC_KIND_MAX,
 };
 
@@ -50,13 +54,16 @@ enum thp_via {
 /* Flag bits in thp_rec.flags. */
 #define REC_F_HAS_RET	0x01	/* ret holds the function's return value or result */
 #define REC_F_IN_COLLAPSE 0x02	/* fired inside a collapse_file of a traced mm */
+#define REC_F_ADDR_GUESS 0x04	/* addr is a guess (a folio's page index): user space checks it */
+#define REC_F_FILTERED	0x08	/* exit: faults were filtered (len: how many were not recorded) */
 
 struct thp_rec {
 	__u64 ts_ns;		/* bpf_ktime_get_ns(), CLOCK_MONOTONIC */
 	__u64 mm;		/* opaque key: user space maps it to a small id, never prints it */
 	__u64 addr;		/* user address: fault, madvise start, collapse/pmd address;
 				 * the mapping syscall's range (mmap: the address it returned) */
-	__u64 len;		/* madvise and mapping syscall length; fault error_code */
+	__u64 len;		/* madvise and mapping syscall length; fault error_code;
+				 * exit: the process's faults not recorded (relevance filter) */
 	__u64 pgoff;		/* file page index: collapse start, map_pages first index;
 				 * mremap: the new address */
 	__u64 pgoff_end;	/* map_pages last index; mremap: the new length */
@@ -87,6 +94,21 @@ struct thp_rec {
 struct thp_range {
 	__u64 start;
 	__u64 end;		/* exclusive */
+};
+
+/* The relevance filter's regions (bpf/relevance.bpf.h): a process's 2 MiB
+ * region, by its index (address >> 21). */
+struct thp_region_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 region;
+};
+
+/* The relevance filter's view of a process (bpf/relevance.bpf.h). */
+struct thp_proc {
+	__u64 unrecorded;	/* faults counted, not recorded */
+	__u32 relevant;		/* THP matters to it: its events are recorded */
+	__u32 pad;
 };
 
 struct thp_file_key {

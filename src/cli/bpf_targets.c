@@ -55,3 +55,36 @@ bool bpf_targets_touch(const struct thptrace_bpf *skel, uint64_t start, uint64_t
 			return true;
 	return false;
 }
+
+void bpf_targets_thp_region(struct thptrace_bpf *skel, uint32_t pid, uint64_t start)
+{
+	struct thp_region_key key = { .tgid = pid, .region = start >> 21 };
+	int procs = bpf_map__fd(skel->maps.thp_procs);
+	struct thp_proc p = { .relevant = 1 };
+	uint8_t one = 1;
+
+	if (!pid)
+		return;
+	/* already there: EEXIST, nothing to do */
+	bpf_map_update_elem(bpf_map__fd(skel->maps.thp_regions), &key, &one, BPF_NOEXIST);
+	if (bpf_map_lookup_elem(procs, &pid, &p) == 0 && p.relevant)
+		return;
+	p.relevant = 1;	/* (a fault counted in between is lost: one) */
+	bpf_map_update_elem(procs, &pid, &p, BPF_ANY);
+}
+
+uint64_t bpf_targets_unrecorded(struct thptrace_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.thp_procs);
+	uint32_t key, next, *prev = NULL;
+	struct thp_proc v;
+	uint64_t sum = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, &v) == 0)
+			sum += v.unrecorded;
+		key = next;
+		prev = &key;
+	}
+	return sum + skel->bss->faults_unrecorded_quiet;
+}

@@ -32,4 +32,10 @@ bool bpf_targets_touch(const struct thptrace_bpf *skel, uint64_t start, uint64_t
 /* tgid ended: the decoder forgets its mm ids, and target_mms with it. */
 void bpf_targets_forget(struct thptrace_bpf *skel, struct decoder *dec, uint32_t tgid);
 
+/* The relevance filter (bpf/relevance.bpf.h): pid's region at start is
+ * one the model tracks, so its faults are recorded; and the faults counted
+ * but not recorded for the processes still running. */
+void bpf_targets_thp_region(struct thptrace_bpf *skel, uint32_t pid, uint64_t start);
+uint64_t bpf_targets_unrecorded(struct thptrace_bpf *skel);
+
 #endif

@@ -10,6 +10,7 @@
  * need root. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli/doctor.h"
 #include "cli/doctor_sections.h"
@@ -18,12 +19,14 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: thptrace doctor [--json]\n"
+"Usage: thptrace doctor [--json] [--pid=PID]\n"
 "\n"
 "Check this machine for tracing file THP collapse and refault: kernel release,\n"
 "BTF, lockdown mode, kernel config (CONFIG_READ_ONLY_THP_FOR_FS, CONFIG_KPROBES,\n"
 "CONFIG_TRANSPARENT_HUGEPAGE, CONFIG_DEBUG_INFO_BTF), the THP and khugepaged\n"
-"sysfs settings, tmpfs mounts with their huge= mode, and for every probe which\n"
+"sysfs settings, tmpfs mounts with their huge= mode, anonymous THP (mode,\n"
+"defrag, khugepaged's max_ptes_* limits, each multi-size THP size), and for\n"
+"every probe which\n"
 "mechanism (fentry/fexit, kprobe/kretprobe, tracepoint) really loads and\n"
 "attaches here.  Ends with a verdict: can file THP happen here, and how to get\n"
 "it.\n"
@@ -32,6 +35,7 @@ static void usage(FILE *out)
 "  --json      one JSON object per line: {\"event\":\"doctor\",\"section\":...,\n"
 "              \"check\":...,\"value\":...}, the probes as {\"event\":\"probe\",...}\n"
 "              lines, and last {\"event\":\"doctor_verdict\",...}\n"
+"  -p, --pid=PID  also that process's PR_GET_THP_DISABLE and AnonHugePages\n"
 "  -h, --help  this help\n"
 "\n"
 "Probe trials load BPF programs and need root.  Without root, doctor prints\n"
@@ -52,11 +56,17 @@ int doctor_main(int argc, char **argv)
 {
 	static struct doctor_facts f;
 	static struct doc d;
+	int pid = 0;
 
 	d.out = stdout;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			d.json = true;
+		} else if ((!strcmp(argv[i], "-p") || !strcmp(argv[i], "--pid")) && i + 1 < argc &&
+			   atoi(argv[i + 1]) > 0) {
+			pid = atoi(argv[++i]);
+		} else if (!strncmp(argv[i], "--pid=", 6) && atoi(argv[i] + 6) > 0) {
+			pid = atoi(argv[i] + 6);
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -75,6 +85,7 @@ int doctor_main(int argc, char **argv)
 	sec_kconfig(&d, &f);
 	sec_thp(&d, &f);
 	sec_tmpfs(&d, &f);
+	sec_anon(&d, &f, pid);
 	sec_probes(&d, &f);
 	sec_verdict(&d, &f);
 	if (fflush(d.out) != 0 || ferror(d.out)) {

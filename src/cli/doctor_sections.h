@@ -12,6 +12,8 @@ void sec_system(struct doc *d, const struct doctor_facts *f);
 void sec_kconfig(struct doc *d, const struct doctor_facts *f);
 void sec_thp(struct doc *d, const struct doctor_facts *f);
 void sec_tmpfs(struct doc *d, const struct doctor_facts *f);
+/* doctor_anon.c: anonymous THP; pid > 0: also that process's THP state */
+void sec_anon(struct doc *d, const struct doctor_facts *f, int pid);
 void sec_probes(struct doc *d, const struct doctor_facts *f);
 void sec_verdict(struct doc *d, const struct doctor_facts *f);
 

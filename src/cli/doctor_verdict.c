@@ -8,6 +8,7 @@
 #include "cli/doctor_sections.h"
 #include "host/sysinfo.h"
 #include "model/eligibility.h"
+#include "sinks/json_schema.h"
 #include "util/textbuf.h"
 
 /* What forbids huge pages for a file of this backing (tmpfs_huge: its
@@ -185,7 +186,7 @@ void sec_verdict(struct doc *d, const struct doctor_facts *f)
 
 	jsonw_init(w, d->jbuf, sizeof(d->jbuf));
 	jsonw_begin(w);
-	jsonw_str(w, "event", "doctor_verdict");
+	jsonw_event(w, "doctor_verdict");
 	jsonw_bool(w, "file_thp", a.file_thp);
 	jsonw_raw(w, "tmpfs_huge_mounts", a.jlist);
 	jsonw_bool(w, "memfd_shm", a.memfd);
@@ -210,8 +211,8 @@ void sec_verdict(struct doc *d, const struct doctor_facts *f)
 	jsonw_end(w);
 	if (d->json) {
 		if (w->overflow)	/* never lose the verdict line: the short form */
-			fprintf(d->out, "{\"event\":\"doctor_verdict\",\"file_thp\":%s}\n",
-				a.file_thp ? "true" : "false");
+			fprintf(d->out, "{\"event\":\"doctor_verdict\",\"schema_version\":%d,\"file_thp\":%s}\n",
+				THPTRACE_JSON_SCHEMA_VERSION, a.file_thp ? "true" : "false");
 		else
 			fprintf(d->out, "%s\n", d->jbuf);
 	}

@@ -75,6 +75,7 @@ enum {
 	OPT_NO_SNAPSHOT,
 	OPT_BY,
 	OPT_EXPECT,
+	OPT_FAULTS,
 };
 
 static const struct argp_option options[] = {
@@ -94,6 +95,12 @@ static const struct argp_option options[] = {
 	{ "text", OPT_TEXT, NULL, 0,
 	  "Only the target executable's loadable segments (from its ELF headers and load address)", 2 },
 	{ "file", OPT_FILE, "PATH", 0, "Only the mappings of file PATH (e.g. --file /mnt/thp/app)", 2 },
+	{ "faults", OPT_FAULTS, "thp|all", 0,
+	  "Which page faults (and filemap_map_pages) are recorded: thp, only inside 2 MiB regions that"
+	  " matter for huge pages (madvised MADV_HUGEPAGE or MADV_COLLAPSE, huge, collapsed, or a region"
+	  " thptrace tracks), the others counted per process (faults_unrecorded on its exit event and in"
+	  " the summary); or all.  Default: thp for -a and -p, all for -- CMD.  With"
+	  " transparent_hugepage/enabled always every anonymous fault may make a huge page: all", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "json", OPT_JSON, NULL, 0, "JSON Lines, one object per event (schema in README.md)", 3 },
 	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 3 },
@@ -270,6 +277,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *st)
 		break;
 	case OPT_NO_SNAPSHOT:
 		c->o.no_snapshot = true;
+		break;
+	case OPT_FAULTS:
+		if (strcmp(arg, "thp") && strcmp(arg, "all"))
+			bad(st, "--faults '%s': thp or all", arg);
+		c->o.faults = strcmp(arg, "all") ? FAULTS_THP : FAULTS_ALL;
 		break;
 	case OPT_BY:
 		if (strcmp(arg, "region") && strcmp(arg, "mapping"))

@@ -100,3 +100,16 @@ void region_facts_collapse_tp(struct maps_cache *mc, struct thp_event *ev)
 	if (m.path[0] == '/')
 		ev->pgoff = (m.offset + (ev->addr - m.start)) >> 12;
 }
+
+void region_facts_anon_addr(struct maps_cache *mc, struct thp_event *ev)
+{
+	static struct map_entry m;
+
+	if (!(ev->fields & EVF_ADDR_GUESS))
+		return;
+	if (mapping_of(mc, ev->target_pid, ev->addr, &m) && m.path[0] != '/' &&
+	    m.start <= ev->addr && m.end >= ev->addr + THP_REGION_SIZE)
+		return;
+	ev->fields &= ~(EVF_ADDR | EVF_ADDR_GUESS);
+	ev->addr = 0;
+}

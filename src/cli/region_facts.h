@@ -45,4 +45,9 @@ void region_facts_collapse_addr(struct maps_cache *mc, struct thp_event *ev);
  * address and set its pgoff. */
 void region_facts_collapse_tp(struct maps_cache *mc, struct thp_event *ev);
 
+/* An anonymous scan's guessed address (the scan_pmd tracepoint's folio
+ * index): kept only when it lies in an anonymous mapping of the target,
+ * else dropped (the model then waits for the region to become huge). */
+void region_facts_anon_addr(struct maps_cache *mc, struct thp_event *ev);
+
 #endif

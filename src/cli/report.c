@@ -24,6 +24,7 @@
 #define RX_USAGE 2	/* bad command line, or the input cannot be opened or read */
 #define RX_OUTPUT 6	/* the output or SVG file cannot be written (as for a live run) */
 #define RX_EXPECT 7	/* --expect: a region ended with a verdict not in the list */
+#define RX_SCHEMA 8	/* a line's schema_version is newer than this thptrace reads */
 
 #define MAX_MESSAGES 20
 
@@ -33,6 +34,7 @@ struct replay {
 	struct run_summary sum;		/* the summary line's, when have_summary */
 	bool have_summary;
 	unsigned long lineno, bad, messages;
+	bool too_new;			/* a line of a newer schema_version: stop reading */
 };
 
 /* ---- the command line ---- */
@@ -76,7 +78,8 @@ static const char report_doc[] =
 "Exit status: 0 every line parsed; 1 some lines could not be parsed (the\n"
 "report is printed without them); 2 bad usage, or SAVED.jsonl cannot be\n"
 "opened or read; 6 the -o or --svg file cannot be written; 7 --expect: a\n"
-"region's verdict is not in the list.\n"
+"region's verdict is not in the list; 8 a line's schema_version is newer\n"
+"than this thptrace reads (reading stops there: no verdicts, no summary).\n"
 "\n"
 "OPTIONS:";
 
@@ -178,6 +181,10 @@ static void handle_line(struct replay *rp, const char *line, size_t len, bool co
 	case JL_ERROR:
 		line_error(rp, "%s", err);
 		break;
+	case JL_TOO_NEW:
+		fprintf(stderr, "thptrace: report: line %lu: %s\n", rp->lineno, err);
+		rp->too_new = true;
+		break;
 	case JL_SUMMARY:
 		rp->have_summary = true;
 		break;
@@ -221,7 +228,7 @@ static int read_lines(struct replay *rp, FILE *f, char *buf)
 				handle_line(rp, buf, len, complete);
 			len = 0;
 			too_long = false;
-			if (c == EOF)
+			if (c == EOF || rp->too_new)
 				return 0;
 			continue;
 		}
@@ -293,7 +300,8 @@ int report_main(int argc, char **argv)
 	memset(&rp, 0, sizeof(rp));
 	pipeline_init(&rp.pl, outf, &(struct pipeline_opts){
 		.json = o.json, .color = !o.out_path && isatty(fileno(stdout)),
-		.all_faults = o.all_faults, .by_region = o.by_region, .svg_path = o.svg_path });
+		.all_faults = o.all_faults, .by_region = o.by_region, .svg_path = o.svg_path,
+		.expect = o.expect });
 	rp.jr = malloc(sizeof(*rp.jr));
 	buf = malloc(JSONR_MAX_LINE + 1);
 	if (!rp.jr || !buf) {
@@ -308,6 +316,10 @@ int report_main(int argc, char **argv)
 		rc = RX_USAGE;
 		goto out;
 	}
+	if (rp.too_new) {
+		rc = RX_SCHEMA;
+		goto out;
+	}
 	if (pipeline_finish(&rp.pl, rp.have_summary ? &rp.sum : NULL, err, sizeof(err)) < 0) {
 		fprintf(stderr, "thptrace: report: %s\n", err);
 		rc = RX_OUTPUT;
@@ -318,7 +330,7 @@ int report_main(int argc, char **argv)
 				o.out_path ? o.out_path : "standard output", strerror(rp.pl.out.err));
 		rc = RX_OUTPUT;
 	}
-	if (o.expect && pipeline_expect(&rp.pl, o.expect, stderr) > 0 && (rc == RX_OK || rc == RX_BADLINES))
+	if (pipeline_unexpected(&rp.pl) > 0 && (rc == RX_OK || rc == RX_BADLINES))
 		rc = RX_EXPECT;
 	if (rp.bad) {
 		if (rp.messages > MAX_MESSAGES)

@@ -74,6 +74,9 @@ static void emit(struct tracer *tr, struct thp_event *ev)
 		pipeline_event(&tr->pl, &fe);
 		r = regions_find(&tr->pl.rs, fe.mm_id, fe.region);
 	}
+	/* A region the model tracks: its faults matter from now on. */
+	if (r && tr->fault_filter && ev->kind != EV_FAULT && ev->kind != EV_MAP_PAGES)
+		bpf_targets_thp_region(tr->skel, r->pid, r->start);
 	/* Sample once per drain, after the drain's events: a state read between
 	 * two of them would put a later time before an earlier event. */
 	if (r && ev->kind != EV_STATE && ev->kind != EV_EXIT)
@@ -99,6 +102,9 @@ static void process(struct tracer *tr, struct thp_event *ev)
 	case EV_COLLAPSE_FILE:
 		region_facts_collapse_tp(&tr->maps, ev);
 		break;
+	case EV_SCAN_PMD:
+		region_facts_anon_addr(&tr->maps, ev);
+		break;
 	case EV_EXEC:
 		/* A new mm: pagemap must be opened again. */
 		states_sampler_drop(&tr->st, ev->tgid);
@@ -112,7 +118,6 @@ static void process(struct tracer *tr, struct thp_event *ev)
 	emit(tr, ev);
 	if (ev->kind == EV_EXIT) {
 		states_proc_exited(&tr->st, ev->tgid);
-		bpf_targets_forget(tr->skel, &tr->dec, ev->tgid);
 		if (!tr->o->all && (pid_t)ev->tgid == tr->tgt.pid)
 			tr->target_gone = true;
 	}
@@ -160,8 +165,15 @@ static int on_record(void *ctx, void *data, size_t size)
 
 	if (tr->n_batch == BATCH_MAX)
 		process_batch(tr);
-	if (decode_rec(&tr->dec, data, size, &tr->batch[tr->n_batch]) == 0)
-		tr->n_batch++;
+	if (decode_rec(&tr->dec, data, size, &tr->batch[tr->n_batch]) == 0) {
+		const struct thp_event *ev = &tr->batch[tr->n_batch++];
+
+		/* A process's end retires its mm ids now, while decoding: the
+		 * next process may get the same mm_struct, and its records may
+		 * be in this very drain. */
+		if (ev->kind == EV_EXIT && ev->pid == ev->tgid)
+			bpf_targets_forget(tr->skel, &tr->dec, ev->tgid);
+	}
 	return tr->pl.out.err ? -EPIPE : 0;
 }
 
@@ -487,6 +499,13 @@ static void finish(struct tracer *tr)
 	tr->ctx.duration_s = tr->sum.t;
 	context_event(tr, true);
 	memcpy(tr->sum.counts, pipeline_counted(&tr->pl)->counts, sizeof(tr->sum.counts));
+	/* the exited processes' counts, and those still running */
+	tr->sum.faults_unrecorded = -1;
+	if (tr->fault_filter) {
+		int64_t exited = pipeline_counted(&tr->pl)->faults_unrecorded;
+
+		tr->sum.faults_unrecorded = (exited > 0 ? exited : 0) + bpf_targets_unrecorded(tr->skel);
+	}
 	if (pipeline_finish(&tr->pl, &tr->sum, err, sizeof(err)) < 0) {
 		fprintf(stderr, "thptrace: %s\n", err);
 		tr->svg_failed = true;
@@ -504,6 +523,7 @@ static void cleanup(struct tracer *tr)
 	states_free(&tr->st);
 	settings_free(&tr->knobs);
 	pipeline_free(&tr->pl);
+	decoder_free(&tr->dec);
 	maps_cache_free(&tr->maps);
 	state_queue_free(&tr->pending);
 	free(tr->batch);
@@ -526,7 +546,7 @@ static int run_status(struct tracer *tr)
 		return EXIT_OUTPUT;
 	}
 	/* the CI gate: distinct from any status CMD could give for itself */
-	if (tr->o->expect && pipeline_expect(&tr->pl, tr->o->expect, stderr) > 0)
+	if (pipeline_unexpected(&tr->pl) > 0)
 		return EXIT_EXPECT;
 	if (tr->tgt.spawned && tr->tgt.exited)
 		return tr->tgt.exit_status;
@@ -578,7 +598,11 @@ int trace_run(const struct trace_opts *o)
 		fprintf(stderr, "thptrace: %s\n", err);
 		goto out;
 	}
-	if ((rc = trace_preflight(&tr.btf_job)) || (rc = setup_open_bpf(&tr.ld, o, rb_bytes)))
+	sysinfo_context(&tr.ctx);	/* the THP mode decides the fault filter */
+	tr.ctx.streaming = o->all || o->pid;
+	tr.fault_filter = trace_fault_filter(o, tr.ctx.thp_enabled);
+	if ((rc = trace_preflight(&tr.btf_job)) ||
+	    (rc = setup_open_bpf(&tr.ld, o, rb_bytes, tr.fault_filter)))
 		goto out;
 	tr.outf = setup_open_output(o->out_path);
 	if (!tr.outf) {
@@ -588,8 +612,8 @@ int trace_run(const struct trace_opts *o)
 	}
 	pipeline_init(&tr.pl, tr.outf, &(struct pipeline_opts){
 		.json = o->json, .color = !o->out_path && isatty(fileno(stdout)),
-		.all_faults = o->all_faults, .by_region = o->by_region, .svg_path = o->svg_path });
-	sysinfo_context(&tr.ctx);
+		.all_faults = o->all_faults, .by_region = o->by_region, .svg_path = o->svg_path,
+		.expect = o->expect });
 	settings_start(&tr.knobs, trace_now_ns());	/* the knobs as the context has them */
 	tr.batch_cap = BATCH_MAX + PENDING_STATES;
 	tr.batch = calloc(tr.batch_cap, sizeof(*tr.batch));

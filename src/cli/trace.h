@@ -25,8 +25,15 @@ struct trace_opts {
 	double duration;		/* --duration, 0 = until the target ends */
 	double resnapshot;		/* -p, -a: --resnapshot seconds, 0 = only at the start */
 	bool no_snapshot;		/* -p, -a: --no-snapshot */
+	enum fault_rec { FAULTS_DEFAULT, FAULTS_THP, FAULTS_ALL } faults;	/* --faults */
 	struct range_spec ranges;
 };
+
+/* --faults: record only the faults inside regions that matter for THP?
+ * By default with -a and -p, not with -- CMD; never when every anonymous
+ * region is eligible (transparent_hugepage/enabled always), where every
+ * fault may be the one that makes a huge page. */
+bool trace_fault_filter(const struct trace_opts *o, const char *thp_enabled);
 
 /* Returns the process exit code (the command's status when one ran). */
 int trace_run(const struct trace_opts *o);

@@ -175,10 +175,18 @@ FILE *setup_reopen_output(const char *path)
 
 /* ---- the BPF object ---- */
 
-int setup_open_bpf(struct loader *ld, const struct trace_opts *o, unsigned long rb_bytes)
+bool trace_fault_filter(const struct trace_opts *o, const char *thp_enabled)
+{
+	if (o->faults == FAULTS_ALL || (o->faults == FAULTS_DEFAULT && !o->all && !o->pid))
+		return false;
+	return !thp_enabled || strcmp(thp_enabled, "always") != 0;
+}
+
+int setup_open_bpf(struct loader *ld, const struct trace_opts *o, unsigned long rb_bytes,
+		   bool fault_filter)
 {
 	struct load_params lp = { .all = o->all, .self_tgid = (uint32_t)getpid(),
-				  .rb_bytes = rb_bytes };
+				  .rb_bytes = rb_bytes, .fault_filter = fault_filter };
 	char err[512];
 
 	if (loader_open(ld, &lp, err, sizeof(err)) < 0) {

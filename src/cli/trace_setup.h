@@ -25,7 +25,8 @@ FILE *setup_open_output(const char *path);
 FILE *setup_reopen_output(const char *path);
 
 /* Parse the BPF object while the BTF is still loading. */
-int setup_open_bpf(struct loader *ld, const struct trace_opts *o, unsigned long rb_bytes);
+int setup_open_bpf(struct loader *ld, const struct trace_opts *o, unsigned long rb_bytes,
+		   bool fault_filter);
 
 /* Wait for the BTF (into *btf, the caller's until loaded, then freed and
  * NULL), choose the probes, load the object. */

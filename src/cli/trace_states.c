@@ -49,6 +49,8 @@ void states_init(struct states *st, struct regions *rs, const struct decoder *de
 	memset(st, 0, sizeof(*st));
 	for (size_t i = 0; i < VM_BASES; i++)
 		st->vm_base[i].t = -1;	/* free */
+	for (size_t i = 0; i < sizeof(st->fs_base) / sizeof(st->fs_base[0]); i++)
+		st->fs_base[i].t = -1;
 	st->rs = rs;
 	st->dec = dec;
 	st->q = q;
@@ -60,6 +62,7 @@ void states_free(struct states *st)
 		page_sampler_close(st->smp[i].s);
 		st->smp[i].s = NULL;
 	}
+	idset_free(&st->gone_mm);
 }
 
 static struct page_sampler *sampler_for(struct states *st, pid_t pid)
@@ -96,13 +99,13 @@ void states_sampler_drop(struct states *st, pid_t pid)
 
 static bool mm_gone(const struct states *st, uint32_t mm_id)
 {
-	return mm_id && mm_id <= DECODE_MAX_MMS && (st->gone_mm[mm_id / 64] >> (mm_id % 64)) & 1;
+	return mm_id && idset_has(&st->gone_mm, mm_id);
 }
 
 static void set_mm_gone(struct states *st, uint32_t mm_id)
 {
-	if (mm_id && mm_id <= DECODE_MAX_MMS)
-		st->gone_mm[mm_id / 64] |= 1ull << (mm_id % 64);
+	if (mm_id)
+		idset_add(&st->gone_mm, mm_id);
 }
 
 static bool pid_exited(const struct states *st, uint32_t pid)
@@ -132,7 +135,7 @@ static bool state_known(struct states *st, uint32_t mm_id, uint64_t start,
 	*prev = r ? r->state : PS_UNKNOWN;
 	/* after a life ended (unmapped), an empty range says nothing new;
 	 * pages present again are a new life, worth an event */
-	if (!r && rs->state == PS_NONE && regions_last_life(st->rs, mm_id, start))
+	if (!r && rs->state == PS_NONE && regions_had_life(st->rs, mm_id, start))
 		return true;
 	return r && r->state == rs->state && r->thp == rs->thp;
 }
@@ -183,6 +186,68 @@ static void vm_support(struct states *st, uint32_t mm_id, uint64_t start, enum p
 	}
 	if (b)
 		*b = (struct vm_base){ .t = -1 };
+}
+
+/* ---- anonymous memory: fault counters and folio sizes ---- */
+
+static bool empty_state(enum page_state s)
+{
+	return s == PS_NONE || s == PS_UNKNOWN;
+}
+
+/* The fault counters now (once per pass); false when unreadable. */
+static bool fs_now(struct states *st)
+{
+	if (!st->fs_pass_state) {
+		st->fs_pass_state = faultstat_read(&st->fs_now) == 0 ? 1 : -1;
+		st->fs_now_t = decoder_t(st->dec, trace_now_ns());
+	}
+	return st->fs_pass_state > 0;
+}
+
+static struct fs_base *fs_base_of(struct states *st, uint32_t mm_id, uint64_t start, bool add)
+{
+	const size_t n = sizeof(st->fs_base) / sizeof(st->fs_base[0]);
+	struct fs_base *b;
+
+	for (size_t i = 0; i < n; i++)
+		if (st->fs_base[i].t >= 0 && st->fs_base[i].mm_id == mm_id && st->fs_base[i].start == start)
+			return &st->fs_base[i];
+	if (!add)
+		return NULL;
+	b = &st->fs_base[st->fs_next++ % n];
+	b->mm_id = mm_id;
+	b->start = start;
+	return b;
+}
+
+/* A region sampled from prev to rs: what anonymous memory's verdicts
+ * need in its state event (ev NULL: nothing changed). */
+static void anon_support(struct states *st, uint32_t mm_id, pid_t pid, uint64_t start, enum page_state prev,
+			 const struct region_sample *rs, struct thp_event *ev)
+{
+	struct page_sampler *s;
+	struct fs_base *b;
+	uint32_t orders;
+
+	if (rs->state == PS_NONE && fs_now(st) && (b = fs_base_of(st, mm_id, start, true))) {
+		b->v = st->fs_now;	/* empty now: the baseline of its first fault */
+		b->t = st->fs_now_t;
+	} else if (empty_state(prev) && ev && !empty_state(rs->state) && (b = fs_base_of(st, mm_id, start, false))) {
+		if (fs_now(st)) {
+			ev->fault_alloc_delta = st->fs_now.alloc - b->v.alloc;
+			ev->fault_fallback_delta = st->fs_now.fallback - b->v.fallback;
+			ev->fault_charge_delta = st->fs_now.charge - b->v.charge;
+			ev->faultstat_since_t = b->t;
+			ev->fields |= EVF_FAULTSTAT;
+		}
+		b->t = -1;
+	}
+	if (ev && rs->state == PS_PTE && rs->thp && (s = sampler_for(st, pid)) &&
+	    page_sampler_folios(s, start, &orders) == 0 && orders) {
+		ev->folio_orders = orders;
+		ev->fields |= EVF_FOLIOS;
+	}
 }
 
 /* Queue a state event, timed now; rs NULL: "unknown", present -1 (the
@@ -259,6 +324,7 @@ static bool sample_region(struct states *st, uint32_t mm_id, uint32_t pid, uint6
 {
 	struct region_sample rs;
 	enum page_state prev;
+	struct thp_event *ev;
 
 	if (!pid || mm_gone(st, mm_id) || pid_exited(st, pid))
 		return true;
@@ -268,6 +334,7 @@ static bool sample_region(struct states *st, uint32_t mm_id, uint32_t pid, uint6
 	}
 	if (state_known(st, mm_id, start, &rs, &prev)) {
 		vm_support(st, mm_id, start, prev, rs.state, NULL);
+		anon_support(st, mm_id, pid, start, prev, &rs, NULL);
 		return true;
 	}
 	if (can_hold && st->q->n >= PENDING_STATES) {
@@ -276,7 +343,9 @@ static bool sample_region(struct states *st, uint32_t mm_id, uint32_t pid, uint6
 		st->held_rs = rs;
 		return false;
 	}
-	vm_support(st, mm_id, start, prev, rs.state, queue_state(st, mm_id, pid, start, &rs));
+	ev = queue_state(st, mm_id, pid, start, &rs);
+	vm_support(st, mm_id, start, prev, rs.state, ev);
+	anon_support(st, mm_id, pid, start, prev, &rs, ev);
 	return true;
 }
 
@@ -298,6 +367,7 @@ void states_mark_dirty(struct states *st, const struct region *r)
 static void pass_begin(struct states *st)
 {
 	st->vm_pass_state = 0;
+	st->fs_pass_state = 0;
 	if (!st->in_pass) {
 		st->in_pass = true;
 		st->next = st->sampled = 0;

@@ -10,8 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "host/faultstat.h"
 #include "host/page_state.h"
 #include "input/decode.h"
+#include "util/idset.h"
 #include "model/event.h"
 #include "model/regions.h"
 
@@ -66,7 +68,7 @@ struct states {
 	size_t n_dirty;
 	uint32_t dead[DEAD_MAX];	/* recently exited target pids: sample them no more */
 	size_t n_dead;
-	uint64_t gone_mm[DECODE_MAX_MMS / 64 + 1];	/* mm ids whose process ended */
+	struct idset gone_mm;		/* mm ids whose process ended */
 	/* A pass that stopped on a full queue: where it goes on, and the
 	 * sample read that found no room (queued first, timed then). */
 	bool in_pass;
@@ -80,6 +82,19 @@ struct states {
 	size_t vm_next;
 	int vm_pass_state;		/* 0 not read this pass, 1 read (vm_now), -1 unreadable */
 	int64_t vm_now;
+	/* the PMD fault counters (host/faultstat.h), read in a pass that
+	 * samples a region with nothing present yet: a region that became
+	 * present gets their rise since the pass before */
+	int fs_pass_state;		/* 0 not read this pass, 1 read (fs_now), -1 unreadable */
+	struct faultstat fs_now;
+	double fs_now_t;
+	struct fs_base {		/* the counters when a region was last seen empty */
+		uint32_t mm_id;
+		uint64_t start;
+		struct faultstat v;
+		double t;		/* < 0: free */
+	} fs_base[64];
+	size_t fs_next;
 };
 
 void states_init(struct states *st, struct regions *rs, const struct decoder *dec,

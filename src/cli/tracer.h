@@ -75,6 +75,7 @@ struct tracer {
 	uint64_t lost_seen;
 	uint64_t start_ns;
 	bool target_gone;
+	bool fault_filter;		/* faults recorded only where THP matters */
 	uint64_t grace_end;		/* after a stop signal: wait for CMD until then */
 	bool svg_failed;
 	int sigfd;			/* SIGCHLD */

@@ -402,3 +402,52 @@ int page_sampler_read(struct page_sampler *s, uint64_t region, struct region_sam
 	}
 	return 0;
 }
+
+#define KPF_COMPOUND_HEAD_BIT 15
+#define KPF_COMPOUND_TAIL_BIT 16
+
+int page_sampler_folios(struct page_sampler *s, uint64_t region, uint32_t *orders)
+{
+	uint64_t ent[REGION_PAGES], flags[REGION_PAGES];
+	uint32_t n, i = 0;
+	ssize_t r;
+
+	*orders = 0;
+	if (!s || s->kpf_fd < 0)
+		return -EPERM;
+	r = pread(s->pagemap_fd, ent, sizeof(ent), (off_t)((region >> PG_SHIFT) * 8));
+	if (r < 0)
+		return gone_or(errno);
+	n = (uint32_t)(r / 8);
+	/* kpageflags for each run of present, physically contiguous pages */
+	while (i < n) {
+		uint64_t pfn = ent[i] & PM_PFN_MASK;
+		uint32_t j = i + 1;
+
+		if (!(ent[i] & PM_PRESENT) || !pfn) {
+			flags[i++] = 0;
+			continue;
+		}
+		while (j < n && (ent[j] & PM_PRESENT) && (ent[j] & PM_PFN_MASK) == pfn + (j - i))
+			j++;
+		if (pread(s->kpf_fd, flags + i, (j - i) * 8, (off_t)(pfn * 8)) != (ssize_t)((j - i) * 8))
+			memset(flags + i, 0, (j - i) * 8);
+		i = j;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t size = 1, k = 0;
+
+		if (!((flags[i] >> KPF_COMPOUND_HEAD_BIT) & 1))
+			continue;
+		while (i + size < n && ((flags[i + size] >> KPF_COMPOUND_TAIL_BIT) & 1) &&
+		       !((flags[i + size] >> KPF_COMPOUND_HEAD_BIT) & 1) &&
+		       (ent[i + size] & PM_PFN_MASK) == (ent[i] & PM_PFN_MASK) + size)
+			size++;
+		while ((1u << k) < size)
+			k++;
+		if ((1u << k) == size && k >= 1 && k < 32)
+			*orders |= 1u << k;
+		i += size - 1;
+	}
+	return 0;
+}

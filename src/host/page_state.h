@@ -31,4 +31,11 @@ void page_sampler_close(struct page_sampler *s);
  * -errno (ESRCH when the process is gone). */
 int page_sampler_read(struct page_sampler *s, uint64_t region, struct region_sample *out);
 
+/* The orders of the large folios (compound pages) that back the present
+ * pages of the region: bit k set for a folio of 4 KiB << k, k >= 1.  Needs
+ * /proc/kpageflags (root); 0 and -errno otherwise.  Costs a pagemap read
+ * of the region and one kpageflags read per run of contiguous frames: for
+ * a sample whose state changed to small pages of a huge folio only. */
+int page_sampler_folios(struct page_sampler *s, uint64_t region, uint32_t *orders);
+
 #endif

@@ -62,7 +62,13 @@ void sysinfo_context(struct thp_context *ctx)
 	ctx->pages_to_scan = sysinfo_long(THP_SYSFS "/khugepaged/pages_to_scan");
 	ctx->full_scans_start = sysinfo_long(THP_SYSFS "/khugepaged/full_scans");
 	ctx->full_scans_end = -1;
+	ctx->duration_s = -1;		/* known at the end (the end context) */
 	ctx->read_only_thp_for_fs = kconfig_get("CONFIG_READ_ONLY_THP_FOR_FS");
+	ctx->max_ptes_none = sysinfo_long(THP_SYSFS "/khugepaged/max_ptes_none");
+	ctx->max_ptes_swap = sysinfo_long(THP_SYSFS "/khugepaged/max_ptes_swap");
+	ctx->max_ptes_shared = sysinfo_long(THP_SYSFS "/khugepaged/max_ptes_shared");
+	ctx->have_max_ptes = ctx->max_ptes_none >= 0;
+	sysinfo_mthp_enabled(ctx->mthp_enabled, sizeof(ctx->mthp_enabled));
 }
 
 /* The tunables a run may see change (counters such as full_scans are not
@@ -118,23 +124,47 @@ static int by_size(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void sysinfo_knobs_open(struct thp_knobs *ks)
+/* The hugepages-<size>kB directories, smallest first; their count. */
+static size_t size_dirs(char (*sizes)[SIZE_DIR_LEN], size_t max)
 {
-	char sizes[THP_KNOBS_MAX / 2][SIZE_DIR_LEN], name[EV_KNOB_LEN];
 	struct dirent *de;
 	size_t n = 0;
-	DIR *d;
+	DIR *d = opendir(THP_SYSFS);
 
-	ks->n = 0;
-	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++)
-		knob_add(ks, knob_names[i]);
-	d = opendir(THP_SYSFS);
-	while (d && n < THP_KNOBS_MAX / 2 && (de = readdir(d)))
+	while (d && n < max && (de = readdir(d)))
 		if (strncmp(de->d_name, "hugepages-", 10) == 0 && strlen(de->d_name) < SIZE_DIR_LEN)
 			snprintf(sizes[n++], SIZE_DIR_LEN, "%s", de->d_name);
 	if (d)
 		closedir(d);
 	qsort(sizes, n, sizeof(sizes[0]), by_size);
+	return n;
+}
+
+void sysinfo_mthp_enabled(char *out, size_t len)
+{
+	char sizes[THP_KNOBS_MAX / 2][SIZE_DIR_LEN], path[96], v[32];
+	size_t n = size_dirs(sizes, THP_KNOBS_MAX / 2), used = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < n && used < len; i++) {
+		snprintf(path, sizeof(path), THP_SYSFS "/%.*s/enabled", SIZE_DIR_LEN - 1, sizes[i]);
+		if (sysinfo_selected(path, v, sizeof(v)) < 0)
+			continue;
+		used += (size_t)snprintf(out + used, len - used, "%s%s:%s", used ? " " : "", sizes[i] + 10, v);
+	}
+	if (used >= len)
+		out[0] = 0;	/* cut short: better unknown than wrong */
+}
+
+void sysinfo_knobs_open(struct thp_knobs *ks)
+{
+	char sizes[THP_KNOBS_MAX / 2][SIZE_DIR_LEN], name[EV_KNOB_LEN];
+	size_t n;
+
+	ks->n = 0;
+	for (size_t i = 0; i < sizeof(knob_names) / sizeof(knob_names[0]); i++)
+		knob_add(ks, knob_names[i]);
+	n = size_dirs(sizes, THP_KNOBS_MAX / 2);
 	for (size_t i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "%.*s/enabled", SIZE_DIR_LEN - 1, sizes[i]);
 		knob_add(ks, name);
@@ -232,6 +262,23 @@ bool sysinfo_internal_shmem(const char *path)
 	       strcmp(path, "/dev/zero (deleted)") == 0;
 }
 
+int sysinfo_thp_disabled(pid_t pid)
+{
+	char path[64], line[128];
+	int v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "THP_enabled: %d", &v) == 1)
+			break;
+	fclose(f);
+	return v < 0 ? -1 : v == 0;
+}
+
 void sysinfo_region_file(pid_t pid, uint64_t region, struct region_file_info *fi, char *file,
 			 size_t filen)
 {
@@ -240,6 +287,7 @@ void sysinfo_region_file(pid_t pid, uint64_t region, struct region_file_info *fi
 
 	fi->tmpfs_huge[0] = 0;
 	fi->is_shmem = fi->open_for_write = fi->fully_mapped = fi->file_aligned = -1;
+	fi->thp_disabled = sysinfo_thp_disabled(pid) == 1;
 	if (procmaps_read(pid, &maps) < 0)
 		return;
 	m = map_list_find(&maps, region);

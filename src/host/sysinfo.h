@@ -20,6 +20,14 @@ long sysinfo_long(const char *path);		/* -1 if unreadable */
 /* Fill everything but full_scans_end and duration_s. */
 void sysinfo_context(struct thp_context *ctx);
 
+/* Each multi-size THP size's enabled, "16kB:never 64kB:always ..."; "" on
+ * kernels without them (before 6.8). */
+void sysinfo_mthp_enabled(char *out, size_t len);
+
+/* PR_GET_THP_DISABLE of process pid, from its /proc/PID/status
+ * THP_enabled line: 1 disabled, 0 not, -1 unknown. */
+int sysinfo_thp_disabled(pid_t pid);
+
 /* The THP knobs a run may see change: the tunables under THP_SYSFS and
  * khugepaged/, and each size's enabled and shmem_enabled
  * (hugepages-<size>kB/, 6.8+), each kept open so that reading it again is

@@ -8,12 +8,14 @@
 
 _Static_assert((int)REC_ZAP_PMD == (int)EV_PMD_ZAP &&
 	       (int)REC_DEFERRED_SPLIT == (int)EV_FOLIO_DEFERRED_SPLIT &&
-	       (int)REC_KIND_MAX == (int)EV_FOLIO_DEFERRED_SPLIT + 1,
-	       "enum ev_kind 1..EV_FOLIO_DEFERRED_SPLIT must match enum thp_rec_kind");
+	       (int)REC_SCAN_PMD == (int)EV_SCAN_PMD && (int)REC_HUGE_FAULT == (int)EV_HUGE_FAULT &&
+	       (int)REC_KIND_MAX == (int)EV_HUGE_FAULT + 1,
+	       "enum ev_kind 1..EV_HUGE_FAULT must match enum thp_rec_kind");
 
 void decoder_init(struct decoder *d, uint64_t start_ns, result_name_fn fn, void *ctx)
 {
 	memset(d, 0, sizeof(*d));
+	mm_ids_init(&d->mms);
 	d->start_ns = start_ns;
 	d->result_name = fn;
 	d->result_ctx = ctx;
@@ -25,72 +27,57 @@ double decoder_t(const struct decoder *d, uint64_t ts_ns)
 				    : -(double)(d->start_ns - ts_ns) / 1e9;
 }
 
-static bool is_unbound(const struct decoder *d, size_t i)
+void decoder_free(struct decoder *d)
 {
-	return (d->unbound[i / 64] >> (i % 64)) & 1;
-}
-
-static void set_unbound(struct decoder *d, size_t i, bool on)
-{
-	if (on)
-		d->unbound[i / 64] |= 1ull << (i % 64);
-	else
-		d->unbound[i / 64] &= ~(1ull << (i % 64));
+	mm_ids_free(&d->mms);
 }
 
 uint32_t decoder_mm_id(struct decoder *d, uint64_t mm, uint32_t tgid)
 {
-	if (!mm)
-		return 0;
-	for (size_t i = 0; i < d->n_mms; i++)
-		if (d->mm_key[i] == mm) {
-			if (!d->mm_tgid[i])
-				d->mm_tgid[i] = tgid;
-			return i + 1;
-		}
-	/* a snapshot came first: this is that process's mm */
-	for (size_t i = 0; tgid && i < d->n_mms; i++)
-		if (is_unbound(d, i) && d->mm_tgid[i] == tgid) {
-			set_unbound(d, i, false);
-			d->mm_key[i] = mm;
-			return i + 1;
-		}
-	if (d->n_mms == DECODE_MAX_MMS)
-		return 0;
-	d->mm_key[d->n_mms] = mm;
-	d->mm_tgid[d->n_mms] = tgid;
-	return ++d->n_mms;
+	return mm_ids_of_key(&d->mms, mm, tgid);
 }
 
 uint32_t decoder_mm_id_of_pid(struct decoder *d, uint32_t tgid)
 {
-	if (!tgid)
-		return 0;
-	for (size_t i = d->n_mms; i-- > 0;)
-		if (d->mm_tgid[i] == tgid && (d->mm_key[i] || is_unbound(d, i)))
-			return i + 1;
-	if (d->n_mms == DECODE_MAX_MMS)
-		return 0;
-	d->mm_key[d->n_mms] = 0;
-	d->mm_tgid[d->n_mms] = tgid;
-	set_unbound(d, d->n_mms, true);
-	return ++d->n_mms;
+	return mm_ids_of_tgid(&d->mms, tgid);
 }
 
 void decoder_forget_tgid(struct decoder *d, uint32_t tgid, uint64_t *keys, size_t *nkeys,
 			 size_t max)
 {
-	*nkeys = 0;
-	for (size_t i = 0; i < d->n_mms; i++) {
-		if (d->mm_tgid[i] == tgid && is_unbound(d, i))
-			set_unbound(d, i, false);	/* never bound: gone with it */
-		if (d->mm_tgid[i] != tgid || !d->mm_key[i])
-			continue;
-		if (*nkeys < max)
-			keys[(*nkeys)++] = d->mm_key[i];
-		/* Keep the slot (ids stay stable) but let a reused address get a new id. */
-		d->mm_key[i] = 0;
+	mm_ids_forget(&d->mms, tgid, keys, nkeys, max);
+}
+
+/* An anonymous scan or collapse: the result's name from BTF, the counts. */
+static void decode_anon(struct decoder *d, const struct thp_rec *r, struct thp_event *ev)
+{
+	const char *name = d->result_name ? d->result_name(d->result_ctx, r->ret) : NULL;
+
+	ev->result = r->ret;
+	if (name)
+		snprintf(ev->result_name, sizeof(ev->result_name), "%s", name);
+	else
+		snprintf(ev->result_name, sizeof(ev->result_name), "%d", r->ret);
+	ev->fields |= EVF_RESULT | EVF_ANON_SCAN;
+	if (r->kind == REC_SCAN_PMD && r->via == VIA_TRACEPOINT) {
+		ev->referenced = r->arg;
+		ev->none_or_zero = r->arg2;
+		ev->unmapped = (int32_t)r->pgoff;
+	} else if (r->kind == REC_SCAN_PMD) {
+		ev->referenced = ev->none_or_zero = ev->unmapped = -1;
+	} else {
+		ev->referenced = ev->none_or_zero = ev->unmapped = -1;
+		if (r->via == VIA_TRACEPOINT)
+			ev->isolated = r->arg;
+		else
+			ev->referenced = r->arg;
 	}
+	if (r->kind == REC_COLLAPSE_HUGE_PAGE && r->via != VIA_TRACEPOINT)
+		ev->isolated = -1;
+	if (r->kind == REC_SCAN_PMD)
+		ev->isolated = -1;
+	if ((r->flags & REC_F_ADDR_GUESS) && (ev->fields & EVF_ADDR))
+		ev->fields |= EVF_ADDR_GUESS;
 }
 
 int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_event *ev)
@@ -140,6 +127,10 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 		/* task->exit_code is a wait status: report it like a shell. */
 		ev->ret = (r->ret & 0x7f) ? 128 + (r->ret & 0x7f) : (r->ret >> 8) & 0xff;
 		ev->fields |= EVF_RET;
+		if (r->flags & REC_F_FILTERED) {
+			ev->faults_unrecorded = r->len;
+			ev->fields |= EVF_UNRECORDED;
+		}
 		break;
 	case REC_MADVISE:
 		ev->addr = r->addr;
@@ -151,6 +142,18 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 	case REC_FAULT:
 		ev->errcode = r->len;
 		ev->fields |= EVF_ERRCODE;
+		break;
+	case REC_SCAN_PMD:
+	case REC_COLLAPSE_HUGE_PAGE:
+		decode_anon(d, r, ev);
+		break;
+	case REC_PAGE_ALLOC:
+		ev->order = r->arg;
+		ev->fields |= EVF_ORDER;
+		break;
+	case REC_HUGE_FAULT:
+		ev->ret = r->ret;
+		ev->fields |= EVF_RET;
 		break;
 	case REC_SCAN_FILE:
 	case REC_COLLAPSE_FILE: {

@@ -6,10 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "model/event.h"
+#include "input/mm_ids.h"
 
 struct thp_rec;
-
-#define DECODE_MAX_MMS 1024
 
 typedef const char *(*result_name_fn)(void *ctx, int value);
 
@@ -17,20 +16,18 @@ struct decoder {
 	uint64_t start_ns;		/* CLOCK_MONOTONIC at trace start */
 	result_name_fn result_name;
 	void *result_ctx;
-	size_t n_mms;
-	uint64_t mm_key[DECODE_MAX_MMS];
-	uint32_t mm_tgid[DECODE_MAX_MMS];
-	/* ids handed out for a process before any record named its mm (a
-	 * snapshot at attach): the first record of that tgid binds its mm */
-	uint64_t unbound[DECODE_MAX_MMS / 64];
+	struct mm_ids mms;		/* mm addresses -> ids, retired at exit */
 };
 
 void decoder_init(struct decoder *d, uint64_t start_ns, result_name_fn fn, void *ctx);
+void decoder_free(struct decoder *d);
 
 /* Returns 0, or -1 if the record is malformed (short, unknown kind). */
 int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_event *ev);
 
-/* The id of an mm key (1-based), assigning one if new; 0 for no mm. */
+/* The id of an mm key (1-based), assigning one if new; 0 for no mm.  An
+ * mm whose process exited (decoder_forget_tgid) is a new mm with a new id
+ * even at the same address: the kernel reuses a freed mm_struct. */
 uint32_t decoder_mm_id(struct decoder *d, uint64_t mm, uint32_t tgid);
 
 /* The id of tgid's mm, for events about a process that come from /proc
@@ -39,7 +36,7 @@ uint32_t decoder_mm_id(struct decoder *d, uint64_t mm, uint32_t tgid);
  * table is full. */
 uint32_t decoder_mm_id_of_pid(struct decoder *d, uint32_t tgid);
 
-/* Forget the mms owned by tgid (it exited): their addresses may be reused. */
+/* Retire the mms owned by tgid (it exited): their addresses may be reused. */
 void decoder_forget_tgid(struct decoder *d, uint32_t tgid, uint64_t *keys, size_t *nkeys,
 			 size_t max);
 

@@ -9,12 +9,17 @@
  *                       event's exact t is ts_ns - start_ns (JSON "t" has
  *                       only 6 decimals); a line with start_ns is the
  *                       opening one, one without it the end one
- *   "region_file"       one region's backing-file facts */
+ *   "region_file"       one region's backing-file facts
+ *
+ * Every line may have "schema_version" (none: 1); a line of a version
+ * above THPTRACE_JSON_SCHEMA_VERSION is JL_TOO_NEW, and the caller stops. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "input/jsonl.h"
+#include "sinks/json_schema.h"
+#include "sinks/out_json_anon.h"
 
 void jsonl_init(struct jsonl_reader *jr)
 {
@@ -213,6 +218,8 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 		ev->fields |= EVF_ADDR;
 	if (get_u64(&g, "len", &ev->len))
 		ev->fields |= EVF_LEN;
+	if (get_u64(&g, "faults_unrecorded", &ev->faults_unrecorded))
+		ev->fields |= EVF_UNRECORDED;
 	if (get_i32(&g, "advice", &ev->behavior, INT32_MIN, INT32_MAX)) {
 		ev->fields |= EVF_BEHAVIOR;
 	} else if (get_str(&g, "behavior", name, sizeof(name))) {
@@ -263,6 +270,24 @@ static int parse_event(struct jsonr *j, enum ev_kind kind, struct thp_event *ev,
 		ev->fields |= EVF_VMSTAT;
 	if (get_i64(&g, "ret", &ev->ret))
 		ev->fields |= EVF_RET;
+	/* anonymous memory (out_json_anon.c) */
+	ev->referenced = ev->none_or_zero = ev->unmapped = ev->isolated = -1;
+	if (get_i32(&g, "referenced", &ev->referenced, INT32_MIN, INT32_MAX) |
+	    get_i32(&g, "none_or_zero", &ev->none_or_zero, INT32_MIN, INT32_MAX) |
+	    get_i32(&g, "unmapped", &ev->unmapped, INT32_MIN, INT32_MAX) |
+	    get_i32(&g, "isolated", &ev->isolated, INT32_MIN, INT32_MAX))
+		ev->fields |= EVF_ANON_SCAN;
+	if (get_bool(&g, "addr_inferred", &b) && b)
+		ev->fields |= EVF_ADDR_GUESS;
+	if (get_i64(&g, "fault_alloc_delta", &ev->fault_alloc_delta) &
+	    get_i64(&g, "fault_fallback_delta", &ev->fault_fallback_delta) &
+	    get_i64(&g, "fault_fallback_charge_delta", &ev->fault_charge_delta) &
+	    get_double(&g, "faultstat_since_t", &ev->faultstat_since_t))
+		ev->fields |= EVF_FAULTSTAT;
+	if (get_str(&g, "folio_sizes", name, sizeof(name))) {
+		ev->folio_orders = folio_sizes_parse(name);
+		ev->fields |= EVF_FOLIOS;
+	}
 	if (get_bool(&g, "in_collapse", &b) && b)
 		ev->fields |= EVF_IN_COLLAPSE;
 
@@ -321,12 +346,17 @@ static int parse_summary(struct jsonl_reader *jr, struct run_summary *out, char 
 
 	memset(&s, 0, sizeof(s));
 	s.exit_status = -1;
+	s.faults_unrecorded = -1;
 	get_double(&g, "t", &s.t);
 	if (!get_str(&g, "stopped", s.stop_reason, sizeof(s.stop_reason)))
 		snprintf(s.stop_reason, sizeof(s.stop_reason), "end of input");
 	if (get_i32(&g, "exit_status", &status, INT32_MIN, INT32_MAX))
 		s.exit_status = status;
 	get_u64(&g, "lost", &s.lost);
+	if (get_i64(&g, "faults_unrecorded", &s.faults_unrecorded) && s.faults_unrecorded < 0) {
+		snprintf(err, errlen, "\"faults_unrecorded\": negative");
+		return -1;
+	}
 	if (get_i64(&g, "full_scans_end", &fs))
 		jr->ctx.full_scans_end = (long)fs;
 	if (g.failed)
@@ -386,6 +416,14 @@ static int parse_context(struct jsonl_reader *jr, bool *at_end, char *err, size_
 		c.full_scans_end = (long)v;
 	if (get_i32(&g, "read_only_thp_for_fs", &ro, -1, 1))
 		c.read_only_thp_for_fs = ro, settings++;
+	if (get_i64(&g, "max_ptes_none", &v))
+		c.max_ptes_none = (long)v, c.have_max_ptes = true;
+	if (get_i64(&g, "max_ptes_swap", &v))
+		c.max_ptes_swap = (long)v;
+	if (get_i64(&g, "max_ptes_shared", &v))
+		c.max_ptes_shared = (long)v;
+	get_str(&g, "mthp_enabled", c.mthp_enabled, sizeof(c.mthp_enabled));
+	get_bool(&g, "streaming", &c.streaming);
 	get_double(&g, "duration_s", &c.duration_s);
 	have_start = get_u64(&g, "start_ns", &start);
 	if (g.failed)
@@ -426,6 +464,8 @@ static int parse_region_file(struct jsonl_reader *jr, struct thp_event *ev, char
 		fi->fully_mapped = v;
 	if (get_i32(&g, "file_aligned", &v, -1, 1))
 		fi->file_aligned = v;
+	if (get_i32(&g, "thp_disabled", &v, 0, 1))
+		fi->thp_disabled = v;
 	if (g.failed)
 		return -1;
 	ev->region &= THP_REGION_MASK;
@@ -458,11 +498,24 @@ enum jsonl_line jsonl_parse(struct jsonl_reader *jr, const char *line, size_t le
 	char why[160], kind_name[32];
 	struct getter g = { &jr->j, why, sizeof(why), 0 };
 	enum ev_kind kind;
+	uint64_t version = THPTRACE_JSON_SCHEMA_VERSION;
 	bool at_end;
 
 	if (jsonr_parse(&jr->j, line, len, why, sizeof(why)) < 0)
 		return complete ? fail(err, errlen, "not a JSON object: %s", why)
 				: fail(err, errlen, "incomplete last line (the file was cut short?): %s", why);
+	/* Before anything else of the line: a later version may have changed
+	 * what any other key means.  No key: written before the key existed,
+	 * which is version 1. */
+	if (get_u64(&g, "schema_version", &version) && version > THPTRACE_JSON_SCHEMA_VERSION) {
+		fail(err, errlen, "schema_version %llu: written by a newer thptrace (this one reads %d)",
+		     (unsigned long long)version, THPTRACE_JSON_SCHEMA_VERSION);
+		return JL_TOO_NEW;
+	}
+	if (!g.failed && version == 0)
+		get_fail(&g, "\"schema_version\": 0 is no version (they start at 1)");
+	if (g.failed)
+		return fail(err, errlen, "%s", why);
 	if (!get_str(&g, "event", kind_name, sizeof(kind_name)))
 		return fail(err, errlen, "%s", g.failed ? why : "no \"event\" key");
 	/* verdicts and what the model inferred (pmd_split, pmd_zap) are

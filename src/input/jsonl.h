@@ -2,7 +2,9 @@
  * it was: an event, the summary, the settings (context) or a region's file
  * facts.  Files from other machines and other versions come through here:
  * every key is checked for its type and range, and a line that does not
- * fit is refused with one reason.  No I/O. */
+ * fit is refused with one reason.  Each line's "schema_version"
+ * (sinks/json_schema.h) is checked: none is version 1 (traces from before
+ * it existed), one above this build's is refused (JL_TOO_NEW).  No I/O. */
 #ifndef THP_JSONL_H
 #define THP_JSONL_H
 
@@ -14,6 +16,8 @@
 #include "util/jsonr.h"
 
 enum jsonl_line {
+	JL_TOO_NEW = -2,	/* schema_version above THPTRACE_JSON_SCHEMA_VERSION: err says so;
+				 * the trace is not to be read on */
 	JL_ERROR = -1,		/* err says why */
 	JL_SKIP = 0,		/* verdict, probe: recomputed or not for replay */
 	JL_EVENT,		/* ev: an event; EV_CONTEXT (ev->ctx points into the reader) or EV_REGION_FILE included */

@@ -37,6 +37,10 @@ unsigned elig_blockers(const struct elig_facts *f, const struct thp_context *ctx
 
 	if (f->nohuge)
 		b |= EB_NOHUGEPAGE;
+	/* PR_SET_THP_DISABLE: no huge page at all in this mm, MADV_COLLAPSE
+	 * included */
+	if (fi && fi->thp_disabled == 1)
+		b |= EB_PROCESS_DISABLED;
 	if (fi && fi->fully_mapped == 0)
 		b |= EB_NOT_FULLY_MAPPED;
 	if (fi && fi->file_aligned == 0)

@@ -28,6 +28,7 @@ enum elig_blocker {
 	EB_OPEN_FOR_WRITE	= 1u << 7,	/* regular file open for writing */
 	EB_THP_NEVER		= 1u << 8,	/* transparent_hugepage/enabled=never */
 	EB_THP_UNADVISED	= 1u << 9,	/* enabled=madvise, not madvised */
+	EB_PROCESS_DISABLED	= 1u << 10,	/* prctl(PR_SET_THP_DISABLE) in the process */
 };
 
 struct elig_facts {

@@ -39,6 +39,10 @@ enum ev_kind {
 	EV_PMD_MIGRATED,	/* remove_migration_pmd: PMD-mapped again, at its new place */
 	EV_FOLIO_SPLIT,		/* split_huge_page_to_list(_to_order): the huge folio divided */
 	EV_FOLIO_DEFERRED_SPLIT, /* deferred_split_folio: partly unmapped, queued for splitting */
+	EV_SCAN_PMD,		/* khugepaged / MADV_COLLAPSE scanned an anonymous PMD range: result */
+	EV_COLLAPSE_HUGE_PAGE,	/* collapse_huge_page: an anonymous huge page built (or not) */
+	EV_PAGE_ALLOC,		/* a target thread allocated a movable folio of order >= 2 */
+	EV_HUGE_FAULT,		/* do_huge_pmd_anonymous_page: a fault asked for a huge page */
 	EV_STATE,		/* sampled page state of one 2 MiB region */
 	EV_SETTINGS,		/* a THP knob changed during the run (knob, value, old_value) */
 	EV_LOST,		/* records the ring buffer dropped */
@@ -49,7 +53,7 @@ enum ev_kind {
 	EV_KIND_MAX,
 };
 
-/* The numbering of enum ev_kind 1..EV_FOLIO_DEFERRED_SPLIT matches enum thp_rec_kind.
+/* The numbering of enum ev_kind 1..EV_HUGE_FAULT matches enum thp_rec_kind.
  * Summary counts list EV_EXEC..EV_SET_PMD always and the later kinds
  * only when they happened, so older readers see the keys they knew. */
 #define EV_COUNT_ALWAYS_LAST EV_SET_PMD
@@ -100,6 +104,11 @@ enum page_state {
 #define EVF_ORDER	0x80000	/* order, new_order: a folio split */
 #define EVF_VMSTAT	0x100000 /* split_pmd_delta, vmstat_since_t: a state sample's vmstat support */
 #define EVF_VMFLAGS	0x200000 /* vm_hugepage, vm_nohugepage, thp_eligible: a snapshot's smaps facts */
+#define EVF_ANON_SCAN	0x400000 /* referenced, none_or_zero, unmapped / isolated: an anonymous scan */
+#define EVF_ADDR_GUESS	0x800000 /* addr is a guess (the scanned folio's index; JSON addr_inferred) */
+#define EVF_FAULTSTAT	0x1000000 /* fault_*_delta, faultstat_since_t: PMD fault counters' rise */
+#define EVF_FOLIOS	0x2000000 /* folio_orders: the orders of the large folios present (kpageflags) */
+#define EVF_UNRECORDED	0x4000000 /* faults_unrecorded: an exit's faults the relevance filter only counted */
 
 struct thp_event {
 	enum ev_kind kind;
@@ -137,6 +146,18 @@ struct thp_event {
 	 * does not say) */
 	int8_t vm_hugepage, vm_nohugepage, thp_eligible;
 	uint64_t map_start, map_end;	/* ... and the mapping's range */
+	/* EV_SCAN_PMD, EV_COLLAPSE_HUGE_PAGE (EVF_ANON_SCAN): the scan's
+	 * counts; isolated: collapse_huge_page's tracepoint */
+	int32_t referenced, none_or_zero, unmapped, isolated;
+	/* EV_STATE of a region that became present (EVF_FAULTSTAT): how much
+	 * the PMD-size anonymous fault counters (all processes) rose since
+	 * faultstat_since_t: huge pages allocated at fault, fallbacks, and
+	 * fallbacks for the memory cgroup's charge */
+	int64_t fault_alloc_delta, fault_fallback_delta, fault_charge_delta;
+	double faultstat_since_t;
+	/* EV_STATE (EVF_FOLIOS): bit k set when a folio of order k (4 KiB << k)
+	 * backs some of the region's present pages, k >= 1 */
+	uint32_t folio_orders;
 	char cause[EV_NAME_LEN];	/* EV_PMD_SPLIT/ZAP: "mprotect", "MADV_DONTNEED", ... */
 	double cause_t;
 	char file[EV_FILE_LEN];
@@ -156,6 +177,8 @@ struct thp_event {
 
 	/* EV_LOST / EV_SUMMARY */
 	uint64_t count;
+	/* EV_EXIT: its faults the relevance filter counted but did not record */
+	uint64_t faults_unrecorded;
 
 	/* EV_REGION_FILE: facts of (mm_id, region); file is the mapping's path */
 	struct region_file_info finfo;

@@ -62,17 +62,27 @@ struct region *lives_over_range(struct regions *rs, const struct thp_event *ev, 
 		(ev->kind == EV_MREMAP && (ev->fields & EVF_NEW_RANGE) && ev->new_addr != ev->addr);
 	struct region *first = NULL;
 
+	/* Each 2 MiB of the range by the index when that is cheaper than a
+	 * walk over every region: a process maps and unmaps by the thousand,
+	 * and a day of -a holds many regions.  (The walk meets regions in
+	 * creation order, the lookups in address order: of several regions
+	 * covered, the one returned, which the timeline names, may differ.) */
+	const uint64_t first_start = start & THP_REGION_MASK;
+	const uint64_t n_slots = end > first_start ? (end - first_start - 1) / THP_REGION_SIZE + 1 : 0;
+	const bool by_index = ev->mm_id && n_slots <= rs->n;
+
 	if (end < start)
 		return NULL;
-	for (size_t i = 0; i < rs->n; i++) {
-		struct region *r = &rs->v[i];
+	for (size_t i = 0; i < (by_index ? n_slots : rs->n); i++) {
+		struct region *r = by_index ? regions_find(rs, ev->mm_id, first_start + i * THP_REGION_SIZE)
+					    : &rs->v[i];
 
-		if (r->ended || r->mm_id != ev->mm_id || r->start >= end ||
+		if (!r || r->ended || r->mm_id != ev->mm_id || r->start >= end ||
 		    r->start + THP_REGION_SIZE <= start)
 			continue;
 		if (takes_away && covers_its_mapping(rs, r, start, end)) {
 			region_unmapped(r, ev);
-			r->ctx_unmapped = rs->ctx;	/* its verdict's settings */
+			r->ctx_unmapped = settings_intern(&rs->ctx);	/* its verdict's settings */
 		} else
 			region_cause(r, ev);
 		if (!first)

@@ -1,4 +1,5 @@
 /* Regions grouped by mapping; see mappings.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model/mappings.h"
@@ -141,7 +142,7 @@ static void count(const struct regions *rs, struct mapping *m)
 	}
 }
 
-int mappings_build(const struct regions *rs, struct mappings *out)
+static int build(const struct regions *rs, struct mappings *out, bool series)
 {
 	size_t *order, *members;
 
@@ -173,7 +174,7 @@ int mappings_build(const struct regions *rs, struct mappings *out)
 			m->known = r->map_end > r->map_start;
 			m->start = m->known ? r->map_start : r->start;
 			m->end = m->known ? r->map_end : r->start + THP_REGION_SIZE;
-			memcpy(m->file, r->file, sizeof(m->file));
+			snprintf(m->file, sizeof(m->file), "%s", r->file);
 			m->members = &members[i];
 		}
 		m->members[m->n++] = order[i];
@@ -187,7 +188,7 @@ int mappings_build(const struct regions *rs, struct mappings *out)
 	free(order);
 	for (size_t k = 0; k < out->n; k++) {
 		count(rs, &out->v[k]);
-		if (build_series(rs, &out->v[k]) < 0) {
+		if (series && build_series(rs, &out->v[k]) < 0) {
 			mappings_free(out);	/* members too: the first mapping owns it */
 			return -1;
 		}
@@ -204,4 +205,14 @@ void mappings_free(struct mappings *ms)
 		free(ms->v[k].series);
 	free(ms->v);
 	memset(ms, 0, sizeof(*ms));
+}
+
+int mappings_build(const struct regions *rs, struct mappings *out)
+{
+	return build(rs, out, true);
+}
+
+int mappings_build_summary(const struct regions *rs, struct mappings *out)
+{
+	return build(rs, out, false);
 }

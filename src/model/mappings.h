@@ -56,6 +56,9 @@ struct mappings {
  * apart), and with a known mapping that contains them.  Returns 0, or -1
  * when out of memory (out is then empty). */
 int mappings_build(const struct regions *rs, struct mappings *out);
+/* The same without the series (n_series 0): what text and JSON need; the
+ * series is the SVG's, and takes a point per state change of every member. */
+int mappings_build_summary(const struct regions *rs, struct mappings *out);
 void mappings_free(struct mappings *ms);
 
 /* Is r folded into its mapping (its verdict is the majority's)? */

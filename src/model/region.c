@@ -4,13 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/intern.h"
 #include "model/region.h"
 #include "model/region_parts.h"
 
 static void set_file(struct region *r, const struct thp_event *ev)
 {
 	if (!r->file[0] && ev->file[0])
-		snprintf(r->file, sizeof(r->file), "%s", ev->file);
+		r->file = str_intern(ev->file);
 }
 
 /* The PMD was cleared and nothing has mapped the range since: the next
@@ -65,12 +66,12 @@ static void set_actor(struct milestone *m, const struct thp_event *ev)
 		return;
 	m->actor = actor_of(ev);
 	snprintf(m->comm, sizeof(m->comm), "%s", ev->comm);
-	snprintf(m->result, sizeof(m->result), "%s", ev->result_name);
+	m->result = str_intern(ev->result_name);
 }
 
 static void failed_result(struct region *r, const struct thp_event *ev)
 {
-	snprintf(r->last_result, sizeof(r->last_result), "%s", ev->result_name);
+	r->last_result = str_intern(ev->result_name);
 	r->last_result_by = actor_of(ev);
 }
 
@@ -104,7 +105,7 @@ static void apply_scan(struct region *r, const struct thp_event *ev)
 		failed_result(r, ev);
 	if (succeeded(ev->result_name)) {
 		r->t_scan_ok = ev->t;
-		snprintf(r->scan_ok_result, sizeof(r->scan_ok_result), "%s", ev->result_name);
+		r->scan_ok_result = str_intern(ev->result_name);
 	}
 }
 
@@ -156,6 +157,15 @@ static void apply_collapse(struct region *r, const struct thp_event *ev)
 	}
 }
 
+/* An anonymous collapse (collapse_huge_page) maps its huge page by one PMD
+ * itself before it returns: its PMD clear (pmdp_collapse_flush) is
+ * followed by no refault. */
+static void anon_collapsed(struct region *r, const struct thp_event *ev)
+{
+	apply_collapse(r, ev);
+	mapped_pmd(r, ev->t, HOW_COLLAPSE_MAPPED);
+}
+
 static void apply_set_pmd(struct region *r, const struct thp_event *ev)
 {
 	bool in_collapse = (ev->fields & EVF_IN_COLLAPSE) || ev_is_khugepaged(ev);
@@ -193,6 +203,21 @@ void region_apply(struct region *r, const struct thp_event *ev)
 	case EV_SCAN_FILE:
 		apply_scan(r, ev);
 		break;
+	case EV_SCAN_PMD:
+	case EV_COLLAPSE_HUGE_PAGE:
+		/* a success makes the huge page (collapse_huge_page's, then its
+		 * scan's return with the same result: one collapse) */
+		if (scan_result_outcome(ev->result_name) > 0) {
+			if (!(r->collapsed && ev->t - r->t_collapse < 0.5))
+				anon_collapsed(r, ev);
+		} else {
+			region_anon_apply(r, ev);
+		}
+		break;
+	case EV_PAGE_ALLOC:
+	case EV_HUGE_FAULT:
+		region_anon_apply(r, ev);
+		break;
 	case EV_COLLAPSE_FILE:
 		apply_collapse(r, ev);
 		break;
@@ -205,6 +230,8 @@ void region_apply(struct region *r, const struct thp_event *ev)
 		cleared(r, ev->t, HOW_PMDP_FLUSH);
 		break;
 	case EV_FAULT:
+		if (r->t_fault < 0)
+			r->t_fault = ev->t;
 		if ((m = refault(r, ev->t, HOW_FAULT))) {
 			m->addr = ev->addr;
 			m->write = !(ev->fields & EVF_ERRCODE) ? -1 : (ev->errcode & 2) ? 1 : 0;
@@ -322,6 +349,7 @@ static void snapshot(struct region *r, const struct thp_event *ev)
 void region_sample(struct region *r, const struct thp_event *ev)
 {
 	set_file(r, ev);
+	region_anon_sample(r, ev);
 	/* a later snapshot (--resnapshot) is one more sample */
 	if (ev->via == VIA_ID_SNAPSHOT && r->t_snapshot < 0 && r->n_changes == 0 &&
 	    ev->state != PS_UNKNOWN) {
@@ -375,7 +403,7 @@ void region_file_facts(struct region *r, const struct thp_event *ev)
 	r->finfo = ev->finfo;
 	r->have_finfo = true;
 	if (!r->file[0] && ev->file[0])
-		snprintf(r->file, sizeof(r->file), "%s", ev->file);
+		r->file = str_intern(ev->file);
 }
 
 void region_mapped_at(struct region *r, double t)
@@ -448,6 +476,20 @@ static void sort_changes(struct region *r)
 	}
 }
 
+void region_collapse_inferred(struct region *r, const struct thp_event *ev)
+{
+	struct milestone *m;
+
+	anon_collapsed(r, ev);
+	for (size_t i = r->n_milestones; i-- > 0;) {
+		m = &r->ms[i];
+		if (m->kind == MS_COLLAPSE) {
+			m->how = HOW_ANON_INFERRED;
+			break;
+		}
+	}
+}
+
 void region_collapse_from_scan(struct region *r)
 {
 	struct milestone *m;
@@ -465,7 +507,7 @@ void region_collapse_from_scan(struct region *r)
 	if ((m = region_add_ms(r, r->t_scan_ok, MS_COLLAPSE, HOW_SCAN_FILE))) {
 		m->actor = ACT_KHUGEPAGED;
 		snprintf(m->comm, sizeof(m->comm), "khugepaged");
-		snprintf(m->result, sizeof(m->result), "%s", r->scan_ok_result);
+		m->result = r->scan_ok_result;
 	}
 }
 

@@ -27,6 +27,8 @@ enum verdict_reason {
 	VR_ZAPPED,			/* PMD-mapped, then its PMD was zapped (nothing present) */
 	VR_UNMAPPED_EARLY,		/* unmapped before khugepaged or a collapse got to it */
 	VR_UNTOUCHED,			/* nothing of it was ever present: nothing to make huge */
+	VR_FAULT_FALLBACK,		/* anonymous: faulted in while eligible, got small pages */
+	VR_MTHP,			/* anonymous: backed by multi-size THP folios smaller than 2 MiB */
 	VR_MAX,
 };
 
@@ -63,6 +65,8 @@ enum ms_kind {
 	MS_FOLIO_SPLIT,			/* the huge folio itself divided (or a failed try: ret) */
 	MS_DEFERRED_SPLIT,		/* partly unmapped: queued to be divided later */
 	MS_SNAPSHOT,			/* what it was when tracing began (attached to a running process) */
+	MS_FAULT_ALLOC,			/* a fault allocated a large folio (ret: its order) or failed to */
+	MS_FAULT_FALLBACK,		/* a fault got small pages where it could have had a huge page */
 	MS_KIND_MAX,
 };
 
@@ -87,33 +91,57 @@ enum ms_how {
 	HOW_SCAN_FILE,			/* collapse: a successful scan_file stands for it */
 	HOW_OBSERVED,			/* split, zapped: a function probe saw it */
 	HOW_SNAPSHOT,			/* a state change: the snapshot at attach */
+	HOW_ANON_SCAN,			/* scanned: an anonymous scan (present: referenced, swap: none_or_zero) */
+	HOW_ANON_INFERRED,		/* collapse: an anonymous collapse without an address, placed on
+					 * the region of that mm that became PMD-mapped next (inferred) */
+	HOW_PAGE_ALLOC,			/* fault_alloc: kmem:mm_page_alloc in the faulting thread */
+	HOW_HUGE_FAULT,			/* fault_alloc: do_huge_pmd_anonymous_page's result */
+	HOW_COLLAPSE_MAPPED,		/* pmd_mapped: an anonymous collapse mapped its huge page itself */
+};
+
+/* How a region that ended huge got its huge page (verdict evidence). */
+enum became_huge {
+	BH_UNKNOWN = 0,
+	BH_FAULT,			/* a fault allocated it */
+	BH_KHUGEPAGED,			/* khugepaged collapsed it */
+	BH_MADV_COLLAPSE,		/* the process's MADV_COLLAPSE collapsed it */
+	BH_BEFORE_TRACE,		/* PMD-mapped when tracing began */
+};
+
+/* Why a fault that could have had a huge page got small pages. */
+enum fallback_cause {
+	FB_UNKNOWN = 0,
+	FB_CGROUP_CHARGE,		/* the memory cgroup's limit refused the 2 MiB charge */
+	FB_NO_COMPACTION,		/* no free 2 MiB block, and defrag did not let the fault compact */
+	FB_ALLOC_FAILED,		/* no free 2 MiB block, even after compaction */
+	FB_NOT_TRIED,			/* no huge allocation was tried (counters did not move) */
 };
 
 #define REGION_MAX_MILESTONES 64
 #define REGION_MAX_CHANGES 64
 
-struct milestone {
+struct milestone {			/* (ordered by size: no padding inside) */
 	double t;			/* seconds since start */
+	const char *result;		/* scanned, collapse: the kernel's result name ("" none; shared) */
+	int64_t split_pmd_delta;	/* split, zapped inferred: /proc/vmstat thp_split_pmd's rise, -1: not read */
+	double vmstat_since_t;		/* ... since this sample time */
+	int64_t ret;			/* madvise_failed, pmd_refused, migration, folio_split */
+	uint64_t addr;			/* refault (HOW_FAULT); unmap by mremap: the new address */
+	double cause_t;			/* mapped, unmap, split, zapped: when the cause's syscall returned */
+	char comm[EV_COMM_LEN];		/* the actor's comm (MADV_COLLAPSE's process) */
 	enum ms_kind kind;
 	enum ms_how how;
 	enum actor actor;		/* scanned, collapse */
-	char comm[EV_COMM_LEN];		/* the actor's comm (MADV_COLLAPSE's process) */
-	char result[EV_NAME_LEN];	/* scanned, collapse: the kernel's result name */
 	int32_t behavior;		/* madvised, madvise_failed: the advice; snapshot: VmFlags,
 					 * 1 hg (MADV_HUGEPAGE), 2 nh (MADV_NOHUGEPAGE) */
 	int32_t present, swap;		/* scanned (HOW_FIRST_SCAN); folio_split,
 					 * deferred_split: the folio's order, the order asked for */
-	int64_t split_pmd_delta;	/* split, zapped inferred: /proc/vmstat thp_split_pmd's rise, -1: not read */
-	double vmstat_since_t;		/* ... since this sample time */
-	int32_t split_pmd_others;	/* ... of which other regions' splits in this trace account for */
-	int64_t ret;			/* madvise_failed, pmd_refused, migration, folio_split */
-	uint64_t addr;			/* refault (HOW_FAULT); unmap by mremap: the new address */
+	int32_t split_pmd_others;	/* split, zapped: of split_pmd_delta, other regions' splits in this trace */
 	enum ev_kind cause;		/* mapped, unmap, split, zapped: the target's syscall, or EV_NONE */
 	int32_t cause_advice;		/* ... a madvise's advice */
-	double cause_t;			/* ... when it returned */
+	enum page_state state;		/* split, zapped: the page state seen then */
 	int8_t write;			/* refault (HOW_FAULT): 1 write, 0 read, -1 unknown */
 	bool thp;			/* pte_mapped: small pages of a huge folio */
-	enum page_state state;		/* split, zapped: the page state seen then */
 };
 
 /* The page state from t on, until the next change.  From page-state
@@ -133,14 +161,20 @@ struct verdict_evidence {
 	unsigned blockers;		/* not_eligible: EB_* */
 	bool mm_scanned;		/* khugepaged visited the region's mm */
 	int refused_ms;			/* refaulted_as_pte: index of do_set_pmd's refusal, or -1 */
-	struct thp_context ctx;		/* the settings the verdict used */
+	const struct thp_context *ctx;	/* the settings the verdict used (shared: settings_intern) */
+	/* anonymous regions */
+	enum became_huge became;	/* huge: how; BH_UNKNOWN where not huge */
+	bool became_inferred;		/* ... deduced, not seen by a probe */
+	enum fallback_cause fallback;	/* fault_fallback: why */
+	bool fallback_inferred;		/* ... deduced from the system-wide counters */
+	uint32_t mthp_orders;		/* mthp: the folio orders seen (bit k: 4 KiB << k) */
 };
 
 struct region {
 	uint32_t mm_id;
 	uint32_t pid;			/* target process */
 	uint64_t start;			/* 2 MiB aligned */
-	char file[EV_FILE_LEN];
+	const char *file;		/* the mapping's path, "" anonymous (str_intern: shared) */
 	struct region_file_info finfo;
 	bool have_finfo;		/* an EV_REGION_FILE came */
 
@@ -153,7 +187,7 @@ struct region {
 	bool collapsed;			/* a collapse succeeded */
 	bool cleared_after_collapse;	/* PMD cleared / region went to none after it */
 	int collapse_attempts, collapse_failures, scans;
-	char last_result[EV_NAME_LEN];	/* last failing scan/collapse result */
+	const char *last_result;	/* last failing scan/collapse result ("" none; shared) */
 	enum actor last_result_by;	/* who got last_result */
 	enum actor collapsed_by;	/* who made the last successful collapse */
 
@@ -168,7 +202,7 @@ struct region {
 	/* ended: the THP settings in force when it was unmapped (regions.c);
 	 * for the knobs that changed during the run (EV_SETTINGS) its verdict
 	 * uses these rather than those at the end of the trace */
-	struct thp_context ctx_unmapped;
+	const struct thp_context *ctx_unmapped;	/* shared (settings_intern); NULL: not ended */
 	/* the last syscall of the target that covered it (a split or zap
 	 * seen in the page state after it is put down to it) */
 	enum ev_kind cause;
@@ -176,11 +210,24 @@ struct region {
 	double cause_t;			/* < 0: none */
 	double t_lost;			/* the last split or zap; < 0: never */
 	double t_scan_ok;		/* the last scan_file SCAN_SUCCEED; < 0: never */
-	char scan_ok_result[EV_NAME_LEN];
+	const char *scan_ok_result;	/* ("" none; shared) */
 	enum ms_kind lost_kind;		/* MS_SPLIT or MS_ZAPPED */
 	bool lost_to_tell;		/* a loss the timeline has not shown yet */
 	uint32_t cause_pending_pid;	/* an observed loss waits for this thread's syscall exit */
 	double cause_pending_t;		/* ... since then */
+
+	/* anonymous memory: its first fault (< 0: none seen), the first time
+	 * pages were seen present, the large folios allocated at its faults
+	 * (bit k: order k), do_huge_pmd_anonymous_page's last result (< 0
+	 * none), the PMD fault counters' rise when it became present (-1
+	 * unknown), the folio orders of the last sample */
+	double t_fault, t_present, t_huge_fault;
+	uint32_t alloc_orders;
+	int64_t huge_fault_ret;
+	int64_t fs_alloc, fs_fallback, fs_charge;
+	double fs_since;
+	uint32_t folio_orders;
+	int32_t scan_referenced, scan_none, scan_unmapped;	/* the last failing anonymous scan */
 
 	/* attached to a running process: when its snapshot was taken (< 0:
 	 * none), and whether its MADV_NOHUGEPAGE (VmFlags nh) came from it */
@@ -190,13 +237,16 @@ struct region {
 	/* times, seconds since start; < 0: never */
 	double t_madvise, t_first_scan, t_collapse, t_cleared, t_refault, t_pmd, t_nohuge, t_exit;
 
-	size_t n_milestones;
-	struct milestone ms[REGION_MAX_MILESTONES];
-	size_t dropped_milestones;
+	/* Grown as needed (most regions have a handful), up to the MAX: a
+	 * region of a day-long trace costs what happened to it, not the most
+	 * that could.  region_release() frees them. */
+	struct milestone *ms;
+	uint32_t n_milestones, cap_milestones;
+	uint32_t dropped_milestones;
 
-	size_t n_changes;
-	struct state_change chg[REGION_MAX_CHANGES];
-	size_t dropped_changes;		/* the oldest ones go first; the last stays */
+	uint32_t n_changes, cap_changes;
+	struct state_change *chg;
+	uint32_t dropped_changes;	/* the oldest ones go first; the last stays */
 
 	/* filled by regions_finish() */
 	struct verdict_evidence ev;
@@ -243,6 +293,8 @@ static inline uint32_t ev_target(const struct thp_event *ev)
 }
 
 void region_init(struct region *r, uint32_t mm_id, uint32_t pid, uint64_t start);
+/* Free what r holds (its milestones and changes); r is then empty. */
+void region_release(struct region *r);
 
 /* An event that never creates a region, applied to one it concerns: scans,
  * collapses, PMD clears, faults, map_pages, do_set_pmd, the exit. */
@@ -279,5 +331,22 @@ void region_collapse_from_scan(struct region *r);
 /* Once no event is left: milestones and changes in time order, the final
  * state (sampled, else inferred). */
 void region_end(struct region *r);
+
+/* model/region_anon.c: anonymous memory.  An anonymous scan or collapse
+ * (EV_SCAN_PMD, EV_COLLAPSE_HUGE_PAGE), the huge fault's result
+ * (EV_HUGE_FAULT), a large allocation at a fault of this region
+ * (EV_PAGE_ALLOC, its addr the fault's), and a fault. */
+void region_anon_apply(struct region *r, const struct thp_event *ev);
+/* An anonymous collapse that came without an address (the scan_pmd
+ * tracepoint), placed on the region of its mm that became PMD-mapped next:
+ * the collapse, marked inferred (region.c). */
+void region_collapse_inferred(struct region *r, const struct thp_event *ev);
+/* A state sample's anonymous facts (fault counters, folio orders). */
+void region_anon_sample(struct region *r, const struct thp_event *ev);
+/* The anonymous part of the verdict: how it became huge, or why small. */
+enum verdict_reason region_anon_verdict(struct region *r, enum verdict_reason so_far);
+/* The kernel's knob that decides a scan result, and its value in ctx
+ * ("khugepaged/max_ptes_none", 64); NULL when no knob does. */
+const char *scan_result_knob(const char *result, const struct thp_context *ctx, long *value);
 
 #endif

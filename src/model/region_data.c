@@ -1,6 +1,7 @@
 /* A region's data, the primitives every part of its state machine
  * writes through (region.c, region_loss.c): a fresh region, a milestone
  * added, the page state from a time on, the last milestone of a kind. */
+#include <stdlib.h>
 #include <string.h>
 #include "model/region.h"
 #include "model/region_parts.h"
@@ -19,6 +20,40 @@ void region_init(struct region *r, uint32_t mm_id, uint32_t pid, uint64_t start)
 	r->unmapped_s = r->madvise_to_pmd_s = -1;
 	r->life = 1;
 	r->t_mapped = r->t_unmapped = r->cause_t = r->t_lost = r->t_scan_ok = -1;
+	r->t_fault = r->t_present = r->t_huge_fault = r->fs_since = -1;
+	r->huge_fault_ret = r->fs_alloc = r->fs_fallback = r->fs_charge = -1;
+	r->scan_referenced = r->scan_none = r->scan_unmapped = -1;
+	r->ev.ctx = &settings_unknown;	/* until its verdict (shared, never freed) */
+	r->file = r->last_result = r->scan_ok_result = "";
+}
+
+void region_release(struct region *r)
+{
+	free(r->ms);
+	free(r->chg);
+	r->ms = NULL;
+	r->chg = NULL;
+	r->n_milestones = r->cap_milestones = r->n_changes = r->cap_changes = 0;
+}
+
+/* Room for one more of n in *v (cap of them, each size bytes), at most
+ * max: 0, or -1 (full, or no memory). */
+static int grow(void **v, uint32_t *cap, size_t n, size_t size, size_t max, size_t first)
+{
+	size_t c = *cap ? *cap * 2 : first;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	if (n >= max)
+		return -1;
+	if (c > max)
+		c = max;
+	if (!(p = realloc(*v, c * size)))
+		return -1;
+	*v = p;
+	*cap = (uint32_t)c;
+	return 0;
 }
 
 /* A new milestone of r (zeroed but for t, kind and how), or NULL when the
@@ -27,7 +62,9 @@ struct milestone *region_add_ms(struct region *r, double t, enum ms_kind kind, e
 {
 	struct milestone *m;
 
-	if (r->n_milestones >= REGION_MAX_MILESTONES) {
+	/* three: a madvised region that became huge and lived to the end */
+	if (grow((void **)&r->ms, &r->cap_milestones, r->n_milestones, sizeof(*r->ms),
+		 REGION_MAX_MILESTONES, 3) < 0) {
 		r->dropped_milestones++;
 		return NULL;
 	}
@@ -37,6 +74,7 @@ struct milestone *region_add_ms(struct region *r, double t, enum ms_kind kind, e
 	m->kind = kind;
 	m->how = how;
 	m->write = -1;
+	m->result = "";
 	m->split_pmd_delta = -1;
 	return m;
 }
@@ -51,6 +89,10 @@ void region_set_state(struct region *r, double t, enum page_state st, enum ms_ho
 		memmove(r->chg, r->chg + 1, (REGION_MAX_CHANGES - 1) * sizeof(r->chg[0]));
 		r->n_changes--;
 		r->dropped_changes++;
+	}
+	if (grow((void **)&r->chg, &r->cap_changes, r->n_changes, sizeof(*r->chg), REGION_MAX_CHANGES, 2) < 0) {
+		r->dropped_changes++;
+		return;
 	}
 	r->chg[r->n_changes++] = (struct state_change){ t, st, how };
 }

@@ -33,14 +33,21 @@ void regions_init(struct regions *rs)
 {
 	memset(rs, 0, sizeof(*rs));
 	rs->ctx = ctx_unknown;
+	rs->max_regions = REGIONS_MAX;
 }
 
 void regions_free(struct regions *rs)
 {
+	for (size_t i = 0; i < rs->n; i++)
+		region_release(&rs->v[i]);
 	free(rs->v);
 	free(rs->orphans);
+	anon_free(rs);
 	free(rs->pending_files);
 	free(rs->index);
+	free(rs->tombs);
+	idset_free(&rs->mm_scanned);
+	idset_free(&rs->retired);
 	memset(rs, 0, sizeof(*rs));
 }
 
@@ -67,14 +74,18 @@ bool regions_same_file(const char *region_file, const char *ev_file)
 }
 
 /* An index from (mm, region start) to its latest life: open addressing,
- * a slot holds the region's index + 1, 0 is empty.  Lookups were a walk
- * over every region, which made a trace with thousands of regions take
- * minutes (found by fuzz_report). */
+ * a slot holds the key and the region's index + 1, 0 is empty.  Lookups
+ * were a walk over every region, which made a trace with thousands of
+ * regions take minutes (found by fuzz_report); the key is in the slot so
+ * that a probe does not touch the region itself (a cache miss each). */
 static size_t slot_of(uint32_t mm_id, uint64_t start, size_t cap)
 {
-	uint64_t h = (start >> 21) * 0x9e3779b97f4a7c15ull ^ (uint64_t)mm_id * 0xc2b2ae3d27d4eb4full;
+	/* splitmix64's finalizer over (mm, region number) */
+	uint64_t h = (start >> 21) ^ (uint64_t)mm_id << 43;
 
-	return (size_t)(h ^ (h >> 29)) & (cap - 1);
+	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return (size_t)(h ^ (h >> 31)) & (cap - 1);
 }
 
 static struct region *index_get(const struct regions *rs, uint32_t mm_id, uint64_t start)
@@ -82,44 +93,58 @@ static struct region *index_get(const struct regions *rs, uint32_t mm_id, uint64
 	if (!rs->index)
 		return NULL;
 	for (size_t i = slot_of(mm_id, start, rs->index_cap);; i = (i + 1) & (rs->index_cap - 1)) {
-		uint32_t v = rs->index[i];
-		struct region *r;
+		const struct region_slot *s = &rs->index[i];
 
-		if (!v)
+		if (!s->k)
 			return NULL;
-		r = &rs->v[v - 1];
-		if (r->start == start && r->mm_id == mm_id)
-			return r;
+		if (s->start == start && s->mm_id == mm_id)
+			return &rs->v[s->k - 1];
 	}
 }
 
-static void index_set(uint32_t *index, size_t cap, const struct region *v, size_t k)
+static void index_put(struct region_slot *index, size_t cap, struct region_slot s)
 {
-	size_t i = slot_of(v[k].mm_id, v[k].start, cap);
+	size_t i = slot_of(s.mm_id, s.start, cap);
 
-	for (; index[i]; i = (i + 1) & (cap - 1))
-		if (v[index[i] - 1].start == v[k].start && v[index[i] - 1].mm_id == v[k].mm_id)
+	for (; index[i].k; i = (i + 1) & (cap - 1))
+		if (index[i].start == s.start && index[i].mm_id == s.mm_id)
 			break;	/* a later life takes its address's slot */
-	index[i] = (uint32_t)k + 1;
+	index[i] = s;
 }
 
-/* Region k is new: index it (growing the index to stay at most half full). */
+static void index_set(struct region_slot *index, size_t cap, const struct region *v, size_t k)
+{
+	index_put(index, cap, (struct region_slot){ v[k].start, v[k].mm_id, (uint32_t)k + 1 });
+}
+
+/* Region k is new: index it (growing the index to stay at most half full;
+ * the slots move over by their keys, without reading the regions). */
 static int index_add(struct regions *rs, size_t k)
 {
 	if ((k + 1) * 2 > rs->index_cap) {
 		size_t cap = rs->index_cap ? rs->index_cap * 2 : 64;
-		uint32_t *index = calloc(cap, sizeof(*index));
+		struct region_slot *index = calloc(cap, sizeof(*index));
 
 		if (!index)
 			return -1;
-		for (size_t j = 0; j < k; j++)
-			index_set(index, cap, rs->v, j);
+		for (size_t j = 0; j < rs->index_cap; j++)
+			if (rs->index[j].k)
+				index_put(index, cap, rs->index[j]);
 		free(rs->index);
 		rs->index = index;
 		rs->index_cap = cap;
 	}
 	index_set(rs->index, rs->index_cap, rs->v, k);
 	return 0;
+}
+
+void regions_reindex(struct regions *rs)
+{
+	if (!rs->index)
+		return;
+	memset(rs->index, 0, rs->index_cap * sizeof(*rs->index));
+	for (size_t k = 0; k < rs->n; k++)
+		index_set(rs->index, rs->index_cap, rs->v, k);
 }
 
 struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start)
@@ -135,20 +160,21 @@ static struct region *last_life(struct regions *rs, uint32_t mm_id, uint64_t sta
 	return index_get(rs, mm_id, start);
 }
 
-const struct region *regions_last_life(struct regions *rs, uint32_t mm_id, uint64_t start)
+bool regions_had_life(const struct regions *rs, uint32_t mm_id, uint64_t start)
 {
-	return last_life(rs, mm_id, start);
+	return index_get(rs, mm_id, start) || tombs_find(rs, mm_id, start);
 }
 
 static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pid, uint64_t start)
 {
 	const struct region *prev = last_life(rs, mm_id, start);
-	const int life = prev ? prev->life + 1 : 1;
-	const double since = prev ? prev->t_unmapped : -1;
+	const struct tomb *gone = prev ? NULL : tombs_find(rs, mm_id, start);
+	const int life = prev ? prev->life + 1 : gone ? gone->life + 1 : 1;
+	const double since = prev ? prev->t_unmapped : gone ? gone->t_unmapped : -1;
 	const struct recent_map *m;
 	struct region *r;
 
-	if (rs->n >= REGIONS_MAX) {
+	if (rs->n >= rs->max_regions) {
 		rs->dropped_regions++;
 		return NULL;
 	}
@@ -189,6 +215,10 @@ static enum how how_to_match(const struct thp_event *ev)
 	case EV_PMD_MIGRATED:
 	case EV_FOLIO_SPLIT:
 	case EV_FOLIO_DEFERRED_SPLIT:
+	case EV_SCAN_PMD:
+	case EV_COLLAPSE_HUGE_PAGE:
+	case EV_PAGE_ALLOC:
+	case EV_HUGE_FAULT:
 		return (ev->fields & EVF_ADDR) ? BY_ADDR : BY_NONE;
 	case EV_COLLAPSE_FILE:
 	case EV_RETRACT:
@@ -273,7 +303,8 @@ static struct region *dispatch(struct regions *rs, const struct thp_event *ev, s
 static bool bufferable(const struct thp_event *ev)
 {
 	return ev->kind == EV_COLLAPSE_FILE || ev->kind == EV_SCAN_FILE || ev->kind == EV_RETRACT ||
-	       ev->kind == EV_PMDP_COLLAPSE_FLUSH || ev->kind == EV_SET_PMD;
+	       ev->kind == EV_PMDP_COLLAPSE_FLUSH || ev->kind == EV_SET_PMD ||
+	       ev->kind == EV_SCAN_PMD || ev->kind == EV_COLLAPSE_HUGE_PAGE;
 }
 
 static void orphan_push(struct regions *rs, const struct thp_event *ev)
@@ -329,7 +360,7 @@ static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 
 	/* After its unmapping, an empty range is no new life: only a mapping
 	 * we did not see (pages present again) is. */
-	if (!r && ev->state != PS_PTE && ev->state != PS_PMD && last_life(rs, ev->mm_id, start))
+	if (!r && ev->state != PS_PTE && ev->state != PS_PMD && regions_had_life(rs, ev->mm_id, start))
 		return NULL;
 	if (!r && !(r = region_new(rs, ev->mm_id, ev_target(ev), start)))
 		return NULL;
@@ -337,6 +368,7 @@ static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 	if (rs->n > from)
 		orphans_replay(rs, from);	/* older than this sample */
 	r = &rs->v[idx];
+	anon_pending_apply(rs, r, ev);
 	region_sample(r, ev);
 	if (r->lost_to_tell && (ev->fields & EVF_VMSTAT))
 		splits_elsewhere(rs, r, ev->t);
@@ -391,6 +423,8 @@ static struct region *feed_region_file(struct regions *rs, const struct thp_even
 			region_file_facts(r, ev);
 		return r;
 	}
+	if (tombs_find(rs, ev->mm_id, start))
+		return NULL;	/* its life was judged and written already */
 	if (rs->n_pending_files == rs->cap_pending_files) {
 		size_t cap = rs->cap_pending_files ? rs->cap_pending_files * 2 : 16;
 
@@ -422,6 +456,35 @@ static void pending_files_take(struct regions *rs, size_t from)
 	}
 }
 
+/* Anonymous memory's events (regions_anon.c prepares them): a large
+ * allocation at a fault, a scan or collapse with a usable address, the huge
+ * fault; a huge page made at a fault or by a collapse makes its region. */
+static struct region *feed_anon(struct regions *rs, const struct thp_event *ev)
+{
+	struct thp_event e;
+	bool create = false;
+	size_t from = rs->n, idx;
+	struct region *r;
+
+	if ((ev->kind == EV_SCAN_PMD || ev->kind == EV_COLLAPSE_HUGE_PAGE) && ev_is_khugepaged(ev)) {
+		rs->saw_scan_any = true;
+		if (ev->mm_id)
+			idset_add(&rs->mm_scanned, ev->mm_id);
+	}
+	if (!anon_prepare(rs, ev, &e, &create))
+		return NULL;
+	r = dispatch(rs, &e, 0);
+	if (!r && create && (r = region_new(rs, e.mm_id, ev_target(&e), e.addr & THP_REGION_MASK))) {
+		idx = (size_t)(r - rs->v);
+		orphans_replay(rs, from);
+		r = &rs->v[idx];
+		region_apply(r, &e);
+	}
+	if (!r && bufferable(&e))
+		orphan_push(rs, &e);
+	return r;
+}
+
 static struct region *feed(struct regions *rs, const struct thp_event *ev)
 {
 	struct region *r;
@@ -444,6 +507,14 @@ static struct region *feed(struct regions *rs, const struct thp_event *ev)
 	case EV_SETTINGS:
 		settings_feed(rs, ev);
 		return NULL;
+	case EV_SCAN_PMD:
+	case EV_COLLAPSE_HUGE_PAGE:
+	case EV_PAGE_ALLOC:
+	case EV_HUGE_FAULT:
+		return feed_anon(rs, ev);
+	case EV_FAULT:
+		anon_note_fault(rs, ev);
+		break;
 	case EV_SCAN_FILE:
 	case EV_COLLAPSE_FILE:
 		if (ev->kind == EV_COLLAPSE_FILE)
@@ -452,8 +523,8 @@ static struct region *feed(struct regions *rs, const struct thp_event *ev)
 		 * khugepaged's own visits show that it knows this mm. */
 		if (ev_is_khugepaged(ev) || (ev->kind == EV_SCAN_FILE && !ev->comm[0])) {
 			rs->saw_scan_any = true;
-			if (ev->mm_id < 64)
-				rs->mm_scanned[ev->mm_id] = true;
+			if (ev->mm_id)
+				idset_add(&rs->mm_scanned, ev->mm_id);
 		}
 		break;
 	default:
@@ -472,6 +543,10 @@ struct region *regions_feed(struct regions *rs, const struct thp_event *ev)
 
 	if (!rs || !ev)
 		return NULL;
+	/* a process that exited: its regions were judged and written (and the
+	 * kernel may reuse its mm_struct, which would then have a new id) */
+	if (ev->mm_id && idset_has(&rs->retired, ev->mm_id))
+		return NULL;
 	from = rs->n;
 	r = feed(rs, ev);
 	if (rs->n > from && rs->n_pending_files) {
@@ -487,17 +562,22 @@ struct region *regions_feed(struct regions *rs, const struct thp_event *ev)
  * (what the EV_CONTEXT lines gave, wherever they came in the stream) and
  * the run's own facts (full scans, CONFIG_READ_ONLY_THP_FOR_FS, the
  * duration) as known at the end. */
+void regions_judge(struct regions *rs, struct region *r, double traced_s)
+{
+	struct thp_context c = r->ended ? settings_of_ended(r, rs) : rs->ctx;
+
+	if (c.duration_s < 0 && traced_s >= 0)
+		c.duration_s = traced_s;
+	if (!rs->saw_collapse_file)
+		region_collapse_from_scan(r);
+	region_end(r);
+	region_verdict(r, r->mm_id ? regions_mm_scanned(rs, r->mm_id) : rs->saw_scan_any, &c);
+}
+
 void regions_finish(struct regions *rs)
 {
-	for (size_t i = 0; i < rs->n; i++) {
-		struct region *r = &rs->v[i];
-		struct thp_context c = r->ended ? settings_of_ended(r, rs) : rs->ctx;
-
-		if (!rs->saw_collapse_file)
-			region_collapse_from_scan(r);
-		region_end(r);
-		region_verdict(r, r->mm_id < 64 ? rs->mm_scanned[r->mm_id] : rs->saw_scan_any, &c);
-	}
+	for (size_t i = 0; i < rs->n; i++)
+		regions_judge(rs, &rs->v[i], -1);
 }
 
 bool region_inferred(struct region *r, struct thp_event *out)

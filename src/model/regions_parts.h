@@ -21,4 +21,27 @@ void settings_feed_context(struct regions *rs, const struct thp_event *ev);
 void settings_feed(struct regions *rs, const struct thp_event *ev);
 struct thp_context settings_of_ended(const struct region *r, const struct regions *rs);
 
+/* regions.c: the index from (mm, start) to its current life, rebuilt
+ * after regions left; one region's verdict, as regions_finish gives it
+ * (traced_s: how long it was watched, where the end context has not said
+ * how long the trace ran; < 0 none). */
+void regions_reindex(struct regions *rs);
+void regions_judge(struct regions *rs, struct region *r, double traced_s);
+
+/* regions_retire.c: the tombstone of (mm, start)'s last retired life */
+const struct tomb *tombs_find(const struct regions *rs, uint32_t mm_id, uint64_t start);
+
+/* regions_anon.c: anonymous memory's events, before they reach a region.
+ * A fault is noted (its thread's last); anon_prepare gives in *out the event
+ * to dispatch (a large allocation with its fault's address, a scan's address
+ * when it is usable) and whether a region should be made for it (*create:
+ * a huge page at a fault, a collapse); false when it waits (a collapse
+ * without an address) or concerns no region. */
+void anon_note_fault(struct regions *rs, const struct thp_event *ev);
+bool anon_prepare(struct regions *rs, const struct thp_event *ev, struct thp_event *out, bool *create);
+/* Before a state sample of r: a waiting collapse of its mm, if the sample
+ * shows r PMD-mapped for the first time since, is r's (inferred). */
+void anon_pending_apply(struct regions *rs, struct region *r, const struct thp_event *sample);
+void anon_free(struct regions *rs);
+
 #endif

@@ -17,6 +17,8 @@ static const char *const reason_names[VR_MAX] = {
 	[VR_ZAPPED] = "zapped",
 	[VR_UNMAPPED_EARLY] = "unmapped_early",
 	[VR_UNTOUCHED] = "untouched",
+	[VR_FAULT_FALLBACK] = "fault_fallback",
+	[VR_MTHP] = "mthp",
 };
 
 const char *verdict_reason_name(enum verdict_reason r)
@@ -54,6 +56,8 @@ static const char *const ms_names[MS_KIND_MAX] = {
 	[MS_FOLIO_SPLIT] = "folio_split",
 	[MS_DEFERRED_SPLIT] = "deferred_split",
 	[MS_SNAPSHOT] = "snapshot",
+	[MS_FAULT_ALLOC] = "fault_alloc",
+	[MS_FAULT_FALLBACK] = "fault_fallback",
 };
 
 const char *ms_kind_name(enum ms_kind k)
@@ -82,6 +86,13 @@ const char *ms_kind_name(enum ms_kind k)
  *     the cause); what happened before no longer explains the end.
  *  5b. unmapped_early before not_scanned / not_collapsed: the life ended
  *     before khugepaged could get to it, which says more than "not yet".
+ *  8. anonymous memory (region_anon.c): a region that ended with small
+ *     pages where 5-7 would say so gets mthp when multi-size THP folios back
+ *     it, else fault_fallback when its first pages were faulted in while
+ *     it was eligible (the fault could have had a huge page, and did not),
+ *     also over scan_failed: the fault came first, and a later failure of
+ *     khugepaged's is told in its why;
+ *     a huge one says how it became huge (evidence.became).
  *  5c. untouched before not_scanned / not_collapsed: nothing of it was ever
  *     present (a reserved heap: madvised, never written), so there was
  *     nothing for khugepaged to collapse; its first touch decides. */
@@ -107,7 +118,7 @@ void region_verdict(struct region *r, bool mm_scanned, const struct thp_context 
 	};
 
 	memset(e, 0, sizeof(*e));
-	e->ctx = *ctx;
+	e->ctx = settings_intern(ctx);
 	e->mm_scanned = mm_scanned;
 	e->backing = f.backing;
 	e->blockers = elig_blockers(&f, ctx);
@@ -141,5 +152,8 @@ void region_verdict(struct region *r, bool mm_scanned, const struct thp_context 
 		e->reason = VR_NOT_SCANNED;
 	else
 		e->reason = VR_NOT_COLLAPSED;
+	/* anonymous memory: how it became huge, or fault_fallback / mthp
+	 * where only the absence of khugepaged explained a small region */
+	e->reason = region_anon_verdict(r, e->reason);
 	r->reason = e->reason;
 }

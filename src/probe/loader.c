@@ -71,6 +71,7 @@ static struct thptrace_bpf *open_skel(int core_fd, const struct load_params *p, 
 		return NULL;
 	}
 	skel->rodata->trace_all = p->all;
+	skel->rodata->fault_filter = p->fault_filter;
 	skel->rodata->self_tgid = p->self_tgid;
 	/* Only the size changes: the reader still wakes past wake_bytes or
 	 * every POLL_MS, so a small buffer overflows on a burst, as meant. */
@@ -83,6 +84,12 @@ static struct thptrace_bpf *open_skel(int core_fd, const struct load_params *p, 
 		bpf_map__set_max_entries(skel->maps.target_mms, 64);
 		bpf_map__set_max_entries(skel->maps.last_fault, 1024);
 	}
+	/* the relevance filter's regions: an LRU map too, so without the
+	 * filter (a CMD) a token one; -p needs one process's */
+	if (!p->fault_filter)
+		bpf_map__set_max_entries(skel->maps.thp_regions, 1);
+	else if (!p->all)
+		bpf_map__set_max_entries(skel->maps.thp_regions, 4096);
 	return skel;
 }
 
@@ -160,6 +167,12 @@ static int load_skel(struct thptrace_bpf *skel, int core_fd, const struct kbtf *
 		skel->rodata->ret_idx_map_pages = (__u32)pc.ret_idx[RET_MAP_PAGES];
 	if (pc.ret_idx[RET_MIGRATE] >= 0)
 		skel->rodata->ret_idx_migrate = (__u32)pc.ret_idx[RET_MIGRATE];
+	if (pc.ret_idx[RET_SCAN_PMD] >= 0)
+		skel->rodata->ret_idx_scan_pmd = (__u32)pc.ret_idx[RET_SCAN_PMD];
+	if (pc.ret_idx[RET_COLLAPSE_HP] >= 0)
+		skel->rodata->ret_idx_collapse_hp = (__u32)pc.ret_idx[RET_COLLAPSE_HP];
+	if (pc.ret_idx[RET_HUGE_FAULT] >= 0)
+		skel->rodata->ret_idx_huge_fault = (__u32)pc.ret_idx[RET_HUGE_FAULT];
 	if (core_fd >= 0 && (rc = fill_core_btf(core_fd, kb, skel->obj)) < 0) {
 		snprintf(err, errlen, "cannot build the trimmed BTF: %s", strerror(-rc));
 		goto fail;

@@ -12,6 +12,7 @@ struct thptrace_bpf;
 
 struct load_params {
 	bool all;			/* -a */
+	bool fault_filter;		/* record faults only where THP matters (bpf/relevance.bpf.h) */
 	uint32_t self_tgid;
 	unsigned long rb_bytes;		/* 0: the object's default */
 };

@@ -113,7 +113,8 @@ const struct probe_def probe_defs[] = {
 		/* (mm, folio, file, present, swap, result) */
 		.raw_shape = { "p:mm_struct ? p:file i i i" },
 	},
-	/* fault: the target's user page faults (the refault that maps a PMD). */
+	/* fault: the target's user page faults (the refault that maps a PMD),
+	 * by x86's exceptions:page_fault_user. */
 	{
 		.name = "fault",
 		.tp = { "page_fault_user_tp" },
@@ -123,15 +124,27 @@ const struct probe_def probe_defs[] = {
 		/* (address, regs, error_code) */
 		.raw_shape = { "l p:pt_regs l" },
 	},
+	/* Where that tracepoint does not exist (arm64 has none), the generic
+	 * handle_mm_fault, at entry: its user-mode calls that are not a
+	 * retry.  No tracepoint of its own: with --backend tracepoint on
+	 * arm64 faults are not traced, and pagemap shows the refault. */
+	{
+		.name = "fault",
+		.func = "handle_mm_fault",
+		.params = { "vma", "address", "flags" },
+		.fentry = { "handle_mm_fault_fentry" },
+		.kprobe = { "handle_mm_fault_kprobe" },
+		.stand_in = "no exceptions:page_fault_user either: pagemap shows the refault",
+	},
 	/* madvise: the target asking for (or against) huge pages.  By perf
 	 * event at entry and exit; raw, one program at sys_exit alone,
 	 * filtered to madvise by syscall number, which the raw program knows
-	 * for x86_64 only. */
+	 * for x86_64 and arm64 (bpf/target.bpf.h). */
 	{
 		.name = "madvise",
 		.tp = { "madvise_enter", "madvise_exit" },
 		.tp_event = { "syscalls/sys_enter_madvise", "syscalls/sys_exit_madvise" },
-#ifdef __x86_64__
+#if defined(__x86_64__) || defined(__aarch64__)
 		.raw = { "madvise_exit_raw" },
 		.raw_event = { "sys_exit" },
 		/* (regs, ret) */
@@ -250,16 +263,89 @@ const struct probe_def probe_defs[] = {
 		.stand_in = "not seen: nothing else shows it",
 		.kprobe = { "deferred_split_page_kprobe" },
 	},
+	/* scan_pmd: khugepaged (or MADV_COLLAPSE) scanning one PMD range of
+	 * anonymous memory, with the final result (the collapse's when it went
+	 * on to collapse_huge_page).  The function (6.1+; its third parameter
+	 * was renamed start_addr in 6.16: one row per name, the tracepoint in
+	 * the last, so that a function row is tried first) has the address;
+	 * the tracepoint has none, so its raw program guesses it from the last
+	 * small folio scanned (user space checks the guess), and the perf-event
+	 * one only has that folio's pfn. */
+	{
+		.name = "scan_pmd",
+		.func = "hpage_collapse_scan_pmd",
+		.params = { "mm", "vma", "address" },
+		.fentry = { NULL, "scan_pmd_fexit" },
+		.ret_slot = RET_SCAN_PMD,
+		.kprobe = { "scan_pmd_kprobe", "scan_pmd_kretprobe" },
+	},
+	{
+		.name = "scan_pmd",
+		.func = "hpage_collapse_scan_pmd",
+		.params = { "mm", "vma", "start_addr" },
+		.fentry = { NULL, "scan_pmd_fexit" },
+		.ret_slot = RET_SCAN_PMD,
+		.kprobe = { "scan_pmd_kprobe", "scan_pmd_kretprobe" },
+		.tp = { "scan_pmd_tp" },
+		.tp_event = { "huge_memory/mm_khugepaged_scan_pmd" },
+		.raw = { "scan_pmd_raw" },
+		.raw_event = { "mm_khugepaged_scan_pmd" },
+		/* (mm, folio, referenced, none_or_zero, status, unmapped) */
+		.raw_shape = { "p:mm_struct p:folio i i i i" },
+	},
+	/* collapse_huge_page: building an anonymous huge page, and its
+	 * result.  The function has the address; the tracepoint has the mm,
+	 * how many pages were isolated and the result. */
+	{
+		.name = "collapse_huge_page",
+		.func = "collapse_huge_page",
+		.params = { "mm", "address", "referenced" },
+		.fentry = { NULL, "collapse_huge_page_fexit" },
+		.ret_slot = RET_COLLAPSE_HP,
+		.kprobe = { "collapse_huge_page_kprobe", "collapse_huge_page_kretprobe" },
+		.tp = { "collapse_huge_page_tp" },
+		.tp_event = { "huge_memory/mm_collapse_huge_page" },
+		.raw = { "collapse_huge_page_raw" },
+		.raw_event = { "mm_collapse_huge_page" },
+		/* (mm, isolated, status) */
+		.raw_shape = { "p:mm_struct i i" },
+	},
+	/* huge_fault: an anonymous fault asking for a PMD-sized page, and
+	 * whether it got one (VM_FAULT_FALLBACK: small pages instead).  No
+	 * tracepoint: kmem:mm_page_alloc (page_alloc) and the page state
+	 * stand in. */
+	{
+		.name = "huge_fault",
+		.func = "do_huge_pmd_anonymous_page",
+		.params = { "vmf" },
+		.fentry = { NULL, "huge_fault_fexit" },
+		.ret_slot = RET_HUGE_FAULT,
+		.kprobe = { "huge_fault_kprobe", "huge_fault_kretprobe" },
+		.stand_in = "kmem:mm_page_alloc and the page state stand in",
+	},
+	/* page_alloc: a target thread allocating a movable folio of order 2
+	 * or more (a fault's huge page, or a multi-size THP).  It fires for
+	 * every allocation on the machine: the program tests the order
+	 * first. */
+	{
+		.name = "page_alloc",
+		.tp = { "page_alloc_tp" },
+		.tp_event = { "kmem/mm_page_alloc" },
+		.raw = { "page_alloc_raw" },
+		.raw_event = { "mm_page_alloc" },
+		/* (page, order, gfp_flags, migratetype) */
+		.raw_shape = { "p:page i ? i" },
+	},
 	/* mmap: the target's mmap, munmap, mremap and mprotect, where a
 	 * region's life starts and ends and what splits its PMD.  By perf
 	 * event on the generic raw_syscalls tracepoints (the syscall number is
-	 * tested first); raw, one program at sys_exit alone on x86_64, as for
-	 * madvise. */
+	 * tested first); raw, one program at sys_exit alone on x86_64 and
+	 * arm64, as for madvise. */
 	{
 		.name = "mmap",
 		.tp = { "mapping_enter", "mapping_exit" },
 		.tp_event = { "raw_syscalls/sys_enter", "raw_syscalls/sys_exit" },
-#ifdef __x86_64__
+#if defined(__x86_64__) || defined(__aarch64__)
 		.raw = { "mapping_exit_raw" },
 		.raw_event = { "sys_exit" },
 		/* (regs, ret) */

@@ -229,7 +229,8 @@ static const struct probe_status *variant_serving(const struct probe_set *ps, si
 }
 
 /* One note per probe: where a variant serves, the others' notes go; where
- * none does, only the first variant's note stays (naming its function). */
+ * none does, only the first variant's note stays (naming its function; a
+ * tracepoint-only row has none: fault's handle_mm_fault row says it). */
 static void variants_settle(struct probe_set *ps)
 {
 	for (size_t i = 0; i < ps->n; i++) {
@@ -240,7 +241,7 @@ static void variants_settle(struct probe_set *ps)
 			if (j == i || strcmp(ps->p[j].def->name, s->def->name) != 0)
 				continue;
 			served |= ps->p[j].chosen != MECH_NONE;
-			first &= j > i;
+			first &= j > i || !ps->p[j].note[0];
 		}
 		if (s->serving || (s->chosen == MECH_NONE && (served || !first)))
 			s->note[0] = '\0';
@@ -280,8 +281,9 @@ int probes_choose(struct probe_set *ps, enum backend b, struct kbtf *btf,
 		for (int m = 0; m < MECH_MAX; m++)
 			snprintf(s->why[m], sizeof(s->why[m]), "not offered");
 		if (serving) {
-			/* an earlier variant of this probe attaches: not tried */
-			s->serving = serving->def->func;
+			/* an earlier variant of this probe attaches: not tried
+			 * (named by its function, or its tracepoint: fault) */
+			s->serving = serving->def->func ? serving->def->func : serving->def->tp_event[0];
 			continue;
 		}
 		try_row(s, b, btf);

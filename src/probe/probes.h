@@ -22,7 +22,8 @@ enum mech { MECH_NONE = 0, MECH_FENTRY, MECH_KPROBE, MECH_TRACEPOINT, MECH_MAX }
 struct probe_def;
 
 /* The .rodata constants that hold a return value's context slot. */
-enum ret_slot { RET_NONE = 0, RET_COLLAPSE, RET_SET_PMD, RET_MAP_PAGES, RET_MIGRATE, RET_SLOTS };
+enum ret_slot { RET_NONE = 0, RET_COLLAPSE, RET_SET_PMD, RET_MAP_PAGES, RET_MIGRATE, RET_SCAN_PMD,
+		RET_COLLAPSE_HP, RET_HUGE_FAULT, RET_SLOTS };
 
 struct probe_status {
 	const struct probe_def *def;

@@ -65,8 +65,8 @@ static const char *variant_label(const struct probe_def *d, const char *other_fu
 {
 	size_t len;
 
-	if (!other_func || strcmp(other_func, d->func) != 0)
-		return d->func;
+	if (!other_func || !d->func || strcmp(other_func, d->func) != 0)
+		return d->func ? d->func : d->tp_event[0];	/* fault's first row: a tracepoint */
 	len = (size_t)snprintf(buf, n, "%s(", d->func);
 	for (int k = 0; k < PROBE_PARAMS_MAX && d->params[k] && len < n; k++)
 		len += (size_t)snprintf(buf + len, n - len, "%s%s", k ? ", " : "", d->params[k]);
@@ -137,7 +137,7 @@ void probes_print_json(const struct probe_set *ps, FILE *out)
 
 		jsonw_init(&w, buf, sizeof(buf));
 		jsonw_begin(&w);
-		jsonw_str(&w, "event", "probe");
+		jsonw_event(&w, "probe");
 		jsonw_str(&w, "probe", s->def->name);
 		jsonw_str(&w, "backend", backend_name(ps->backend));
 		jsonw_str(&w, "mechanism", mech_name(s->chosen));

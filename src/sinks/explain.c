@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "sinks/explain.h"
+#include "sinks/explain_anon.h"
 #include "util/textbuf.h"
 
 /* "1.2 ms", "807 ms" below a second, "2.345 s" above. */
@@ -98,6 +99,8 @@ const char *explain_milestone(const struct milestone *m, char *out, size_t len)
 	char w[160], a[24];
 
 	out[0] = 0;
+	if (explain_anon_milestone(m, out, len))
+		return out;
 	switch (m->kind) {
 	case MS_MADVISED:
 		snprintf(out, len, "%s", madv(m->behavior, a, sizeof(a)));
@@ -245,13 +248,14 @@ const char *explain_blockers(const struct region *r, char *out, size_t len)
 	WHY(EB_OPEN_FOR_WRITE, "the file is open for writing, and huge pages of regular files are read-only: close every writer");
 	WHY(EB_THP_NEVER, "transparent_hugepage/enabled is never");
 	WHY(EB_THP_UNADVISED, "transparent_hugepage/enabled is madvise, but the region was never madvised MADV_HUGEPAGE");
+	WHY(EB_PROCESS_DISABLED, "the process turned huge pages off for itself with prctl(PR_SET_THP_DISABLE) (its /proc/PID/status says THP_enabled: 0), which a child inherits across fork and exec");
 #undef WHY
 	return out;
 }
 
 static void why_not_scanned(const struct region *r, char *w, size_t n)
 {
-	const struct thp_context *ctx = &r->ev.ctx;
+	const struct thp_context *ctx = r->ev.ctx;
 	const char *sep = "";
 	long full = ctx->full_scans_start >= 0 && ctx->full_scans_end >= ctx->full_scans_start
 		? ctx->full_scans_end - ctx->full_scans_start : -1;
@@ -321,6 +325,9 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 			text_append(w, n, "Already PMD-mapped when tracing began (snapshot at %.3f s): "
 				    "how it became huge happened before and was not seen.", r->t_snapshot);
 			break;
+		} else if (!r->collapsed && explain_anon_became(r, w, n)) {
+			why_migrated(r, w, n);
+			break;
 		} else if (!r->collapsed) {
 			text_append(w, n, "No collapse was seen: the huge page existed before, or a fault made it directly.");
 			why_migrated(r, w, n);
@@ -332,6 +339,9 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 		else if (r->t_refault >= 0 && r->unmapped_s >= 0)
 			text_append(w, n, "%s built the huge page at %.3f s and cleared the old page table; the refault at %.3f s mapped it as one huge page (unmapped for %s)",
 			    who, r->t_collapse, r->t_refault, dur(d, sizeof(d), r->unmapped_s));
+		else if (region_last_ms(r, MS_PMD_MAPPED) && region_last_ms(r, MS_PMD_MAPPED)->how == HOW_COLLAPSE_MAPPED)
+			text_append(w, n, "%s collapsed its small pages into a huge page at %.3f s and mapped it by one PMD at once (an anonymous collapse needs no refault)",
+			    who, r->t_collapse);
 		else
 			text_append(w, n, "%s built the huge page at %.3f s and it was mapped as one huge page at %.3f s",
 			    who, r->t_collapse, r->t_pmd >= 0 ? r->t_pmd : r->t_collapse);
@@ -339,7 +349,8 @@ static void why_collapsed(const struct region *r, char *w, size_t n)
 			text_append(w, n, ", during the madvise call itself");
 		else if (r->madvise_to_pmd_s > 0)
 			text_append(w, n, "; %s from madvise to the PMD mapping", dur(d, sizeof(d), r->madvise_to_pmd_s));
-		text_append(w, n, ".");
+		text_append(w, n, ".%s", r->ev.became_inferred ? " (Which collapse it was is inferred: the "
+			    "anonymous scan's tracepoint has no address.)" : "");
 		break;
 	case VR_COLLAPSED_NOT_REFAULTED: {
 		double stop = r->ended ? r->t_unmapped : r->t_exit >= 0 ? r->t_exit : -1;
@@ -452,15 +463,15 @@ static void why_unmapped_early(const struct region *r, char *w, size_t n)
 		text_append(w, n, ", %s after it was madvised", dur(t, sizeof(t), r->t_unmapped - r->t_madvise));
 	if (r->t_first_scan >= 0)
 		text_append(w, n, "; khugepaged had scanned it without collapsing it");
-	else if (r->ev.ctx.scan_sleep_ms >= 0)
-		text_append(w, n, "; khugepaged, waking every %ld ms, had not reached it", r->ev.ctx.scan_sleep_ms);
+	else if (r->ev.ctx->scan_sleep_ms >= 0)
+		text_append(w, n, "; khugepaged, waking every %ld ms, had not reached it", r->ev.ctx->scan_sleep_ms);
 	text_append(w, n, ".");
 }
 
 /* Why the kernel would make it huge now, in a few words. */
 static const char *eligible_words(const struct region *r)
 {
-	const struct thp_context *c = &r->ev.ctx;
+	const struct thp_context *c = r->ev.ctx;
 
 	if (r->madv_collapse)
 		return "MADV_COLLAPSE ignores the THP modes";
@@ -480,18 +491,32 @@ const char *explain_why(const struct region *r, char *w, size_t n)
 	char elig[900];
 
 	w[0] = 0;
+	if (explain_anon_why(r, w, n))
+		return w;
 	switch (r->reason) {
 	case VR_NOT_ELIGIBLE:
 		text_append(w, n, "Not eligible for a huge page: %s.", explain_blockers(r, elig, sizeof(elig)));
 		break;
 	case VR_SCAN_FAILED:
+		if (r->ev.backing == BACKING_ANON) {
+			if (r->collapse_failures > 0)
+				text_append(w, n, "%s tried to collapse this region %d time%s and failed: %s, meaning %s.", by,
+					    r->collapse_attempts, r->collapse_attempts == 1 ? "" : "s", r->last_result,
+					    scan_result_meaning(r->last_result));
+			else
+				text_append(w, n, "%s scanned this region and gave up before collapsing: %s, meaning %s.",
+					    by, r->last_result, scan_result_meaning(r->last_result));
+			explain_anon_scan_knob(r, w, n);
+			break;
+		}
 		if (r->collapse_failures > 0)
 			text_append(w, n, "%s tried to collapse this region %d time%s and failed: %s, meaning %s.", by,
 			    r->collapse_attempts, r->collapse_attempts == 1 ? "" : "s", r->last_result,
 			    scan_result_meaning(r->last_result));
 		else
-			text_append(w, n, "%s scanned this region's file and gave up before collapsing: %s, meaning %s.", by,
-			    r->last_result, scan_result_meaning(r->last_result));
+			text_append(w, n, "%s scanned this region%s and gave up before collapsing: %s, meaning %s.", by,
+			    r->ev.backing == BACKING_ANON ? "" : "'s file", r->last_result,
+			    scan_result_meaning(r->last_result));
 		break;
 	case VR_NOT_SCANNED:
 		why_not_scanned(r, w, n);
@@ -515,9 +540,9 @@ const char *explain_why(const struct region *r, char *w, size_t n)
 			text_append(w, n, "khugepaged scanned this region (first at %.3f s) without failing, but did not collapse it.", r->t_first_scan);
 		else
 			text_append(w, n, "khugepaged scanned this process but never reached this region.");
-		if (r->ev.ctx.pages_to_scan > 0 && r->ev.ctx.scan_sleep_ms >= 0)
+		if (r->ev.ctx->pages_to_scan > 0 && r->ev.ctx->scan_sleep_ms >= 0)
 			text_append(w, n, " It scans %ld pages every %ld ms, so it may not have got to it yet.",
-				    r->ev.ctx.pages_to_scan, r->ev.ctx.scan_sleep_ms);
+				    r->ev.ctx->pages_to_scan, r->ev.ctx->scan_sleep_ms);
 		break;
 	default:
 		why_collapsed(r, w, n);
@@ -528,5 +553,9 @@ const char *explain_why(const struct region *r, char *w, size_t n)
 		    r->final_inferred ? " (inferred)" : "");
 	else if (fs == PS_NONE)
 		text_append(w, n, " At the end nothing of it was present%s.", r->final_inferred ? " (inferred)" : "");
+	else if (fs == PS_UNKNOWN && r->t_exit >= 0)
+		/* -a, -p: a process thptrace did not start is not held at its
+		 * exit, and a short one is gone before its pages are read */
+		text_append(w, n, " Its pages could not be read before the process exited: how it ended is not known.");
 	return w;
 }

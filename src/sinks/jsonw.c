@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "sinks/json_schema.h"
 #include "sinks/jsonw.h"
 #include "util/utf8.h"
 
@@ -260,4 +261,10 @@ void jsonw_raw(struct jsonw *w, const char *key, const char *json)
 {
 	member(w, key);
 	puts_(w, json && *json ? json : "null");
+}
+
+void jsonw_event(struct jsonw *w, const char *event)
+{
+	jsonw_str(w, "event", event);
+	jsonw_u64(w, "schema_version", THPTRACE_JSON_SCHEMA_VERSION);
 }

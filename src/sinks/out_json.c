@@ -4,6 +4,7 @@
 #include "sinks/jsonw.h"
 #include "sinks/explain.h"
 #include "sinks/output.h"
+#include "sinks/out_json_anon.h"
 
 #define LINE_MAX_BYTES 8192
 
@@ -15,7 +16,7 @@ static void put_line(FILE *f, struct jsonw *w)
 
 static void common(struct jsonw *w, const struct thp_event *ev)
 {
-	jsonw_str(w, "event", ev_kind_name(ev->kind));
+	jsonw_event(w, ev_kind_name(ev->kind));
 	jsonw_double(w, "t", ev->t, 6);
 	jsonw_u64(w, "ts_ns", ev->ts_ns);
 	jsonw_u64(w, "pid", ev->pid);
@@ -40,6 +41,8 @@ void json_event(FILE *f, const struct thp_event *ev)
 		jsonw_hex(&w, "addr", ev->addr);
 	if (ev->fields & EVF_LEN)
 		jsonw_u64(&w, "len", ev->len);
+	if (ev->fields & EVF_UNRECORDED)
+		jsonw_u64(&w, "faults_unrecorded", ev->faults_unrecorded);
 	if (ev->fields & EVF_BEHAVIOR) {
 		const char *name = madv_name(ev->behavior);
 
@@ -123,6 +126,7 @@ void json_event(FILE *f, const struct thp_event *ev)
 		jsonw_str(&w, "value", ev->value);
 		jsonw_str(&w, "old", ev->old_value);
 	}
+	json_anon_event(&w, ev);
 	jsonw_end(&w);
 	put_line(f, &w);
 }
@@ -161,7 +165,7 @@ void json_verdict(FILE *f, const struct region *r)
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_str(&w, "event", "verdict");
+	jsonw_event(&w, "verdict");
 	jsonw_hex(&w, "region", r->start);
 	jsonw_str(&w, "file", r->file);
 	jsonw_u64(&w, "target_pid", r->pid);
@@ -174,6 +178,7 @@ void json_verdict(FILE *f, const struct region *r)
 		jsonw_bool(&w, "final_inferred", true);
 	jsonw_str(&w, "reason", verdict_reason_name(r->reason));
 	jsonw_str(&w, "why", explain_why(r, why, sizeof(why)));
+	json_anon_verdict(&w, r);
 	jsonw_raw(&w, "milestones", ms);
 	jsonw_u64(&w, "milestones_dropped", r->dropped_milestones);
 	json_secs(&w, "unmapped_s", r->unmapped_s);
@@ -196,12 +201,14 @@ void json_summary(FILE *f, const struct run_summary *s)
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_str(&w, "event", "summary");
+	jsonw_event(&w, "summary");
 	jsonw_double(&w, "t", s->t, 6);
 	jsonw_str(&w, "stopped", s->stop_reason);
 	if (s->exit_status >= 0)
 		jsonw_i64(&w, "exit_status", s->exit_status);
 	jsonw_u64(&w, "lost", s->lost);
+	if (s->faults_unrecorded >= 0)
+		jsonw_i64(&w, "faults_unrecorded", s->faults_unrecorded);
 	jsonw_raw(&w, "counts", counts);
 	jsonw_end(&w);
 	put_line(f, &w);
@@ -214,7 +221,7 @@ void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, boo
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_str(&w, "event", "context");
+	jsonw_event(&w, "context");
 	if (!at_end) {
 		jsonw_u64(&w, "start_ns", start_ns);
 		jsonw_str(&w, "thp_enabled", ctx->thp_enabled);
@@ -224,6 +231,9 @@ void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, boo
 		jsonw_i64(&w, "pages_to_scan", ctx->pages_to_scan);
 		jsonw_i64(&w, "full_scans_start", ctx->full_scans_start);
 		jsonw_i64(&w, "read_only_thp_for_fs", ctx->read_only_thp_for_fs);
+		json_anon_context(&w, ctx);
+		if (ctx->streaming)
+			jsonw_bool(&w, "streaming", true);
 	} else {
 		jsonw_i64(&w, "full_scans_end", ctx->full_scans_end);
 		jsonw_double(&w, "duration_s", ctx->duration_s, 6);
@@ -240,7 +250,7 @@ void json_region_file(FILE *f, const struct thp_event *ev)
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_str(&w, "event", "region_file");
+	jsonw_event(&w, "region_file");
 	jsonw_u64(&w, "mm", ev->mm_id);
 	jsonw_hex(&w, "region", ev->region);
 	jsonw_str(&w, "file", ev->file);
@@ -249,6 +259,8 @@ void json_region_file(FILE *f, const struct thp_event *ev)
 	jsonw_i64(&w, "open_for_write", fi->open_for_write);
 	jsonw_i64(&w, "fully_mapped", fi->fully_mapped);
 	jsonw_i64(&w, "file_aligned", fi->file_aligned);
+	if (fi->thp_disabled == 1)
+		jsonw_i64(&w, "thp_disabled", 1);
 	jsonw_end(&w);
 	put_line(f, &w);
 }

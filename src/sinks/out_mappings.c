@@ -166,8 +166,8 @@ void text_mappings(FILE *f, const struct regions *rs, const struct mappings *ms)
 	fprintf(f, "\nmappings (%zu, with %zu region%s; --by region shows each region):\n", ms->n, rs->n,
 		rs->n == 1 ? "" : "s");
 	if (rs->dropped_regions)
-		fprintf(f, "(%zu more regions not tracked: at most %d are)\n", rs->dropped_regions,
-			REGIONS_MAX);
+		fprintf(f, "(%zu more regions not tracked: at most %zu are at once)\n", rs->dropped_regions,
+			rs->max_regions);
 	for (size_t k = 0; k < ms->n; k++) {
 		const struct mapping *m = &ms->v[k];
 
@@ -194,7 +194,7 @@ void json_mapping(FILE *f, const struct mapping *m)
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_str(&w, "event", "mapping");
+	jsonw_event(&w, "mapping");
 	jsonw_u64(&w, "mm", m->mm_id);
 	jsonw_u64(&w, "target_pid", m->pid);
 	jsonw_hex(&w, "start", m->start);

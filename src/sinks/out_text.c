@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "sinks/out_json_anon.h"
 #include "sinks/explain.h"
 #include "sinks/output.h"
 
@@ -23,6 +24,8 @@ static const char *event_color(const struct thp_event *ev)
 {
 	switch (ev->kind) {
 	case EV_COLLAPSE_FILE:
+	case EV_SCAN_PMD:
+	case EV_COLLAPSE_HUGE_PAGE:
 		return result_ok(ev->result_name) ? C_GREEN : C_RED;
 	case EV_PMDP_COLLAPSE_FLUSH:
 	case EV_RETRACT:
@@ -51,6 +54,9 @@ static int detail(char *b, size_t n, const struct thp_event *ev)
 	case EV_EXEC:
 		return snprintf(b, n, "%s", ev->file);
 	case EV_EXIT:
+		if (ev->fields & EVF_UNRECORDED)
+			return snprintf(b, n, "exit_code=%" PRId64 " faults_unrecorded=%" PRIu64, ev->ret,
+					ev->faults_unrecorded);
 		return snprintf(b, n, "exit_code=%" PRId64, ev->ret);
 	case EV_MADVISE:
 		madv = madv_name(ev->behavior);
@@ -86,6 +92,12 @@ static int detail(char *b, size_t n, const struct thp_event *ev)
 		case PS_NONE:
 			return snprintf(b, n, "none: not present (PMD cleared or never mapped)");
 		case PS_PTE:
+			if (ev->fields & EVF_FOLIOS) {
+				char sz[160];
+
+				return snprintf(b, n, "pte: %d small pages present, in folios of %s", ev->present,
+						folio_sizes_str(ev->folio_orders, sz, sizeof(sz)));
+			}
 			return snprintf(b, n, "pte: %d small pages present%s", ev->present,
 					ev->thp ? ", part of a huge folio" : "");
 		case PS_PMD:
@@ -128,6 +140,20 @@ static int detail(char *b, size_t n, const struct thp_event *ev)
 		return snprintf(b, n, "huge page (order %d) split into order-%d folios", ev->order, ev->new_order);
 	case EV_FOLIO_DEFERRED_SPLIT:
 		return snprintf(b, n, "part unmapped: huge page (order %d) queued for a deferred split", ev->order);
+	case EV_SCAN_PMD:
+	case EV_COLLAPSE_HUGE_PAGE:
+		if ((ev->fields & EVF_ANON_SCAN) && ev->referenced >= 0 && ev->none_or_zero >= 0)
+			return snprintf(b, n, "referenced=%d none_or_zero=%d result=%s%s", ev->referenced,
+					ev->none_or_zero, ev->result_name, ev->fields & EVF_ADDR_GUESS ? " (address inferred)" : "");
+		if ((ev->fields & EVF_ANON_SCAN) && ev->isolated >= 0)
+			return snprintf(b, n, "isolated=%d result=%s", ev->isolated, ev->result_name);
+		return snprintf(b, n, "result=%s", ev->result_name);
+	case EV_PAGE_ALLOC:
+		return snprintf(b, n, "order %d (%u kB) allocated by the thread", ev->order,
+				ev->order < 30 ? 4u << ev->order : 0);
+	case EV_HUGE_FAULT:
+		return snprintf(b, n, "%s ret=0x%" PRIx64, (ev->ret & 0x800) ? "fell back to small pages" : "huge page",
+				(uint64_t)ev->ret);
 	case EV_SETTINGS:
 		return snprintf(b, n, "%s: %s -> %s", ev->knob, ev->old_value, ev->value);
 	case EV_LOST:
@@ -186,7 +212,7 @@ static void text_life(FILE *f, const struct region *r, bool lives)
 		fprintf(f, "  %10.6f  %-12s %s\n", r->ms[j].t, ms_kind_name(r->ms[j].kind),
 			explain_milestone(&r->ms[j], d, sizeof(d)));
 	if (r->dropped_milestones)
-		fprintf(f, "  (%zu more milestones not shown)\n", r->dropped_milestones);
+		fprintf(f, "  (%u more milestones not shown)\n", r->dropped_milestones);
 	fmt_secs(u, sizeof(u), r->unmapped_s);
 	fmt_secs(m, sizeof(m), r->madvise_to_pmd_s);
 	fprintf(f, "  unmapped between PMD clear and refault: %s; madvise to PMD mapping: %s\n",
@@ -235,8 +261,8 @@ void text_verdicts(FILE *f, const struct regions *rs)
 	}
 	fprintf(f, "\nregions (%zu):\n", rs->n);
 	if (rs->dropped_regions)
-		fprintf(f, "(%zu more regions not tracked: at most %d are)\n", rs->dropped_regions,
-			REGIONS_MAX);
+		fprintf(f, "(%zu more regions not tracked: at most %zu are at once)\n", rs->dropped_regions,
+			rs->max_regions);
 	order = malloc(rs->n * sizeof(*order));
 	if (!order)
 		return;
@@ -289,4 +315,7 @@ void text_summary(FILE *f, const struct run_summary *s)
 		if (s->counts[k])
 			fprintf(f, " %s=%" PRIu64, ev_kind_name(k), s->counts[k]);
 	fprintf(f, "\n  lost: %" PRIu64 "\n", s->lost);
+	if (s->faults_unrecorded >= 0)
+		fprintf(f, "  faults counted, not recorded (outside every THP region; --faults all records them): %" PRId64 "\n",
+			s->faults_unrecorded);
 }

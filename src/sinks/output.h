@@ -17,6 +17,7 @@ struct run_summary {
 	uint64_t lost;
 	int exit_status;		/* of the traced command, -1 if none */
 	char stop_reason[32];		/* "target exited", "duration", "signal", "end of input" */
+	int64_t faults_unrecorded;	/* faults the relevance filter only counted; -1: no filter */
 };
 
 /* Text output folds the hundreds of faults a region takes into its first

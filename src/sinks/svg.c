@@ -93,7 +93,10 @@ static int mark_of(const struct milestone *m)
 	case MS_REFAULT:
 		return MK_REFAULT;
 	case MS_PMD_REFUSED:
+	case MS_FAULT_FALLBACK:		/* a huge page refused at fault */
 		return MK_REFUSED;
+	case MS_FAULT_ALLOC:		/* the fault that made the (m)THP folio */
+		return MK_REFAULT;
 	case MS_EXIT:
 		return MK_EXIT;
 	case MS_SPLIT:
@@ -123,6 +126,8 @@ static const char *reason_fill(enum verdict_reason r)
 	case VR_UNKNOWN:
 	case VR_NOT_COLLAPSED:
 		return "#555555";
+	case VR_MTHP:			/* large folios, only not 2 MiB ones */
+		return "#8c510a";
 	default:
 		return "#b2182b";
 	}
@@ -229,7 +234,7 @@ static void draw_lane(FILE *f, struct draw *d, const struct region *r, size_t i,
 	if (r->life > 1 || r->t_unmapped >= 0)
 		fprintf(f, "; life %d of this address", r->life);
 	if (r->dropped_milestones)
-		fprintf(f, "; %zu later milestones not kept", r->dropped_milestones);
+		fprintf(f, "; %u later milestones not kept", r->dropped_milestones);
 	fputs("</title></text>\n", f);
 	if (more) {
 		char what[EV_FILE_LEN + 64];

@@ -30,6 +30,7 @@ enum jsonr_type {
 
 struct jsonr_member {
 	const char *key;	/* decoded, NUL-terminated (a key with \u0000 is rejected) */
+	size_t key_len;
 	enum jsonr_type type;
 	const char *str;	/* JSONR_STRING: decoded UTF-8, NUL-terminated */
 	size_t str_len;		/* may be less than strlen's view: \u0000 is kept */

@@ -149,6 +149,29 @@ check "observed_causes: the huge page itself split by MADV_PAGEOUT" \
 check "migrated: the migration and its actor in the why" \
 	grep -q 'A migration moved it at [0-9.]* s, by thp_lives (the process' "$out/migrated.txt"
 
+# Anonymous memory (issue 13), recorded with tests/workloads/thp_anon.c on
+# 6.18 (tracepoints) and in the QEMU matrix on 6.12 (--backend fentry).
+replay anon_fallback 2 "fault_fallback fault_fallback" 0
+replay anon_ptes_none 2 "scan_failed scan_failed" 0
+replay anon_sparse 2 "huge huge" 0
+replay anon_sparse_fentry 2 "huge huge" 0
+replay anon_mthp 2 "mthp mthp" 0
+for r in anon_fallback anon_ptes_none anon_sparse anon_sparse_fentry anon_mthp; do
+	check "$r: the JSON replay is the recorded file, byte for byte" \
+		cmp -s "$data/$r.jsonl" "$out/$r.jsonl"
+	check "$r: nothing on stderr" [ ! -s "$out/$r.err" ]
+done
+check "anon_fallback: the cause is the cgroup's charge" \
+	[ "$(grep -c '"fallback_cause":"cgroup_charge"' "$out/anon_fallback.jsonl")" -eq 2 ]
+check "anon_ptes_none: the why names the knob and its value" \
+	grep -q 'Decided by khugepaged/max_ptes_none = 64' "$out/anon_ptes_none.txt"
+check "anon_sparse: khugepaged made both, inferred from the tracepoint" \
+	[ "$(grep -c '"became_huge":"khugepaged","became_inferred":true' "$out/anon_sparse.jsonl")" -eq 2 ]
+check "anon_sparse_fentry: khugepaged made both, seen by fexit" \
+	[ "$(grep '"became_huge":"khugepaged"' "$out/anon_sparse_fentry.jsonl" | grep -vc became_inferred)" -eq 2 ]
+check "anon_mthp: the sizes are named" \
+	[ "$(grep -c '"mthp_sizes":"64kB"' "$out/anon_mthp.jsonl")" -eq 2 ]
+
 # By mapping, on recorded JVMs (OpenJDK 17, -XX:+UseTransparentHugePages
 # -Xms256m -Xmx256m on 6.18): started under thptrace with
 # -XX:+AlwaysPreTouch (fault and map_pages lines and far mapping syscalls

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <cmocka.h>
 #include "model/mappings.h"
+#include "util/intern.h"
+#include "model/region_parts.h"
 #include "sinks/explain.h"
 #include "sinks/output.h"
 
@@ -30,12 +32,12 @@ static struct region *add(struct regions *rs, uint32_t mm, uint32_t pid, uint64_
 	r = &rs->v[rs->n++];
 	region_init(r, mm, pid, start);
 	r->life = 1;
-	snprintf(r->file, sizeof(r->file), "%s", file);
+	r->file = str_intern(file);
 	r->reason = r->ev.reason = v;
 	r->final_state = v == VR_HUGE ? PS_PMD : PS_PTE;
-	r->chg[r->n_changes++] = (struct state_change){ 0.1, PS_PTE, HOW_PAGEMAP };
+	region_set_state(r, 0.1, PS_PTE, HOW_PAGEMAP);
 	if (t_pmd >= 0)
-		r->chg[r->n_changes++] = (struct state_change){ t_pmd, PS_PMD, HOW_PAGEMAP };
+		region_set_state(r, t_pmd, PS_PMD, HOW_PAGEMAP);
 	return r;
 }
 
@@ -128,7 +130,7 @@ static void test_majority_and_words(void **st)
 	json_mapping(f, &ms.v[0]);
 	fclose(f);
 	assert_string_equal(json,
-			    "{\"event\":\"mapping\",\"mm\":1,\"target_pid\":100,\"start\":\"0x7f0000000000\","
+			    "{\"event\":\"mapping\",\"schema_version\":1,\"mm\":1,\"target_pid\":100,\"start\":\"0x7f0000000000\","
 			    "\"end\":\"0x7f0000800000\",\"known\":true,\"file\":\"\",\"regions\":4,"
 			    "\"reasons\":{\"huge\":2,\"not_collapsed\":2},\"majority\":\"huge\",\"exceptions\":2,"
 			    "\"huge_how\":{\"before_tracing\":0,\"at_fault\":1,\"khugepaged\":1,\"madv_collapse\":0},"

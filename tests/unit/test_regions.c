@@ -324,7 +324,7 @@ static void finish(struct regions *rs, const struct thp_context *ctx)
 		const struct region *r = &rs->v[i];
 
 		assert_int_equal(r->reason, r->ev.reason);
-		assert_same_ctx(&r->ev.ctx, ctx ? ctx : &unknown);
+		assert_same_ctx(r->ev.ctx, ctx ? ctx : &unknown);
 		if (i < 3)
 			show(r);
 	}
@@ -377,7 +377,7 @@ static void test_huge_khugepaged(void **st)
 	finish(&rs, &ctx);
 
 	assert_int_equal(rs.n, 1);
-	assert_true(rs.mm_scanned[MM]);
+	assert_true(regions_mm_scanned(&rs, MM));
 	assert_true(r->collapsed);
 	assert_true(r->cleared_after_collapse);
 	assert_int_equal(r->collapse_attempts, 1);
@@ -464,7 +464,7 @@ static void test_huge_madv_collapse(void **st)
 	finish(&rs, &ctx);
 
 	assert_int_equal(rs.n, 1);
-	assert_false(rs.mm_scanned[MM]);	/* the process's own scan is not khugepaged's */
+	assert_false(regions_mm_scanned(&rs, MM));	/* the process's own scan is not khugepaged's */
 	assert_true(r->madv_collapse);
 	assert_true(r->collapsed);
 	assert_int_equal(r->collapse_attempts, 1);
@@ -656,8 +656,8 @@ static void test_not_scanned(void **st)
 	finish(&rs, &ctx);
 
 	assert_true(rs.saw_scan_any);
-	assert_false(rs.mm_scanned[MM]);
-	assert_true(rs.mm_scanned[2]);
+	assert_false(regions_mm_scanned(&rs, MM));
+	assert_true(regions_mm_scanned(&rs, 2));
 	assert_int_equal(r->scans, 0);
 	assert_string_equal(r->last_result, "");
 	assert_int_equal(r->reason, VR_NOT_SCANNED);
@@ -1309,7 +1309,7 @@ static void test_context_events(void **st)
 	assert_same_ctx(&rs.ctx, &c);
 	r = madvise(&rs, 0.1, R0, MB2, 14, 0);
 	regions_finish(&rs);
-	assert_same_ctx(&r->ev.ctx, &c);
+	assert_same_ctx(r->ev.ctx, &c);
 	assert_int_equal(r->reason, VR_NOT_SCANNED);
 	assert_contains(why(r), "scan period 100 ms, 4096 pages per pass, 40 full scans passed");
 	regions_free(&rs);
@@ -1405,11 +1405,10 @@ static void check_region(const struct regions *rs, const struct region *r)
 		};
 
 		assert_int_equal(e->backing, backing_of(&r->finfo, r->have_finfo, r->file[0] != 0));
-		assert_int_equal(e->blockers, elig_blockers(&f, &e->ctx));
+		assert_int_equal(e->blockers, elig_blockers(&f, e->ctx));
 	}
-	if (r->mm_id < 64)
-		assert_int_equal(e->mm_scanned, rs->mm_scanned[r->mm_id]);
-	assert_same_ctx(&e->ctx, &rs->ctx);
+	assert_int_equal(e->mm_scanned, r->mm_id ? regions_mm_scanned(rs, r->mm_id) : rs->saw_scan_any);
+	assert_same_ctx(e->ctx, &rs->ctx);
 	if (e->refused_ms >= 0) {
 		assert_true((size_t)e->refused_ms < r->n_milestones);
 		assert_int_equal(r->ms[e->refused_ms].kind, MS_PMD_REFUSED);
@@ -2148,8 +2147,8 @@ static void test_snapshot_at_attach(void **st)
 }
 
 /* A trace from elsewhere may madvise the whole address space in many mms
- * (found by fuzz_report): at most REGIONS_MAX regions are tracked, the
- * rest counted; lookups stay one index probe each. */
+ * (found by fuzz_report): at most max_regions (REGIONS_MAX unless set)
+ * are alive, the rest counted; lookups stay one index probe each. */
 static void test_regions_capped(void **st)
 {
 	struct regions rs;
@@ -2157,6 +2156,8 @@ static void test_regions_capped(void **st)
 	(void)st;
 
 	regions_init(&rs);
+	assert_int_equal(rs.max_regions, REGIONS_MAX);
+	rs.max_regions = 16384;
 	e.fields = EVF_ADDR | EVF_LEN | EVF_BEHAVIOR | EVF_RET;
 	e.addr = 0;
 	e.len = UINT64_MAX;
@@ -2165,10 +2166,10 @@ static void test_regions_capped(void **st)
 		e.mm_id = mm;
 		regions_feed(&rs, &e);
 	}
-	assert_int_equal(rs.n, REGIONS_MAX);
-	assert_int_equal(rs.dropped_regions, 24 * 1024 - REGIONS_MAX);
+	assert_int_equal(rs.n, 16384);
+	assert_int_equal(rs.dropped_regions, 24 * 1024 - 16384);
 	/* the last region tracked is found, a dropped one is not */
-	assert_non_null(regions_find(&rs, rs.v[REGIONS_MAX - 1].mm_id, rs.v[REGIONS_MAX - 1].start));
+	assert_non_null(regions_find(&rs, rs.v[16384 - 1].mm_id, rs.v[16384 - 1].start));
 	assert_null(regions_find(&rs, 24, 0));
 	regions_free(&rs);
 }
@@ -2283,7 +2284,7 @@ static void test_recorded_streams(void **st)
 
 	r = replay(&rs, "file_only_not_scanned", &ctx);
 	assert_int_equal(r->reason, VR_NOT_SCANNED);
-	assert_false(rs.mm_scanned[r->mm_id]);
+	assert_false(regions_mm_scanned(&rs, r->mm_id));
 	assert_int_equal(r->final_state, PS_PTE);
 	assert_contains(why(r), "0 full scans passed");
 	regions_free(&rs);
@@ -2353,24 +2354,24 @@ static void test_settings_events(void **st)
 	/* A: the settings at its end (advise, 100 ms), the run's facts at
 	 * the end of the trace */
 	assert_true(a->ended);
-	assert_string_equal(a->ev.ctx.shmem_enabled, "advise");
-	assert_int_equal(a->ev.ctx.scan_sleep_ms, 100);
-	assert_int_equal(a->ev.ctx.full_scans_end, 47);
-	assert_near(a->ev.ctx.duration_s, 30.0);
+	assert_string_equal(a->ev.ctx->shmem_enabled, "advise");
+	assert_int_equal(a->ev.ctx->scan_sleep_ms, 100);
+	assert_int_equal(a->ev.ctx->full_scans_end, 47);
+	assert_near(a->ev.ctx->duration_s, 30.0);
 	assert_int_equal(a->ev.blockers, 0);
 	assert_int_equal(a->reason, VR_UNMAPPED_EARLY);
 	/* C: ended after the change */
 	assert_true(c->ended);
-	assert_string_equal(c->ev.ctx.shmem_enabled, "never");
-	assert_int_equal(c->ev.ctx.scan_sleep_ms, 500);
+	assert_string_equal(c->ev.ctx->shmem_enabled, "never");
+	assert_int_equal(c->ev.ctx->scan_sleep_ms, 500);
 	assert_true(c->ev.blockers & EB_SHMEM_NEVER);
 	assert_int_equal(c->reason, VR_NOT_ELIGIBLE);
 	/* B: alive at the end, the last values */
 	assert_false(b->ended);
-	assert_string_equal(b->ev.ctx.shmem_enabled, "never");
-	assert_int_equal(b->ev.ctx.scan_sleep_ms, 500);
-	assert_string_equal(b->ev.ctx.thp_enabled, "madvise");
-	assert_int_equal(b->ev.ctx.full_scans_end, 47);
+	assert_string_equal(b->ev.ctx->shmem_enabled, "never");
+	assert_int_equal(b->ev.ctx->scan_sleep_ms, 500);
+	assert_string_equal(b->ev.ctx->thp_enabled, "madvise");
+	assert_int_equal(b->ev.ctx->full_scans_end, 47);
 	assert_true(b->ev.blockers & EB_SHMEM_NEVER);
 	assert_int_equal(b->reason, VR_NOT_ELIGIBLE);
 	assert_contains(why(b), "never");

@@ -459,10 +459,10 @@ static void test_round_trip_exact(void **state)
 	 * (the madvise's first region; the second is never touched again),
 	 * the events, a verdict per region, the summary */
 	assert_int_equal(count(live, "{\"event\":\"context\","), 2);
-	assert_non_null(strstr(live, "{\"event\":\"context\",\"start_ns\":5000000000,\"thp_enabled\":\"madvise\""));
-	assert_non_null(strstr(live, "{\"event\":\"context\",\"full_scans_end\":12,\"duration_s\":3.016767}\n"));
+	assert_non_null(strstr(live, "{\"event\":\"context\",\"schema_version\":1,\"start_ns\":5000000000,\"thp_enabled\":\"madvise\""));
+	assert_non_null(strstr(live, "{\"event\":\"context\",\"schema_version\":1,\"full_scans_end\":12,\"duration_s\":3.016767}\n"));
 	assert_int_equal(count(live, "{\"event\":\"region_file\","), 1);
-	assert_non_null(strstr(live, "{\"event\":\"region_file\",\"mm\":1,\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\",\"tmpfs_huge\":\"advise\""));
+	assert_non_null(strstr(live, "{\"event\":\"region_file\",\"schema_version\":1,\"mm\":1,\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\",\"tmpfs_huge\":\"advise\""));
 	verdicts = lines_of(live, "verdict");
 	assert_int_equal(count(verdicts, "\n"), 2);
 	assert_non_null(strstr(verdicts, "\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\""));
@@ -530,7 +530,7 @@ static void test_exact_times_from_start_ns(void **state)
 	live = slurp(path("exact.jsonl"));
 	if (!strstr(live, "\"madvise_to_pmd_s\":1.492684}"))
 		fail_msg("%s", live);
-	assert_non_null(strstr(live, "{\"event\":\"context\",\"start_ns\":1000000000123,"));
+	assert_non_null(strstr(live, "{\"event\":\"context\",\"schema_version\":1,\"start_ns\":1000000000123,"));
 	/* with the opening context's start_ns: exactly the live JSON */
 	assert_int_equal(run(4, "--json", "-o", path("exact.out"), path("exact.jsonl")), 0);
 	replay = slurp(path("exact.out"));
@@ -584,9 +584,9 @@ static void test_without_summary(void **state)
 }
 
 static const char *const good[] = {
-	"{\"event\":\"exec\",\"t\":0.000412,\"ts_ns\":1,\"pid\":4242,\"tgid\":4242,\"comm\":\"thp_demo\",\"via\":\"tracepoint\",\"mm\":1,\"target_pid\":4242,\"file\":\"thp_demo\"}",
-	"{\"event\":\"madvise\",\"t\":0.010523,\"ts_ns\":2,\"pid\":4242,\"tgid\":4242,\"comm\":\"thp_demo\",\"via\":\"fexit\",\"mm\":1,\"target_pid\":4242,\"addr\":\"0x7f3a4c000000\",\"len\":2097152,\"behavior\":\"MADV_HUGEPAGE\",\"advice\":14,\"ret\":0}",
-	"{\"event\":\"state\",\"t\":0.010811,\"ts_ns\":3,\"pid\":4242,\"tgid\":4242,\"comm\":\"\",\"via\":\"pagemap\",\"mm\":1,\"target_pid\":4242,\"region\":\"0x7f3a4c000000\",\"state\":\"pte\",\"thp\":false,\"present\":512}",
+	"{\"event\":\"exec\",\"schema_version\":1,\"t\":0.000412,\"ts_ns\":1,\"pid\":4242,\"tgid\":4242,\"comm\":\"thp_demo\",\"via\":\"tracepoint\",\"mm\":1,\"target_pid\":4242,\"file\":\"thp_demo\"}",
+	"{\"event\":\"madvise\",\"schema_version\":1,\"t\":0.010523,\"ts_ns\":2,\"pid\":4242,\"tgid\":4242,\"comm\":\"thp_demo\",\"via\":\"fexit\",\"mm\":1,\"target_pid\":4242,\"addr\":\"0x7f3a4c000000\",\"len\":2097152,\"behavior\":\"MADV_HUGEPAGE\",\"advice\":14,\"ret\":0}",
+	"{\"event\":\"state\",\"schema_version\":1,\"t\":0.010811,\"ts_ns\":3,\"pid\":4242,\"tgid\":4242,\"comm\":\"\",\"via\":\"pagemap\",\"mm\":1,\"target_pid\":4242,\"region\":\"0x7f3a4c000000\",\"state\":\"pte\",\"thp\":false,\"present\":512}",
 };
 
 static void test_bad_lines(void **state)
@@ -686,10 +686,10 @@ static void test_context_and_region_file(void **state)
 	(void)state;
 	/* region_file before its region exists; a tmpfs with huge=never */
 	snprintf(text, sizeof(text),
-		 "{\"event\":\"context\",\"start_ns\":1000,\"thp_enabled\":\"madvise\",\"shmem_enabled\":\"advise\",\"defrag\":\"madvise\",\"scan_sleep_ms\":10000,\"pages_to_scan\":4096,\"full_scans_start\":3,\"read_only_thp_for_fs\":1}\n"
-		 "{\"event\":\"region_file\",\"mm\":1,\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\",\"tmpfs_huge\":\"never\",\"is_shmem\":1,\"open_for_write\":0,\"fully_mapped\":1,\"file_aligned\":1}\n"
+		 "{\"event\":\"context\",\"schema_version\":1,\"start_ns\":1000,\"thp_enabled\":\"madvise\",\"shmem_enabled\":\"advise\",\"defrag\":\"madvise\",\"scan_sleep_ms\":10000,\"pages_to_scan\":4096,\"full_scans_start\":3,\"read_only_thp_for_fs\":1}\n"
+		 "{\"event\":\"region_file\",\"schema_version\":1,\"mm\":1,\"region\":\"0x7f3a4c000000\",\"file\":\"/mnt/thp/thp_demo\",\"tmpfs_huge\":\"never\",\"is_shmem\":1,\"open_for_write\":0,\"fully_mapped\":1,\"file_aligned\":1}\n"
 		 "%s\n%s\n%s\n"
-		 "{\"event\":\"context\",\"full_scans_end\":3,\"duration_s\":0.500000}\n",
+		 "{\"event\":\"context\",\"schema_version\":1,\"full_scans_end\":3,\"duration_s\":0.500000}\n",
 		 good[0], good[1], good[2]);
 	spit(path("ctx.jsonl"), text);
 	assert_int_equal(run(3, "-o", path("ctx.txt"), path("ctx.jsonl")), 0);
@@ -800,7 +800,7 @@ static void test_settings_round_trip(void **state)
 	sum = summary_of(v, n);
 	live_run(v, n, &sum, START_NS, true, path("settings.jsonl"), NULL);
 	live = slurp(path("settings.jsonl"));
-	assert_non_null(strstr(live, "{\"event\":\"settings\",\"t\":0.700000,\"ts_ns\":5700000000,\"pid\":0,"
+	assert_non_null(strstr(live, "{\"event\":\"settings\",\"schema_version\":1,\"t\":0.700000,\"ts_ns\":5700000000,\"pid\":0,"
 				     "\"tgid\":0,\"comm\":\"\",\"via\":\"sysfs\",\"knob\":\"shmem_enabled\","
 				     "\"value\":\"never\",\"old\":\"advise\"}\n"));
 	assert_non_null(strstr(live, ",\"settings\":2}"));	/* counted once it happened */
@@ -893,6 +893,46 @@ static void test_stdin_and_svg(void **state)
 	}
 }
 
+/* schema_version: none is 1 (traces from before it), 1 reads, a bad one
+ * is a bad line, a newer one stops the report with exit 8. */
+static void test_schema_version(void **state)
+{
+	const char *exec1 = "{\"event\":\"exec\",\"schema_version\":1,\"t\":0.5,\"pid\":1,\"tgid\":1,"
+			    "\"comm\":\"x\",\"via\":\"tracepoint\"}\n";
+	char *out;
+
+	(void)state;
+	spit(path("v0.jsonl"), "{\"event\":\"exec\",\"t\":0.5,\"pid\":1,\"tgid\":1,\"comm\":\"x\",\"via\":\"tracepoint\"}\n");
+	spit(path("v1.jsonl"), exec1);
+	assert_int_equal(run(3, "-o", path("v1.txt"), path("v1.jsonl")), 0);
+	assert_string_equal(err_text, "");
+	assert_int_equal(run(4, "--json", "-o", path("v1.out"), path("v0.jsonl")), 0);	/* none: 1 */
+	out = slurp(path("v1.out"));
+	assert_non_null(strstr(out, "{\"event\":\"exec\",\"schema_version\":1,\"t\":0.500000,"));
+	free(out);
+
+	spit(path("vbad.jsonl"), "{\"event\":\"exec\",\"schema_version\":0,\"t\":1}\n"
+				  "{\"event\":\"exec\",\"schema_version\":\"1\",\"t\":1}\n"
+				  "{\"event\":\"exec\",\"schema_version\":-1,\"t\":1}\n"
+				  "{\"event\":\"exec\",\"schema_version\":1.5,\"t\":1}\n");
+	assert_int_equal(run(3, "-o", path("vbad.txt"), path("vbad.jsonl")), 1);
+	assert_non_null(strstr(err_text, "line 1: \"schema_version\": 0 is no version"));
+	assert_non_null(strstr(err_text, "line 2: \"schema_version\": expected an integer"));
+	assert_non_null(strstr(err_text, "line 3: \"schema_version\": expected an unsigned integer"));
+	assert_non_null(strstr(err_text, "line 4: \"schema_version\": expected an integer"));
+
+	/* newer, on any line (even one report skips): stop there, exit 8, one line */
+	spit(path("v2.jsonl"), "{\"event\":\"exec\",\"t\":0.5,\"pid\":1,\"tgid\":1,\"comm\":\"x\",\"via\":\"tracepoint\"}\n"
+				"{\"event\":\"verdict\",\"schema_version\":2,\"region\":\"0x0\"}\n"
+				"not json: never read\n");
+	assert_int_equal(run(3, "-o", path("v2.txt"), path("v2.jsonl")), 8);
+	assert_string_equal(err_text, "thptrace: report: line 2: schema_version 2: written by a newer thptrace "
+				      "(this one reads 1)\n");
+	out = slurp(path("v2.txt"));
+	assert_null(strstr(out, "summary"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -906,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_usage_and_files),
 		cmocka_unit_test(test_stdin_and_svg),
 		cmocka_unit_test(test_settings_round_trip),
+		cmocka_unit_test(test_schema_version),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

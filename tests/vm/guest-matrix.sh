@@ -147,6 +147,10 @@ if [ -x /usr/local/bin/thptrace ]; then
 			done
 		done
 	fi
+	# Anonymous THP by function probes (tests/workloads/thp_anon.c; judged
+	# by tests/vm/check-anon): THP mode madvise for the runs, so that
+	# sparse and MADV_COLLAPSE start from small pages.
+	[ ! -x /usr/local/bin/thp_anon ] || . /usr/local/bin/guest-anon.sh
 else
 	echo "thptrace is not in the initramfs" >thptrace-missing
 	send thptrace-missing

@@ -1,0 +1,37 @@
+# shellcheck shell=sh
+# Sourced by guest-matrix.sh (busybox sh, cwd /out) where thp_anon is in the
+# initramfs: one `thptrace --json --backend fentry` run per thp_anon mode,
+# sent back as anon-MODE.jsonl and anon-log-MODE.txt, and anon-env.txt
+# ("mthp none" on kernels without multi-size THP).  Issue 13.
+K=/sys/kernel/mm/transparent_hugepage
+anon_mode=$(sed 's/.*\[\(.*\)\].*/\1/' $K/enabled)
+echo madvise >$K/enabled
+if [ -d $K/hugepages-64kB ]; then
+	echo "mthp $(ls -d $K/hugepages-*kB | tr '\n' ' ')" >anon-env.txt
+else
+	echo "mthp none" >anon-env.txt
+fi
+send anon-env.txt
+for w in fault sparse collapse ptes_none nohugepage mthp; do
+	a=$w
+	case $w in
+	ptes_none) a="sparse 20"; echo 64 >$K/khugepaged/max_ptes_none ;;
+	sparse) a="sparse 20" ;;
+	mthp)
+		[ -d $K/hugepages-64kB ] || continue
+		echo never >$K/hugepages-2048kB/enabled
+		echo always >$K/hugepages-64kB/enabled
+		;;
+	esac
+	# shellcheck disable=SC2086 # $a is the mode and its argument
+	RUN_NAME=anon-$w run_limited "$RUN_TIMEOUT" thptrace --json --backend fentry -o "anon-$w.jsonl" -- /usr/local/bin/thp_anon $a >"anon-log-$w.txt" 2>&1
+	status "anon-$w" "$?"
+	echo 511 >$K/khugepaged/max_ptes_none
+	if [ "$w" = mthp ]; then
+		echo inherit >$K/hugepages-2048kB/enabled
+		echo never >$K/hugepages-64kB/enabled
+	fi
+	[ -f "anon-$w.jsonl" ] && send "anon-$w.jsonl"
+	send "anon-log-$w.txt"
+done
+echo "$anon_mode" >$K/enabled
