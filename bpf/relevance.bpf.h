@@ -105,18 +105,22 @@ static __always_inline void relevance_madvised(__u64 start, __u64 len, __u64 adv
 }
 
 /* Is a fault of the current process at addr worth a record?  Counts it
- * when not and count is set (a fault; not the map_pages that follows). */
-static __always_inline bool fault_relevant(__u64 addr, bool count)
+ * when not and count is set (a fault; not the map_pages that follows).
+ * *proc_matters: the process is one THP concerns (only such a process's
+ * threads have a last fault address to forget). */
+static __always_inline bool fault_relevant_of(__u64 addr, bool count, bool *proc_matters)
 {
 	struct thp_region_key key = {};
 	struct thp_proc fresh = { .unrecorded = 1 }, *p;
 	struct madvised_ranges *m;
 
+	*proc_matters = true;
 	if (!fault_filter)
 		return true;
 	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	/* most processes of a busy host never matter: one lookup says so */
 	p = bpf_map_lookup_elem(&thp_procs, &key.tgid);
+	*proc_matters = p && p->relevant;
 	if (!p) {
 		if (count)
 			bpf_map_update_elem(&thp_procs, &key.tgid, &fresh, BPF_NOEXIST);
@@ -136,6 +140,13 @@ static __always_inline bool fault_relevant(__u64 addr, bool count)
 	if (count)
 		__sync_fetch_and_add(&p->unrecorded, 1);
 	return false;
+}
+
+static __always_inline bool fault_relevant(__u64 addr, bool count)
+{
+	bool matters;
+
+	return fault_relevant_of(addr, count, &matters);
 }
 
 /* The process exits: its count, and nothing of it stays here.  *quiet:

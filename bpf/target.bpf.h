@@ -15,6 +15,7 @@ struct page_fault_user_args {
 
 static __always_inline void fault_event(__u64 addr, __u64 error_code, __u8 via)
 {
+	bool matters = true;
 	__u32 pid = (__u32)bpf_get_current_pid_tgid();
 	struct thp_rec *r;
 
@@ -27,10 +28,12 @@ static __always_inline void fault_event(__u64 addr, __u64 error_code, __u8 via)
 		return;
 	}
 	/* -a: the relevance filter first, the cheaper test there; else the
-	 * target test first, so that only the target's faults are counted */
-	if (trace_all ? !fault_relevant(addr, true) || !current_is_target()
-		      : !current_is_target() || !fault_relevant(addr, true)) {
-		if (want_fault_addr && bpf_map_lookup_elem(&last_fault, &pid))
+	 * target test first, so that only the target's faults are counted.
+	 * A process the filter does not concern has no last fault to forget:
+	 * that lookup is spared for the bulk of a busy host's faults. */
+	if (trace_all ? !fault_relevant_of(addr, true, &matters) || !current_is_target()
+		      : !current_is_target() || !fault_relevant_of(addr, true, &matters)) {
+		if (matters && want_fault_addr && bpf_map_lookup_elem(&last_fault, &pid))
 			bpf_map_delete_elem(&last_fault, &pid);
 		return;
 	}

@@ -9,7 +9,8 @@
  * A spawned target stays ptraced with PTRACE_O_TRACEEXIT so that its last
  * page state can be read before its mm goes away.
  * This is the run loop: the other files of the trace (tracer.h) return what
- * they found, and only this one acts on it and feeds the pipeline. */
+ * they found, and only this one and trace_events.c, which feeds the
+ * pipeline each drain's events in time order, act on it. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +26,7 @@
 #include "util/config.h"
 #include "cli/bpf_targets.h"
 #include "cli/trace_clock.h"
+#include "cli/trace_events.h"
 #include "cli/trace_setup.h"
 #include "cli/tracer.h"
 #include "thptrace.skel.h"
@@ -59,192 +61,6 @@ static const char *signal_label(int sig)
 									: "signal";
 }
 
-/* ---- events, in time order ---- */
-
-static void emit(struct tracer *tr, struct thp_event *ev)
-{
-	const struct region *r = pipeline_event(&tr->pl, ev);
-
-	if (r && !r->have_finfo && r->pid) {
-		struct thp_event fe;
-
-		/* A region seen for the first time: its backing file's facts,
-		 * from /proc, go through the pipeline as an event of their own. */
-		region_facts_file(r, ev, &fe);
-		pipeline_event(&tr->pl, &fe);
-		r = regions_find(&tr->pl.rs, fe.mm_id, fe.region);
-	}
-	/* A region the model tracks: its faults matter from now on. */
-	if (r && tr->fault_filter && ev->kind != EV_FAULT && ev->kind != EV_MAP_PAGES)
-		bpf_targets_thp_region(tr->skel, r->pid, r->start);
-	/* Sample once per drain, after the drain's events: a state read between
-	 * two of them would put a later time before an earlier event. */
-	if (r && ev->kind != EV_STATE && ev->kind != EV_EXIT)
-		states_mark_dirty(&tr->st, r);
-}
-
-static void process(struct tracer *tr, struct thp_event *ev)
-{
-	switch (ev->kind) {
-	case EV_MMAP:
-	case EV_MUNMAP:
-	case EV_MREMAP:
-	case EV_MPROTECT:
-		/* recorded whatever the ranges (see bpf/target.bpf.h) */
-		if (!bpf_targets_touch(tr->skel, ev->addr, ev->addr + ev->len) &&
-		    !((ev->fields & EVF_NEW_RANGE) &&
-		      bpf_targets_touch(tr->skel, ev->new_addr, ev->new_addr + ev->new_len)))
-			return;
-		break;
-	case EV_MADVISE:
-		region_facts_madvise(&tr->maps, ev);
-		break;
-	case EV_COLLAPSE_FILE:
-		region_facts_collapse_tp(&tr->maps, ev);
-		break;
-	case EV_SCAN_PMD:
-		region_facts_anon_addr(&tr->maps, ev);
-		break;
-	case EV_EXEC:
-		/* A new mm: pagemap must be opened again. */
-		states_sampler_drop(&tr->st, ev->tgid);
-		maps_cache_stale(&tr->maps);
-		if (tr->o->ranges.text || tr->o->ranges.file)
-			bpf_targets_update_ranges(tr->skel, ev->tgid, &tr->o->ranges);
-		break;
-	default:
-		break;
-	}
-	emit(tr, ev);
-	if (ev->kind == EV_EXIT) {
-		states_proc_exited(&tr->st, ev->tgid);
-		if (!tr->o->all && (pid_t)ev->tgid == tr->tgt.pid)
-			tr->target_gone = true;
-	}
-}
-
-static int by_time(const void *a, const void *b)
-{
-	const struct thp_event *x = a, *y = b;
-
-	return x->ts_ns < y->ts_ns ? -1 : x->ts_ns > y->ts_ns;
-}
-
-/* Records from different CPUs can reach the ring buffer slightly out of
- * order: sort each drain, with the samples waiting for it, before anything
- * sees it. */
-static void process_batch(struct tracer *tr)
-{
-	size_t n = tr->pending.n;
-
-	maps_cache_stale(&tr->maps);
-	if (tr->n_batch + n > tr->batch_cap) {
-		/* Only past PENDING_STATES samples (see trace_states.h). */
-		struct thp_event *b = realloc(tr->batch, (tr->n_batch + n) * sizeof(*b));
-
-		if (b) {
-			tr->batch = b;
-			tr->batch_cap = tr->n_batch + n;
-		} else {
-			n = tr->batch_cap - tr->n_batch;
-		}
-	}
-	if (n)
-		memcpy(tr->batch + tr->n_batch, tr->pending.ev, n * sizeof(tr->batch[0]));
-	tr->n_batch += n;
-	tr->pending.n = 0;
-	qsort(tr->batch, tr->n_batch, sizeof(tr->batch[0]), by_time);
-	for (size_t i = 0; i < tr->n_batch; i++)
-		process(tr, &tr->batch[i]);
-	tr->n_batch = 0;
-}
-
-static int on_record(void *ctx, void *data, size_t size)
-{
-	struct tracer *tr = ctx;
-
-	if (tr->n_batch == BATCH_MAX)
-		process_batch(tr);
-	if (decode_rec(&tr->dec, data, size, &tr->batch[tr->n_batch]) == 0) {
-		const struct thp_event *ev = &tr->batch[tr->n_batch++];
-
-		/* A process's end retires its mm ids now, while decoding: the
-		 * next process may get the same mm_struct, and its records may
-		 * be in this very drain. */
-		if (ev->kind == EV_EXIT && ev->pid == ev->tgid)
-			bpf_targets_forget(tr->skel, &tr->dec, ev->tgid);
-	}
-	return tr->pl.out.err ? -EPIPE : 0;
-}
-
-static void check_lost(struct tracer *tr)
-{
-	uint64_t lost = tr->skel->bss->lost_records;
-	struct thp_event *ev;
-	uint64_t ts;
-
-	if (lost == tr->lost_seen)
-		return;
-	if (tr->pending.n >= PENDING_STATES)
-		process_batch(tr);
-	ts = trace_now_ns();
-	ev = state_queue_push(&tr->pending);
-	if (!ev)
-		return;
-	ev->kind = EV_LOST;
-	ev->ts_ns = ts;
-	ev->t = decoder_t(&tr->dec, ts);
-	ev->count = lost - tr->lost_seen;
-	tr->lost_seen = lost;
-	tr->sum.lost = lost;
-}
-
-/* ---- page-state samples: a pass stops when the queue is full, and goes
- * on once the run loop has processed it ---- */
-
-static void sample_dirty(struct tracer *tr)
-{
-	while (states_sample_dirty(&tr->st) == STATES_FULL)
-		process_batch(tr);
-}
-
-static void sample_all(struct tracer *tr)
-{
-	while (states_sample_all(&tr->st) == STATES_FULL)
-		process_batch(tr);
-}
-
-/* Regions not huge yet: how many were sampled. */
-static size_t sample_pending(struct tracer *tr)
-{
-	size_t n = 0;
-
-	while (states_sample_pending(&tr->st, &n) == STATES_FULL)
-		process_batch(tr);
-	return n;
-}
-
-/* The THP knobs, when a look is due (or at the end, anyway): a change
- * waits in the queue for the next drain, like a sample. */
-static void settings_check(struct tracer *tr, uint64_t now, bool anyway)
-{
-	if (!anyway && !settings_due(&tr->knobs, now))
-		return;
-	if (tr->pending.n >= PENDING_STATES)
-		process_batch(tr);
-	settings_poll(&tr->knobs, &tr->dec, &tr->pending);
-}
-
-static int drain(struct tracer *tr)
-{
-	int rc = ring_buffer__consume(tr->rb);
-
-	process_batch(tr);
-	sample_dirty(tr);
-	check_lost(tr);
-	return rc;
-}
-
 static void context_event(struct tracer *tr, bool at_end);
 
 /* SIGUSR1: logrotate moved the -o file away (or copied it), so write on
@@ -275,8 +91,8 @@ static void reopen_output(struct tracer *tr)
  * the final page states now, then let it end. */
 static void child_at_exit(struct tracer *tr)
 {
-	drain(tr);
-	sample_all(tr);
+	trace_drain(tr);
+	trace_sample_all(tr);
 	child_let_exit(&tr->child);
 }
 
@@ -433,7 +249,7 @@ static int run_loop(struct tracer *tr)
 			    !tr->pl.out.err)
 				tr->pl.out.err = EPIPE;
 		child_news(tr);
-		records = drain(tr);
+		records = trace_drain(tr);
 		if (reopen_requested) {
 			reopen_requested = 0;
 			reopen_output(tr);
@@ -443,9 +259,9 @@ static int run_loop(struct tracer *tr)
 		 * 0.1 ms of CPU here; a backlog past wake_bytes and the target's
 		 * exit still wake us at once, and a lone record waits at most
 		 * IDLE_POLL_MS, well inside the 100 ms promised for a pipe. */
-		timeout = sample_pending(tr) || records > 0 ? POLL_MS : IDLE_POLL_MS;
+		timeout = trace_sample_pending(tr) || records > 0 ? POLL_MS : IDLE_POLL_MS;
 		now = trace_now_ns();
-		settings_check(tr, now, false);
+		trace_settings_check(tr, now, false);
 		if (snapshots_due(&tr->snap, now))
 			snapshots_again(&tr->snap, o);
 		if (deadline && deadline > now && deadline - now < (uint64_t)timeout * 1000000)
@@ -471,10 +287,10 @@ static int run_loop(struct tracer *tr)
 		}
 	}
 	close(ep);
-	settings_check(tr, 0, true);	/* a change in the last half second too */
-	drain(tr);
+	trace_settings_check(tr, 0, true);	/* a change in the last half second too */
+	trace_drain(tr);
 	child_let_go(tr);
-	process_batch(tr);	/* the last samples */
+	trace_process_batch(tr);	/* the last samples */
 	fill_summary_end(tr, why);
 	return 0;
 }
@@ -646,7 +462,7 @@ int trace_run(const struct trace_opts *o)
 		goto out;
 	}
 	probes_attach(&tr.ps, tr.skel->obj, stderr);
-	tr.rb = ring_buffer__new(bpf_map__fd(tr.skel->maps.rb), on_record, &tr, NULL);
+	tr.rb = ring_buffer__new(bpf_map__fd(tr.skel->maps.rb), trace_on_record, &tr, NULL);
 	if (!tr.rb) {
 		fprintf(stderr, "thptrace: cannot open the ring buffer: %s\n", strerror(errno));
 		rc = EXIT_BPF;

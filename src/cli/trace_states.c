@@ -449,3 +449,27 @@ void states_proc_exited(struct states *st, uint32_t pid)
 		if (st->rs->v[i].pid == pid)
 			set_mm_gone(st, st->rs->v[i].mm_id);
 }
+
+void states_place_pfn(struct states *st, struct thp_event *ev)
+{
+	struct page_sampler *s;
+	size_t tried = 0;
+	uint64_t addr;
+
+	if ((ev->fields & EVF_ADDR) || !ev->pfn || !ev->target_pid || pid_exited(st, ev->target_pid))
+		return;
+	for (size_t i = 0; i < st->rs->n && tried < 64; i++) {
+		const struct region *r = &st->rs->v[i];
+
+		if (r->mm_id != ev->mm_id || r->ended || r->file[0])
+			continue;
+		tried++;
+		if (!(s = sampler_for(st, ev->target_pid)))
+			return;
+		if (page_sampler_find_pfn(s, r->start, ev->pfn, &addr) == 1) {
+			ev->addr = r->start;
+			ev->fields |= EVF_ADDR | EVF_ADDR_GUESS;
+			return;
+		}
+	}
+}

@@ -114,6 +114,12 @@ enum states_pass states_sample_all(struct states *st);	/* every region (the end)
 enum states_pass states_sample_pending(struct states *st, size_t *sampled);
 
 void states_proc_exited(struct states *st, uint32_t pid);	/* its exit event */
+
+/* An anonymous scan that came with a frame number and no address (the
+ * scan_pmd tracepoint by perf event): the region of its mm whose pagemap
+ * maps that frame becomes its address (EVF_ADDR_GUESS).  Only the mm's
+ * anonymous regions the model knows are read, 64 at most. */
+void states_place_pfn(struct states *st, struct thp_event *ev);
 void states_sampler_drop(struct states *st, pid_t pid);	/* a new mm (exec) */
 
 #endif

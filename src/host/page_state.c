@@ -451,3 +451,21 @@ int page_sampler_folios(struct page_sampler *s, uint64_t region, uint32_t *order
 	}
 	return 0;
 }
+
+int page_sampler_find_pfn(struct page_sampler *s, uint64_t region, uint64_t pfn, uint64_t *addr)
+{
+	uint64_t ent[REGION_PAGES];
+	ssize_t r;
+
+	if (!s || !pfn)
+		return -EINVAL;
+	r = pread(s->pagemap_fd, ent, sizeof(ent), (off_t)((region >> PG_SHIFT) * 8));
+	if (r < 0)
+		return gone_or(errno);
+	for (uint32_t i = 0; i < (uint32_t)(r / 8); i++)
+		if ((ent[i] & PM_PRESENT) && (ent[i] & PM_PFN_MASK) == pfn) {
+			*addr = region + (uint64_t)i * PG_SIZE;
+			return 1;
+		}
+	return 0;
+}

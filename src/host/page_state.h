@@ -31,6 +31,10 @@ void page_sampler_close(struct page_sampler *s);
  * -errno (ESRCH when the process is gone). */
 int page_sampler_read(struct page_sampler *s, uint64_t region, struct region_sample *out);
 
+/* Does the region map frame pfn?  1 yes (*addr: the page's address), 0
+ * no, -errno.  One pagemap read of the region. */
+int page_sampler_find_pfn(struct page_sampler *s, uint64_t region, uint64_t pfn, uint64_t *addr);
+
 /* The orders of the large folios (compound pages) that back the present
  * pages of the region: bit k set for a folio of 4 KiB << k, k >= 1.  Needs
  * /proc/kpageflags (root); 0 and -errno otherwise.  Costs a pagemap read

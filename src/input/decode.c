@@ -60,6 +60,7 @@ static void decode_anon(struct decoder *d, const struct thp_rec *r, struct thp_e
 		snprintf(ev->result_name, sizeof(ev->result_name), "%d", r->ret);
 	ev->fields |= EVF_RESULT | EVF_ANON_SCAN;
 	if (r->kind == REC_SCAN_PMD && r->via == VIA_TRACEPOINT) {
+		ev->pfn = r->len;
 		ev->referenced = r->arg;
 		ev->none_or_zero = r->arg2;
 		ev->unmapped = (int32_t)r->pgoff;

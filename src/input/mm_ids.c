@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "input/mm_ids.h"
+#include "util/hash.h"
 
 void mm_ids_init(struct mm_ids *m)
 {
@@ -20,9 +21,7 @@ void mm_ids_free(struct mm_ids *m)
 
 static size_t slot_of(uint64_t key, size_t cap)
 {
-	uint64_t h = key * 0x9e3779b97f4a7c15ull;
-
-	return (size_t)(h ^ (h >> 32)) & (cap - 1);
+	return (size_t)hash_mix64(key) & (cap - 1);
 }
 
 static void index_put(uint32_t *index, size_t cap, const struct mm_entry *e, size_t k)
@@ -100,6 +99,14 @@ static struct mm_entry *add(struct mm_ids *m, uint64_t key, uint32_t tgid)
 	return e;
 }
 
+static bool dead(const struct mm_ids *m, uint32_t tgid)
+{
+	for (size_t i = 0; tgid && i < MM_IDS_DEAD; i++)
+		if (m->dead[i] == tgid)
+			return true;
+	return false;
+}
+
 uint32_t mm_ids_of_key(struct mm_ids *m, uint64_t key, uint32_t tgid)
 {
 	struct mm_entry *e;
@@ -109,8 +116,14 @@ uint32_t mm_ids_of_key(struct mm_ids *m, uint64_t key, uint32_t tgid)
 	if ((e = find_key(m, key))) {
 		if (!e->tgid)
 			e->tgid = tgid;
+		else if (tgid && e->tgid != tgid && dead(m, e->tgid) && m->last_id < UINT32_MAX) {
+			e->id = ++m->last_id;	/* the address's new owner */
+			e->tgid = tgid;
+		}
 		return e->id;
 	}
+	if (dead(m, tgid))
+		return m->last_id < UINT32_MAX ? ++m->last_id : 0;
 	/* a snapshot came first: this is that process's mm */
 	for (size_t k = 0; tgid && k < m->n; k++)
 		if (!m->e[k].key && m->e[k].tgid == tgid) {
@@ -143,6 +156,7 @@ void mm_ids_forget(struct mm_ids *m, uint32_t tgid, uint64_t *keys, size_t *nkey
 {
 	bool removed = false;
 
+	m->dead[m->dead_next++ % MM_IDS_DEAD] = tgid;
 	*nkeys = 0;
 	for (size_t k = 0; k < m->n;) {
 		if (m->e[k].tgid != tgid) {

@@ -16,12 +16,19 @@ struct mm_entry {
 	uint32_t tgid;			/* the process that owns it */
 };
 
+#define MM_IDS_DEAD 4096
+
 struct mm_ids {
 	struct mm_entry *e;		/* the live ones, in no order */
 	size_t n, cap;
 	uint32_t *index;		/* key -> e[] index + 1, open addressing; 0 empty */
 	size_t index_cap;
 	uint32_t last_id;
+	/* the processes that exited most recently: a record of theirs that
+	 * comes after their exit (khugepaged had their mm in hand) must not
+	 * bind their mm_struct's address, which the next process may get */
+	uint32_t dead[MM_IDS_DEAD];
+	size_t dead_next;
 };
 
 void mm_ids_init(struct mm_ids *m);
@@ -29,7 +36,10 @@ void mm_ids_free(struct mm_ids *m);
 
 /* The id of key (an mm's address), assigning one if new: the id of a
  * process's unbound entry (see mm_ids_of_tgid) when tgid has one, else a
- * new id.  0 for no key or no memory. */
+ * new id.  A key bound to a process that has exited, named now by another
+ * process, is that process's new mm: a new id.  A record of a process
+ * that has exited gets an id of its own that binds nothing.  0 for no key
+ * or no memory. */
 uint32_t mm_ids_of_key(struct mm_ids *m, uint64_t key, uint32_t tgid);
 
 /* The id of tgid's mm when what names it comes from /proc (a snapshot),

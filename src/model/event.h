@@ -158,6 +158,10 @@ struct thp_event {
 	/* EV_STATE (EVF_FOLIOS): bit k set when a folio of order k (4 KiB << k)
 	 * backs some of the region's present pages, k >= 1 */
 	uint32_t folio_orders;
+	/* EV_SCAN_PMD by the perf-event tracepoint: the pfn of the last small
+	 * page scanned (0: none), which the live run looks up in the target's
+	 * pagemap for an address; never written to JSON */
+	uint64_t pfn;
 	char cause[EV_NAME_LEN];	/* EV_PMD_SPLIT/ZAP: "mprotect", "MADV_DONTNEED", ... */
 	double cause_t;
 	char file[EV_FILE_LEN];

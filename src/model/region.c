@@ -207,17 +207,10 @@ void region_apply(struct region *r, const struct thp_event *ev)
 	case EV_COLLAPSE_HUGE_PAGE:
 		/* a success makes the huge page (collapse_huge_page's, then its
 		 * scan's return with the same result: one collapse) */
-		if (scan_result_outcome(ev->result_name) > 0) {
-			if (!(r->collapsed && ev->t - r->t_collapse < 0.5))
-				anon_collapsed(r, ev);
-		} else {
-			region_anon_apply(r, ev);
-		}
-		break;
-	case EV_PAGE_ALLOC:
-	case EV_HUGE_FAULT:
-		region_anon_apply(r, ev);
-		break;
+		if (scan_result_outcome(ev->result_name) > 0 &&
+		    !(r->collapsed && ev->t - r->t_collapse < 0.5))
+			anon_collapsed(r, ev);
+		break;	/* a failure: region_anon_apply (regions.c calls both) */
 	case EV_COLLAPSE_FILE:
 		apply_collapse(r, ev);
 		break;
@@ -349,7 +342,6 @@ static void snapshot(struct region *r, const struct thp_event *ev)
 void region_sample(struct region *r, const struct thp_event *ev)
 {
 	set_file(r, ev);
-	region_anon_sample(r, ev);
 	/* a later snapshot (--resnapshot) is one more sample */
 	if (ev->via == VIA_ID_SNAPSHOT && r->t_snapshot < 0 && r->n_changes == 0 &&
 	    ev->state != PS_UNKNOWN) {

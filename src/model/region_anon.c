@@ -91,7 +91,9 @@ void region_anon_apply(struct region *r, const struct thp_event *ev)
 	switch (ev->kind) {
 	case EV_SCAN_PMD:
 	case EV_COLLAPSE_HUGE_PAGE:
-		anon_scan(r, ev);
+		/* a success is region_apply's: the collapse */
+		if (scan_result_outcome(ev->result_name) <= 0)
+			anon_scan(r, ev);
 		break;
 	case EV_PAGE_ALLOC:
 		if (ev->fields & EVF_ORDER)

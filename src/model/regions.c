@@ -23,6 +23,24 @@
 #define REC_FILE_MAX (THP_FILE_LEN - 1)
 
 
+/* An event applied to a region: its general part (region.c), then its
+ * anonymous-memory part (region_anon.c), called from here so that
+ * neither of those files calls the other. */
+static void region_apply_all(struct region *r, const struct thp_event *ev)
+{
+	region_apply(r, ev);
+	switch (ev->kind) {
+	case EV_SCAN_PMD:
+	case EV_COLLAPSE_HUGE_PAGE:
+	case EV_PAGE_ALLOC:
+	case EV_HUGE_FAULT:
+		region_anon_apply(r, ev);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Every setting unknown until an EV_CONTEXT says otherwise. */
 static const struct thp_context ctx_unknown = {
 	.scan_sleep_ms = -1, .pages_to_scan = -1, .full_scans_start = -1,
@@ -73,101 +91,9 @@ bool regions_same_file(const char *region_file, const char *ev_file)
 	return la == lb && strncmp(a, b, la) == 0;
 }
 
-/* An index from (mm, region start) to its latest life: open addressing,
- * a slot holds the key and the region's index + 1, 0 is empty.  Lookups
- * were a walk over every region, which made a trace with thousands of
- * regions take minutes (found by fuzz_report); the key is in the slot so
- * that a probe does not touch the region itself (a cache miss each). */
-static size_t slot_of(uint32_t mm_id, uint64_t start, size_t cap)
-{
-	/* splitmix64's finalizer over (mm, region number) */
-	uint64_t h = (start >> 21) ^ (uint64_t)mm_id << 43;
-
-	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
-	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
-	return (size_t)(h ^ (h >> 31)) & (cap - 1);
-}
-
-static struct region *index_get(const struct regions *rs, uint32_t mm_id, uint64_t start)
-{
-	if (!rs->index)
-		return NULL;
-	for (size_t i = slot_of(mm_id, start, rs->index_cap);; i = (i + 1) & (rs->index_cap - 1)) {
-		const struct region_slot *s = &rs->index[i];
-
-		if (!s->k)
-			return NULL;
-		if (s->start == start && s->mm_id == mm_id)
-			return &rs->v[s->k - 1];
-	}
-}
-
-static void index_put(struct region_slot *index, size_t cap, struct region_slot s)
-{
-	size_t i = slot_of(s.mm_id, s.start, cap);
-
-	for (; index[i].k; i = (i + 1) & (cap - 1))
-		if (index[i].start == s.start && index[i].mm_id == s.mm_id)
-			break;	/* a later life takes its address's slot */
-	index[i] = s;
-}
-
-static void index_set(struct region_slot *index, size_t cap, const struct region *v, size_t k)
-{
-	index_put(index, cap, (struct region_slot){ v[k].start, v[k].mm_id, (uint32_t)k + 1 });
-}
-
-/* Region k is new: index it (growing the index to stay at most half full;
- * the slots move over by their keys, without reading the regions). */
-static int index_add(struct regions *rs, size_t k)
-{
-	if ((k + 1) * 2 > rs->index_cap) {
-		size_t cap = rs->index_cap ? rs->index_cap * 2 : 64;
-		struct region_slot *index = calloc(cap, sizeof(*index));
-
-		if (!index)
-			return -1;
-		for (size_t j = 0; j < rs->index_cap; j++)
-			if (rs->index[j].k)
-				index_put(index, cap, rs->index[j]);
-		free(rs->index);
-		rs->index = index;
-		rs->index_cap = cap;
-	}
-	index_set(rs->index, rs->index_cap, rs->v, k);
-	return 0;
-}
-
-void regions_reindex(struct regions *rs)
-{
-	if (!rs->index)
-		return;
-	memset(rs->index, 0, rs->index_cap * sizeof(*rs->index));
-	for (size_t k = 0; k < rs->n; k++)
-		index_set(rs->index, rs->index_cap, rs->v, k);
-}
-
-struct region *regions_find(struct regions *rs, uint32_t mm_id, uint64_t start)
-{
-	struct region *r = index_get(rs, mm_id, start);
-
-	return r && !r->ended ? r : NULL;
-}
-
-/* The last life at (mm_id, start), ended or not, or NULL. */
-static struct region *last_life(struct regions *rs, uint32_t mm_id, uint64_t start)
-{
-	return index_get(rs, mm_id, start);
-}
-
-bool regions_had_life(const struct regions *rs, uint32_t mm_id, uint64_t start)
-{
-	return index_get(rs, mm_id, start) || tombs_find(rs, mm_id, start);
-}
-
 static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pid, uint64_t start)
 {
-	const struct region *prev = last_life(rs, mm_id, start);
+	const struct region *prev = regions_last_life(rs, mm_id, start);
 	const struct tomb *gone = prev ? NULL : tombs_find(rs, mm_id, start);
 	const int life = prev ? prev->life + 1 : gone ? gone->life + 1 : 1;
 	const double since = prev ? prev->t_unmapped : gone ? gone->t_unmapped : -1;
@@ -189,7 +115,7 @@ static struct region *region_new(struct regions *rs, uint32_t mm_id, uint32_t pi
 	r = &rs->v[rs->n];
 	region_init(r, mm_id, pid, start);
 	r->life = life;
-	if (index_add(rs, rs->n) < 0)
+	if (regions_index_add(rs, rs->n) < 0)
 		return NULL;
 	rs->n++;
 	if ((m = lives_mapped_since(rs, mm_id, start, since))) {
@@ -270,7 +196,7 @@ static struct region *dispatch(struct regions *rs, const struct thp_event *ev, s
 
 	if (how == BY_FILE_ONE) {
 		if ((first = pick_by_file(rs, ev, from)))
-			region_apply(first, ev);
+			region_apply_all(first, ev);
 		return first;
 	}
 	/* The common case, a fault or a PMD event of a known mm: one lookup
@@ -278,7 +204,7 @@ static struct region *dispatch(struct regions *rs, const struct thp_event *ev, s
 	if (how == BY_ADDR && ev->mm_id) {
 		first = regions_find(rs, ev->mm_id, ev->addr & THP_REGION_MASK);
 		if (first && (size_t)(first - rs->v) >= from)
-			region_apply(first, ev);
+			region_apply_all(first, ev);
 		else
 			first = NULL;
 		return first;
@@ -293,7 +219,7 @@ static struct region *dispatch(struct regions *rs, const struct thp_event *ev, s
 			 : r->pid && r->pid == ev_target(ev);
 		if (!hit)
 			continue;
-		region_apply(r, ev);
+		region_apply_all(r, ev);
 		if (!first)
 			first = r;
 	}
@@ -369,6 +295,7 @@ static struct region *feed_state(struct regions *rs, const struct thp_event *ev)
 		orphans_replay(rs, from);	/* older than this sample */
 	r = &rs->v[idx];
 	anon_pending_apply(rs, r, ev);
+	region_anon_sample(r, ev);
 	region_sample(r, ev);
 	if (r->lost_to_tell && (ev->fields & EVF_VMSTAT))
 		splits_elsewhere(rs, r, ev->t);
@@ -417,7 +344,7 @@ static struct region *feed_region_file(struct regions *rs, const struct thp_even
 
 	/* facts that come after a short life ended are still its own */
 	if (!r)
-		r = last_life(rs, ev->mm_id, start);
+		r = regions_last_life(rs, ev->mm_id, start);
 	if (r) {
 		if (!r->have_finfo)
 			region_file_facts(r, ev);
@@ -478,7 +405,7 @@ static struct region *feed_anon(struct regions *rs, const struct thp_event *ev)
 		idx = (size_t)(r - rs->v);
 		orphans_replay(rs, from);
 		r = &rs->v[idx];
-		region_apply(r, &e);
+		region_apply_all(r, &e);
 	}
 	if (!r && bufferable(&e))
 		orphan_push(rs, &e);

@@ -21,15 +21,22 @@ void settings_feed_context(struct regions *rs, const struct thp_event *ev);
 void settings_feed(struct regions *rs, const struct thp_event *ev);
 struct thp_context settings_of_ended(const struct region *r, const struct regions *rs);
 
-/* regions.c: the index from (mm, start) to its current life, rebuilt
- * after regions left; one region's verdict, as regions_finish gives it
- * (traced_s: how long it was watched, where the end context has not said
- * how long the trace ran; < 0 none). */
-void regions_reindex(struct regions *rs);
+/* regions.c: one region's verdict, as regions_finish gives it (traced_s:
+ * how long it was watched, where the end context has not said how long
+ * the trace ran; < 0 none). */
 void regions_judge(struct regions *rs, struct region *r, double traced_s);
 
-/* regions_retire.c: the tombstone of (mm, start)'s last retired life */
+/* region_index.c: region k (rs->v[k]) is new: index it (0, or -1 without
+ * memory); the index again after regions left; the last life at (mm,
+ * start), ended or not, or NULL.  The tombstone of (mm, start)'s last
+ * life taken out, or NULL; r's, as it leaves; a process's, as it exits
+ * (mm_id or pid; 0 each: none). */
+int regions_index_add(struct regions *rs, size_t k);
+void regions_reindex(struct regions *rs);
+struct region *regions_last_life(struct regions *rs, uint32_t mm_id, uint64_t start);
 const struct tomb *tombs_find(const struct regions *rs, uint32_t mm_id, uint64_t start);
+void tombs_add(struct regions *rs, const struct region *r);
+void tombs_drop(struct regions *rs, uint32_t mm_id, uint32_t pid);
 
 /* regions_anon.c: anonymous memory's events, before they reach a region.
  * A fault is noted (its thread's last); anon_prepare gives in *out the event

@@ -11,80 +11,6 @@
 #include "model/regions.h"
 #include "model/regions_parts.h"
 
-static size_t tomb_slot(uint32_t mm_id, uint64_t start, size_t cap)
-{
-	uint64_t h = (start >> 21) * 0xc2b2ae3d27d4eb4full ^ (uint64_t)mm_id * 0x9e3779b97f4a7c15ull;
-
-	return (size_t)(h ^ (h >> 31)) & (cap - 1);
-}
-
-const struct tomb *tombs_find(const struct regions *rs, uint32_t mm_id, uint64_t start)
-{
-	if (!rs->tombs)
-		return NULL;
-	for (size_t i = tomb_slot(mm_id, start, rs->tombs_cap);; i = (i + 1) & (rs->tombs_cap - 1)) {
-		const struct tomb *t = &rs->tombs[i];
-
-		if (!t->used)
-			return NULL;
-		if (t->mm_id == mm_id && t->start == start)
-			return t;
-	}
-}
-
-static void tomb_put(struct tomb *v, size_t cap, const struct tomb *t)
-{
-	size_t i = tomb_slot(t->mm_id, t->start, cap);
-
-	for (; v[i].used; i = (i + 1) & (cap - 1))
-		if (v[i].mm_id == t->mm_id && v[i].start == t->start)
-			break;		/* a later life replaces an earlier one */
-	v[i] = *t;
-	v[i].used = true;
-}
-
-/* Into a table of cap slots, the tombs of rs but those of mm_id or pid
- * (0, 0: keep all).  Returns 0, or -1 when out of memory (rs unchanged). */
-static int tombs_rehash(struct regions *rs, size_t cap, uint32_t drop_mm, uint32_t drop_pid)
-{
-	struct tomb *v = calloc(cap, sizeof(*v));
-	size_t n = 0;
-
-	if (!v)
-		return -1;
-	for (size_t i = 0; i < rs->tombs_cap; i++)
-		if (rs->tombs[i].used && !(drop_mm && rs->tombs[i].mm_id == drop_mm) &&
-		    !(drop_pid && rs->tombs[i].pid == drop_pid)) {
-			tomb_put(v, cap, &rs->tombs[i]);
-			n++;
-		}
-	free(rs->tombs);
-	rs->tombs = v;
-	rs->tombs_cap = cap;
-	rs->n_tombs = n;
-	return 0;
-}
-
-static void tomb_add(struct regions *rs, const struct region *r)
-{
-	struct tomb t = { .mm_id = r->mm_id, .pid = r->pid, .start = r->start, .life = r->life,
-			  .t_unmapped = r->t_unmapped };
-
-	if ((rs->n_tombs + 1) * 2 > rs->tombs_cap &&
-	    tombs_rehash(rs, rs->tombs_cap ? rs->tombs_cap * 2 : 64, 0, 0) < 0)
-		return;		/* the next life there is numbered 1 again */
-	if (!tombs_find(rs, t.mm_id, t.start))
-		rs->n_tombs++;
-	tomb_put(rs->tombs, rs->tombs_cap, &t);
-}
-
-/* A process exited: its tombs go too. */
-static void tombs_drop(struct regions *rs, uint32_t mm_id, uint32_t pid)
-{
-	if (rs->n_tombs)
-		tombs_rehash(rs, rs->tombs_cap, mm_id, pid);
-}
-
 /* How long r was watched: from the first thing seen of it to its
  * process's exit or its unmapping (a streamed verdict comes before the
  * end context says how long the trace ran). */
@@ -169,7 +95,7 @@ size_t regions_take(struct regions *rs, uint32_t mm_id, uint32_t pid, double t_e
 			if (r->mm_id)
 				idset_add(&rs->retired, r->mm_id);
 		} else {
-			tomb_add(rs, r);
+			tombs_add(rs, r);
 		}
 		out->v[out->n++] = *r;	/* its milestones go with it */
 	}

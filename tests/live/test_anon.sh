@@ -111,6 +111,15 @@ expect sparse "huge:khugepaged:" "khugepaged collapsed its small pages into a hu
 set_knob khugepaged/max_ptes_none 64
 run ptes_none sparse 30
 expect ptes_none "scan_failed:" "Decided by khugepaged/max_ptes_none = 64"
+# the perf-event tracepoint has a frame number, no folio: the address
+# comes from the target's pagemap
+THPTRACE_PERF_TRACEPOINTS=1
+export THPTRACE_PERF_TRACEPOINTS
+run ptes_none_perf sparse 30
+unset THPTRACE_PERF_TRACEPOINTS
+expect ptes_none_perf "scan_failed:" "Decided by khugepaged/max_ptes_none = 64"
+check "ptes_none_perf: the scans' addresses came from pagemap" \
+	grep -q '"event":"scan_pmd".*"addr":"0x[0-9a-f]*".*"result":"SCAN_EXCEED_NONE_PTE"' "$out/ptes_none_perf.jsonl"
 restore_knob khugepaged/max_ptes_none
 
 run collapse collapse

@@ -69,6 +69,14 @@ done
 check "text has the file THP verdict" grep -Eq "^  file THP: (yes|no)" "$tmp/text"
 check "text mentions CONFIG_READ_ONLY_THP_FOR_FS" grep -q "CONFIG_READ_ONLY_THP_FOR_FS" "$tmp/text"
 check "text shows khugepaged/max_ptes_none" grep -q "khugepaged/max_ptes_none:" "$tmp/text"
+check "text has the anonymous THP section" grep -q "^anonymous THP" "$tmp/text"
+check "anonymous THP: defrag in words, the multi-size THP line" \
+	sh -c "grep -q '^  defrag: .*: ' '$tmp/text' && grep -q '^  multi-size THP: ' '$tmp/text'"
+"$T" doctor --pid=$$ >"$tmp/pid.text" 2>&1
+check "doctor --pid=PID shows that process's PR_GET_THP_DISABLE" grep -q "^  pid $$: .*PR_GET_THP_DISABLE is 0" "$tmp/pid.text"
+"$T" doctor --json -p $$ >"$tmp/pid.json" 2>&1
+check "doctor --json -p PID has the process_thp_disable check" \
+	grep -q '"check":"process_thp_disable".*"pid":'"$$"',"value":false' "$tmp/pid.json"
 long=$(awk 'length > 99' "$tmp/text" | wc -l)
 check "text lines are shorter than 100 columns ($long longer)" [ "$long" -eq 0 ]
 

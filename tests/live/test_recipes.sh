@@ -1,5 +1,5 @@
 #!/bin/sh
-# The jq, sqlite3 and lnav recipes of doc/recipes.md (issue 14), run as they
+# The jq, sqlite3 and lnav recipes of README.md (issue 14), run as they
 # are written there: each ```sh block after a "<!-- recipe: NAME -->" line
 # is taken from the file and run by sh in a directory holding run.jsonl, so
 # the documentation and this test cannot drift apart.  The only change: the
@@ -9,7 +9,7 @@
 # known exactly; on jvm_heap.jsonl (140 regions), and as root on a live
 # trace of the demo, the three tools count the same verdicts.
 . "$(dirname "$0")/lib.sh"
-doc=doc/recipes.md
+doc=README.md
 root=$PWD
 
 for tool in jq sqlite3 lnav; do
@@ -41,7 +41,7 @@ run() {
 
 names=$(sed -n 's/^<!-- recipe: \([a-z-]*\) -->$/\1/p' "$doc")
 names_line=$(echo $names)	# one line
-check "doc/recipes.md has the five recipes ($names_line)" \
+check "README.md has the five recipes ($names_line)" \
 	[ "$names_line" = "verdict-counts not-huge region-timeline sqlite lnav" ]
 for n in $names; do
 	recipe "$n" > "$work/$n.block"

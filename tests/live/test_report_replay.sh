@@ -156,7 +156,8 @@ replay anon_ptes_none 2 "scan_failed scan_failed" 0
 replay anon_sparse 2 "huge huge" 0
 replay anon_sparse_fentry 2 "huge huge" 0
 replay anon_mthp 2 "mthp mthp" 0
-for r in anon_fallback anon_ptes_none anon_sparse anon_sparse_fentry anon_mthp; do
+replay anon_fallback_fentry 2 "fault_fallback fault_fallback" 0
+for r in anon_fallback anon_ptes_none anon_sparse anon_sparse_fentry anon_mthp anon_fallback_fentry; do
 	check "$r: the JSON replay is the recorded file, byte for byte" \
 		cmp -s "$data/$r.jsonl" "$out/$r.jsonl"
 	check "$r: nothing on stderr" [ ! -s "$out/$r.err" ]
@@ -169,6 +170,8 @@ check "anon_sparse: khugepaged made both, inferred from the tracepoint" \
 	[ "$(grep -c '"became_huge":"khugepaged","became_inferred":true' "$out/anon_sparse.jsonl")" -eq 2 ]
 check "anon_sparse_fentry: khugepaged made both, seen by fexit" \
 	[ "$(grep '"became_huge":"khugepaged"' "$out/anon_sparse_fentry.jsonl" | grep -vc became_inferred)" -eq 2 ]
+check "anon_fallback_fentry: the fallback seen by do_huge_pmd_anonymous_page, not inferred" \
+	[ "$(grep -c '"fallback_cause":"cgroup_charge","fallback_inferred":false' "$out/anon_fallback_fentry.jsonl")" -eq 2 ]
 check "anon_mthp: the sizes are named" \
 	[ "$(grep -c '"mthp_sizes":"64kB"' "$out/anon_mthp.jsonl")" -eq 2 ]
 

@@ -111,6 +111,34 @@ static void test_mm_ids_reused_address(void **state)
 	mm_ids_free(&m);
 }
 
+/* khugepaged's record of a process that has just exited comes after its
+ * exit: it must not bind the address, which the next process gets. */
+static void test_mm_ids_late_record(void **state)
+{
+	struct mm_ids m;
+	uint64_t keys[4];
+	size_t n;
+	uint32_t a, late, b, c;
+
+	(void)state;
+	mm_ids_init(&m);
+	a = mm_ids_of_key(&m, 0xffff888000005000ull, 200);
+	mm_ids_forget(&m, 200, keys, &n, 4);
+	late = mm_ids_of_key(&m, 0xffff888000005000ull, 200);
+	assert_int_not_equal(late, a);
+	b = mm_ids_of_key(&m, 0xffff888000005000ull, 201);
+	assert_int_not_equal(b, late);
+	assert_int_not_equal(b, a);
+	assert_int_equal(mm_ids_of_key(&m, 0xffff888000005000ull, 201), b);
+	/* bound to a process that exited since, then named by a new one */
+	mm_ids_forget(&m, 201, keys, &n, 4);
+	assert_int_equal(mm_ids_live(&m), 0);
+	c = mm_ids_of_key(&m, 0xffff888000006000ull, 202);
+	mm_ids_forget(&m, 999, keys, &n, 4);	/* someone else's exit */
+	assert_int_equal(mm_ids_of_key(&m, 0xffff888000006000ull, 202), c);
+	mm_ids_free(&m);
+}
+
 /* A snapshot names a process before any record names its mm: the first
  * record of that process with an mm takes the snapshot's id. */
 static void test_mm_ids_snapshot_binds(void **state)
@@ -351,6 +379,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mm_ids_reused_address),
+		cmocka_unit_test(test_mm_ids_late_record),
 		cmocka_unit_test(test_mm_ids_snapshot_binds),
 		cmocka_unit_test(test_mm_ids_many),
 		cmocka_unit_test(test_take_at_exit),

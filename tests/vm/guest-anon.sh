@@ -11,10 +11,19 @@ if [ -d $K/hugepages-64kB ]; then
 else
 	echo "mthp none" >anon-env.txt
 fi
+# fallback: a memory cgroup (v2) whose limit refuses the 2 MiB charge
+cg=
+if { [ -f /sys/fs/cgroup/cgroup.controllers ] || mount -t cgroup2 none /sys/fs/cgroup 2>/dev/null; } &&
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null && mkdir -p /sys/fs/cgroup/anon; then
+	cg=/sys/fs/cgroup/anon
+else
+	echo "cgroup none" >>anon-env.txt
+fi
 send anon-env.txt
-for w in fault sparse collapse ptes_none nohugepage mthp; do
+for w in fault fallback sparse collapse ptes_none nohugepage mthp; do
 	a=$w
 	case $w in
+	fallback) [ -n "$cg" ] || continue; a="fallback $cg" ;;
 	ptes_none) a="sparse 20"; echo 64 >$K/khugepaged/max_ptes_none ;;
 	sparse) a="sparse 20" ;;
 	mthp)
