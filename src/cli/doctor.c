@@ -21,7 +21,7 @@ static void usage(FILE *out)
 	fprintf(out,
 "Usage: thptrace doctor [--json] [--pid=PID]\n"
 "\n"
-"Check this machine for tracing file THP collapse and refault: kernel release,\n"
+"Check this machine for tracing THP, file and anonymous: kernel release,\n"
 "BTF, lockdown mode, kernel config (CONFIG_READ_ONLY_THP_FOR_FS, CONFIG_KPROBES,\n"
 "CONFIG_TRANSPARENT_HUGEPAGE, CONFIG_DEBUG_INFO_BTF), the THP and khugepaged\n"
 "sysfs settings, tmpfs mounts with their huge= mode, anonymous THP (mode,\n"

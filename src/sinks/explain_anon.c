@@ -215,9 +215,10 @@ bool explain_anon_became(const struct region *r, char *w, size_t n)
 
 const char *explain_became_name(enum became_huge b)
 {
+	/* the words of the mapping line's huge_how, for the same facts */
 	static const char *const names[] = {
-		[BH_UNKNOWN] = "unknown", [BH_FAULT] = "fault", [BH_KHUGEPAGED] = "khugepaged",
-		[BH_MADV_COLLAPSE] = "madv_collapse", [BH_BEFORE_TRACE] = "before_trace",
+		[BH_UNKNOWN] = "unknown", [BH_FAULT] = "at_fault", [BH_KHUGEPAGED] = "khugepaged",
+		[BH_MADV_COLLAPSE] = "madv_collapse", [BH_BEFORE_TRACE] = "before_tracing",
 	};
 
 	return (unsigned)b < sizeof(names) / sizeof(names[0]) ? names[b] : "unknown";

@@ -2,7 +2,7 @@
 # Anonymous and multi-size THP on this kernel (issue 13), with
 # tests/workloads/thp_anon.c: each pattern gets its verdict and a true why
 # from tracepoints, pagemap/kpageflags and the fault counters:
-#  - huge at fault (became_huge fault, kmem:mm_page_alloc order 9);
+#  - huge at fault (became_huge at_fault, kmem:mm_page_alloc order 9);
 #  - fault_fallback under a memory cgroup limit (cause cgroup_charge);
 #  - sparse touches collapsed by khugepaged (became_huge khugepaged);
 #  - refused by khugepaged/max_ptes_none set low (scan_failed, the knob);
@@ -103,7 +103,7 @@ if grep -q '\[never\]' "$T/enabled"; then
 fi
 
 run fault fault
-expect fault "huge:fault:" "A fault made it huge directly"
+expect fault "huge:at_fault:" "A fault made it huge directly"
 
 run sparse sparse 30
 expect sparse "huge:khugepaged:" "khugepaged collapsed its small pages into a huge page"
