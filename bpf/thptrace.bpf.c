@@ -163,7 +163,7 @@ static __always_inline __u32 mm_target(struct mm_struct *mm)
 		return 0;
 	known = bpf_map_lookup_elem(&target_mms, &key);
 	if (known)
-		return *known;
+		return proc_relevant(*known) ? *known : 0;
 	if (bpf_core_field_exists(mm->owner)) {
 		struct task_struct *owner = BPF_CORE_READ(mm, owner);
 
@@ -174,6 +174,10 @@ static __always_inline __u32 mm_target(struct mm_struct *mm)
 		return 0;
 	if (!trace_all && !tgid_active(owner_tgid))
 		return 0;
+	/* -a's filter: khugepaged's work for a process THP does not concern
+	 * (its exit is never recorded, so its mm id would never retire) */
+	if (!proc_relevant(owner_tgid))
+		return 0;
 	bpf_map_update_elem(&target_mms, &key, &owner_tgid, BPF_ANY);
 	return owner_tgid;
 }
@@ -181,6 +185,7 @@ static __always_inline __u32 mm_target(struct mm_struct *mm)
 /* Is the current task a target?  Also teaches target_mms its mm. */
 static __always_inline bool current_is_target(void)
 {
+	__u32 *owner;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct task_struct *task;
 	struct mm_struct *mm;
@@ -195,7 +200,10 @@ static __always_inline bool current_is_target(void)
 	if (!mm)
 		return false;
 	key = (__u64)mm;
-	if (!bpf_map_lookup_elem(&target_mms, &key))
+	/* a freed mm_struct's address comes back with its next process: the
+	 * owner is corrected, not only learned */
+	owner = bpf_map_lookup_elem(&target_mms, &key);
+	if (!owner || *owner != tgid)
 		bpf_map_update_elem(&target_mms, &key, &tgid, BPF_ANY);
 	return true;
 }
@@ -338,8 +346,18 @@ static __always_inline struct thp_rec *own_rec(__u16 kind, bool small, __u64 add
 
 	if (!r)
 		return NULL;
-	r->mm = (__u64)current_mm();
+	struct mm_struct *mm = current_mm();
+
+	r->mm = (__u64)mm;
+	/* the mm's owner, not the thread's process: a vfork child runs in
+	 * its parent's mm, and user space tells mms apart by their owner */
 	r->mm_tgid = r->tgid;
+	if (mm && bpf_core_field_exists(mm->owner)) {
+		struct task_struct *owner = BPF_CORE_READ(mm, owner);
+
+		if (owner)
+			r->mm_tgid = BPF_CORE_READ(owner, tgid);
+	}
 	r->addr = addr;
 	return r;
 }

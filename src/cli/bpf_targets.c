@@ -1,4 +1,6 @@
 /* The BPF map writes of a live trace (see bpf_targets.h). */
+#include <stdio.h>
+#include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cli/bpf_targets.h"
@@ -56,6 +58,23 @@ bool bpf_targets_touch(const struct thptrace_bpf *skel, uint64_t start, uint64_t
 	return false;
 }
 
+/* Is pid a live process (not gone, not a zombie waiting to be reaped)? */
+static bool alive(uint32_t pid)
+{
+	char path[32], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');	/* the comm may hold anything; the state follows it */
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
 void bpf_targets_thp_region(struct thptrace_bpf *skel, uint32_t pid, uint64_t start)
 {
 	struct thp_region_key key = { .tgid = pid, .region = start >> 21 };
@@ -67,8 +86,12 @@ void bpf_targets_thp_region(struct thptrace_bpf *skel, uint32_t pid, uint64_t st
 		return;
 	/* already there: EEXIST, nothing to do */
 	bpf_map_update_elem(bpf_map__fd(skel->maps.thp_regions), &key, &one, BPF_NOEXIST);
-	if (bpf_map_lookup_elem(procs, &pid, &p) == 0 && p.relevant)
-		return;
+	if (bpf_map_lookup_elem(procs, &pid, &p) == 0) {
+		if (p.relevant)
+			return;
+	} else if (!alive(pid)) {
+		return;	/* it exited, its exit record not read yet: no entry to outlive it */
+	}
 	p.relevant = 1;	/* (a fault counted in between is lost: one) */
 	bpf_map_update_elem(procs, &pid, &p, BPF_ANY);
 }

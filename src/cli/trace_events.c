@@ -29,8 +29,10 @@ static void emit(struct tracer *tr, struct thp_event *ev)
 		pipeline_event(&tr->pl, &fe);
 		r = regions_find(&tr->pl.rs, fe.mm_id, fe.region);
 	}
-	/* A region the model tracks: its faults matter from now on. */
-	if (r && tr->fault_filter && ev->kind != EV_FAULT && ev->kind != EV_MAP_PAGES)
+	/* A region the model tracks: its faults matter from now on (not
+	 * for a process whose exit has come: its entry would outlive it). */
+	if (r && tr->fault_filter && ev->kind != EV_FAULT && ev->kind != EV_MAP_PAGES &&
+	    !mm_ids_exited(&tr->dec.mms, r->pid))
 		bpf_targets_thp_region(tr->skel, r->pid, r->start);
 	/* Sample once per drain, after the drain's events: a state read between
 	 * two of them would put a later time before an earlier event. */

@@ -107,6 +107,11 @@ static bool dead(const struct mm_ids *m, uint32_t tgid)
 	return false;
 }
 
+bool mm_ids_exited(const struct mm_ids *m, uint32_t tgid)
+{
+	return dead(m, tgid);
+}
+
 uint32_t mm_ids_of_key(struct mm_ids *m, uint64_t key, uint32_t tgid)
 {
 	struct mm_entry *e;
@@ -116,8 +121,10 @@ uint32_t mm_ids_of_key(struct mm_ids *m, uint64_t key, uint32_t tgid)
 	if ((e = find_key(m, key))) {
 		if (!e->tgid)
 			e->tgid = tgid;
-		else if (tgid && e->tgid != tgid && dead(m, e->tgid) && m->last_id < UINT32_MAX) {
-			e->id = ++m->last_id;	/* the address's new owner */
+		else if (tgid && e->tgid != tgid && m->last_id < UINT32_MAX) {
+			/* another owner: the process that had it is gone (its exit
+			 * not seen, or its records came late), this is a new mm */
+			e->id = ++m->last_id;
 			e->tgid = tgid;
 		}
 		return e->id;

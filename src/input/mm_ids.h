@@ -7,6 +7,7 @@
 #ifndef THP_MM_IDS_H
 #define THP_MM_IDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,12 +35,12 @@ struct mm_ids {
 void mm_ids_init(struct mm_ids *m);
 void mm_ids_free(struct mm_ids *m);
 
-/* The id of key (an mm's address), assigning one if new: the id of a
- * process's unbound entry (see mm_ids_of_tgid) when tgid has one, else a
- * new id.  A key bound to a process that has exited, named now by another
- * process, is that process's new mm: a new id.  A record of a process
- * that has exited gets an id of its own that binds nothing.  0 for no key
- * or no memory. */
+/* The id of key (an mm's address) owned by tgid (the mm's owner, not the
+ * thread that named it), assigning one if new: the id of a process's
+ * unbound entry (see mm_ids_of_tgid) when tgid has one, else a new id.  A
+ * key bound to another owner is the new mm of a new process at a reused
+ * address: a new id.  A record of a process that has exited gets an id of
+ * its own that binds nothing.  0 for no key or no memory. */
 uint32_t mm_ids_of_key(struct mm_ids *m, uint64_t key, uint32_t tgid);
 
 /* The id of tgid's mm when what names it comes from /proc (a snapshot),
@@ -50,6 +51,9 @@ uint32_t mm_ids_of_tgid(struct mm_ids *m, uint32_t tgid);
 /* tgid exited: retire its ids.  The keys it had go to keys (at most max,
  * *nkeys of them) so that the caller can forget them elsewhere. */
 void mm_ids_forget(struct mm_ids *m, uint32_t tgid, uint64_t *keys, size_t *nkeys, size_t max);
+
+/* Did tgid exit lately (one of the last MM_IDS_DEAD exits)? */
+bool mm_ids_exited(const struct mm_ids *m, uint32_t tgid);
 
 /* How many ids are live. */
 static inline size_t mm_ids_live(const struct mm_ids *m)

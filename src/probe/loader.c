@@ -84,12 +84,17 @@ static struct thptrace_bpf *open_skel(int core_fd, const struct load_params *p, 
 		bpf_map__set_max_entries(skel->maps.target_mms, 64);
 		bpf_map__set_max_entries(skel->maps.last_fault, 1024);
 	}
-	/* the relevance filter's regions: an LRU map too, so without the
-	 * filter (a CMD) a token one; -p needs one process's */
-	if (!p->fault_filter)
+	/* the relevance filter's maps are preallocated (bpf/relevance.bpf.h):
+	 * without the filter (a CMD) token ones; -p needs one process's */
+	if (!p->fault_filter) {
 		bpf_map__set_max_entries(skel->maps.thp_regions, 1);
-	else if (!p->all)
+		bpf_map__set_max_entries(skel->maps.thp_procs, 1);
+		bpf_map__set_max_entries(skel->maps.thp_madvised, 1);
+	} else if (!p->all) {
 		bpf_map__set_max_entries(skel->maps.thp_regions, 4096);
+		bpf_map__set_max_entries(skel->maps.thp_procs, 16);
+		bpf_map__set_max_entries(skel->maps.thp_madvised, 16);
+	}
 	return skel;
 }
 
