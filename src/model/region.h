@@ -162,6 +162,8 @@ struct verdict_evidence {
 	bool mm_scanned;		/* khugepaged visited the region's mm */
 	int refused_ms;			/* refaulted_as_pte: index of do_set_pmd's refusal, or -1 */
 	const struct thp_context *ctx;	/* the settings the verdict used (shared: settings_intern) */
+	double traced_s;		/* judged before the end (streaming): how long it was
+					 * watched, where ctx has no duration; < 0 none */
 	/* anonymous regions */
 	enum became_huge became;	/* huge: how; BH_UNKNOWN where not huge */
 	bool became_inferred;		/* ... deduced, not seen by a probe */

@@ -493,12 +493,13 @@ void regions_judge(struct regions *rs, struct region *r, double traced_s)
 {
 	struct thp_context c = r->ended ? settings_of_ended(r, rs) : rs->ctx;
 
-	if (c.duration_s < 0 && traced_s >= 0)
-		c.duration_s = traced_s;
+
 	if (!rs->saw_collapse_file)
 		region_collapse_from_scan(r);
 	region_end(r);
 	region_verdict(r, r->mm_id ? regions_mm_scanned(rs, r->mm_id) : rs->saw_scan_any, &c);
+	/* not in the settings: they are shared by every region judged alike */
+	r->ev.traced_s = traced_s;
 }
 
 void regions_finish(struct regions *rs)

@@ -26,7 +26,7 @@ struct kbtf {
 	uint32_t *off;		/* id -> offset in types; [0] unused */
 	uint32_t *slot;		/* name hash: ids, 0 = empty */
 	uint32_t mask;
-	struct { char name[64]; int kind, id; } memo[16];	/* linear lookups done */
+	struct { char name[64]; int kind, id; } memo[KBTF_MEMO];	/* linear lookups done */
 	unsigned nmemo;
 };
 
@@ -38,14 +38,14 @@ static bool indexed_kind(int k)
 	       k == BTF_KIND_INT || k == 19 /* ENUM64 */;
 }
 
-/* The memo keeps the last 16 answers of the scans below. */
+/* The memo keeps the last KBTF_MEMO answers of the scans below. */
 static void memo_put(struct kbtf *kb, const char *name, int kind, int id)
 {
 	unsigned i;
 
 	if (strlen(name) >= sizeof(kb->memo[0].name))
 		return;
-	i = kb->nmemo++ % 16;
+	i = kb->nmemo++ % KBTF_MEMO;
 	strcpy(kb->memo[i].name, name);
 	kb->memo[i].kind = kind;
 	kb->memo[i].id = id;
@@ -73,9 +73,9 @@ static void scan_for(const struct kbtf *kb, int kind, const char *const *names, 
 
 void kbtf_prefetch(struct kbtf *kb, int kind, const char *const *names, size_t n)
 {
-	int ids[16];
+	int ids[KBTF_MEMO];
 
-	if (!kb || n > 16 || indexed_kind(kind))
+	if (!kb || n > KBTF_MEMO || indexed_kind(kind))
 		return;
 	scan_for(kb, kind, names, n, ids);
 	for (size_t j = 0; j < n; j++)
@@ -86,7 +86,7 @@ static int find_linear(struct kbtf *kb, const char *name, int kind)
 {
 	int id;
 
-	for (unsigned i = 0; i < kb->nmemo && i < 16; i++)
+	for (unsigned i = 0; i < kb->nmemo && i < KBTF_MEMO; i++)
 		if (kb->memo[i].kind == kind && strcmp(kb->memo[i].name, name) == 0)
 			return kb->memo[i].id;
 	scan_for(kb, kind, &name, 1, &id);

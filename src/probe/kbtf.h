@@ -14,6 +14,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Names remembered from walks of the whole BTF: every function the probe
+ * table names (18 today) must fit, or start-up pays a walk for each. */
+#define KBTF_MEMO 32
 #include <linux/btf.h>
 
 struct kbtf;
@@ -49,7 +53,8 @@ const char *kbtf_str(const struct kbtf *kb, uint32_t off);
 int kbtf_find(const struct kbtf *kb, const char *name, int kind);
 /* Functions are found by scanning (hashing their 50,000 names would cost
  * more): look up several in one pass, so that kbtf_find() answers them
- * from memory.  At most 16 names. */
+ * from memory.  At most KBTF_MEMO names (more: none is prefetched,
+ * and each is looked up with a walk of its own). */
 void kbtf_prefetch(struct kbtf *kb, int kind, const char *const *names, size_t n);
 /* Follow typedefs and modifiers (const, volatile, restrict, type tags);
  * the resulting id goes to *out_id when out_id is non-NULL. */

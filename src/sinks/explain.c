@@ -276,11 +276,14 @@ static void why_not_scanned(const struct region *r, char *w, size_t n)
 		    full == 1 ? "" : "s", r->t_snapshot >= 0 ? "was traced" : "ran"), sep = ", ";
 	if (*sep)
 		text_append(w, n, ". ");
-	if (ctx->duration_s >= 0 && ctx->scan_sleep_ms > 0 && ctx->duration_s * 1000.0 < ctx->scan_sleep_ms && full <= 0 &&
+	/* a verdict written as its process exited: how long that was watched */
+	const double dur = ctx->duration_s >= 0 ? ctx->duration_s : r->ev.traced_s;
+
+	if (dur >= 0 && ctx->scan_sleep_ms > 0 && dur * 1000.0 < ctx->scan_sleep_ms && full <= 0 &&
 	    r->t_snapshot >= 0)
-		text_append(w, n, "Likely cause: it was traced for %.1f s, less than one scan period: khugepaged may not have come by yet; trace it longer, or use MADV_COLLAPSE.", ctx->duration_s);
-	else if (ctx->duration_s >= 0 && ctx->scan_sleep_ms > 0 && ctx->duration_s * 1000.0 < ctx->scan_sleep_ms && full <= 0)
-		text_append(w, n, "Likely cause: the process ran %.1f s, less than one scan period; lower khugepaged/scan_sleep_millisecs or use MADV_COLLAPSE.", ctx->duration_s);
+		text_append(w, n, "Likely cause: it was traced for %.1f s, less than one scan period: khugepaged may not have come by yet; trace it longer, or use MADV_COLLAPSE.", dur);
+	else if (dur >= 0 && ctx->scan_sleep_ms > 0 && dur * 1000.0 < ctx->scan_sleep_ms && full <= 0)
+		text_append(w, n, "Likely cause: the process ran %.1f s, less than one scan period; lower khugepaged/scan_sleep_millisecs or use MADV_COLLAPSE.", dur);
 	else if (r->file[0])
 		text_append(w, n, "Likely cause: on some kernels (6.18, 6.1) a process whose only MADV_HUGEPAGE region is a file mapping is never registered with khugepaged; madvise an anonymous region MADV_HUGEPAGE too, or use MADV_COLLAPSE.");
 	else
