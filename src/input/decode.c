@@ -48,8 +48,9 @@ void decoder_forget_tgid(struct decoder *d, uint32_t tgid, uint64_t *keys, size_
 	mm_ids_forget(&d->mms, tgid, keys, nkeys, max);
 }
 
-/* An anonymous scan or collapse: the result's name from BTF, the counts. */
-static void decode_anon(struct decoder *d, const struct thp_rec *r, struct thp_event *ev)
+/* A scan or collapse result (enum scan_result): its number and its name
+ * from the kernel's BTF, or the number as text where BTF gave none. */
+static void decode_result(struct decoder *d, const struct thp_rec *r, struct thp_event *ev)
 {
 	const char *name = d->result_name ? d->result_name(d->result_ctx, r->ret) : NULL;
 
@@ -58,7 +59,14 @@ static void decode_anon(struct decoder *d, const struct thp_rec *r, struct thp_e
 		snprintf(ev->result_name, sizeof(ev->result_name), "%s", name);
 	else
 		snprintf(ev->result_name, sizeof(ev->result_name), "%d", r->ret);
-	ev->fields |= EVF_RESULT | EVF_ANON_SCAN;
+	ev->fields |= EVF_RESULT;
+}
+
+/* An anonymous scan or collapse: the result, the counts. */
+static void decode_anon(struct decoder *d, const struct thp_rec *r, struct thp_event *ev)
+{
+	decode_result(d, r, ev);
+	ev->fields |= EVF_ANON_SCAN;
 	if (r->kind == REC_SCAN_PMD && r->via == VIA_TRACEPOINT) {
 		ev->pfn = r->len;
 		ev->referenced = r->arg;
@@ -157,15 +165,8 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 		ev->fields |= EVF_RET;
 		break;
 	case REC_SCAN_FILE:
-	case REC_COLLAPSE_FILE: {
-		const char *name = d->result_name ? d->result_name(d->result_ctx, r->ret) : NULL;
-
-		ev->result = r->ret;
-		if (name)
-			snprintf(ev->result_name, sizeof(ev->result_name), "%s", name);
-		else
-			snprintf(ev->result_name, sizeof(ev->result_name), "%d", r->ret);
-		ev->fields |= EVF_RESULT;
+	case REC_COLLAPSE_FILE:
+		decode_result(d, r, ev);
 		if (r->kind == REC_SCAN_FILE) {
 			ev->present = r->arg;
 			ev->swap = r->arg2;
@@ -179,7 +180,6 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 			}
 		}
 		break;
-	}
 	case REC_RETRACT:
 		ev->pgoff = r->pgoff;
 		ev->fields |= EVF_PGOFF;
