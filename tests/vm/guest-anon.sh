@@ -1,8 +1,9 @@
 # shellcheck shell=sh
 # Sourced by guest-matrix.sh (busybox sh, cwd /out) where thp_anon is in the
-# initramfs: one `thptrace --json --backend fentry` run per thp_anon mode,
-# sent back as anon-MODE.jsonl and anon-log-MODE.txt, and anon-env.txt
-# ("mthp none" on kernels without multi-size THP).  Issue 13.
+# initramfs: one `thptrace --json --backend fentry` run per thp_anon mode
+# (kprobe where no fentry program can attach: arm64 before 6.4), sent back
+# as anon-MODE.jsonl and anon-log-MODE.txt, and anon-env.txt ("mthp none"
+# on kernels without multi-size THP).  Issue 13.
 K=/sys/kernel/mm/transparent_hugepage
 anon_mode=$(sed 's/.*\[\(.*\)\].*/\1/' $K/enabled)
 echo madvise >$K/enabled
@@ -20,6 +21,8 @@ else
 	echo "cgroup none" >>anon-env.txt
 fi
 send anon-env.txt
+anon_backend=fentry
+thptrace --backend fentry --list-probes >/dev/null 2>&1 || anon_backend=kprobe
 for w in fault fallback sparse collapse ptes_none nohugepage mthp; do
 	a=$w
 	case $w in
@@ -33,7 +36,7 @@ for w in fault fallback sparse collapse ptes_none nohugepage mthp; do
 		;;
 	esac
 	# shellcheck disable=SC2086 # $a is the mode and its argument
-	RUN_NAME=anon-$w run_limited "$RUN_TIMEOUT" thptrace --json --backend fentry -o "anon-$w.jsonl" -- /usr/local/bin/thp_anon $a >"anon-log-$w.txt" 2>&1
+	RUN_NAME=anon-$w run_limited "$RUN_TIMEOUT" thptrace --json --backend "$anon_backend" -o "anon-$w.jsonl" -- /usr/local/bin/thp_anon $a >"anon-log-$w.txt" 2>&1
 	status "anon-$w" "$?"
 	echo 511 >$K/khugepaged/max_ptes_none
 	if [ "$w" = mthp ]; then
