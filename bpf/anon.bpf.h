@@ -8,7 +8,8 @@
  * arg2 = none_or_zero, pgoff = unmapped, len = the tracepoint's pfn;
  * REC_COLLAPSE_HUGE_PAGE ret = enum scan_result, arg = isolated (tracepoint)
  * or referenced (fexit); REC_PAGE_ALLOC arg = order, arg2 = migratetype,
- * len = gfp flags; REC_HUGE_FAULT ret = vm_fault_t. */
+ * len = gfp flags, ret = 0 allocated or -ENOMEM (the tracepoint fires for
+ * a failed allocation too); REC_HUGE_FAULT ret = vm_fault_t. */
 
 /* ---- hpage_collapse_scan_pmd(mm, vma, address, mmap_locked, cc), 6.1+ ---- */
 
@@ -226,7 +227,9 @@ int BPF_KRETPROBE(huge_fault_kretprobe, long ret)
  * pairs it with the thread's fault that came just before. */
 #define MIGRATE_MOVABLE_V 1
 
-static __always_inline void page_alloc(__u32 order, __u64 gfp, int migratetype)
+#define ENOMEM_V 12
+
+static __always_inline void page_alloc(__u32 order, __u64 gfp, int migratetype, bool failed)
 {
 	struct thp_rec *r;
 
@@ -241,6 +244,9 @@ static __always_inline void page_alloc(__u32 order, __u64 gfp, int migratetype)
 	r->arg = order;
 	r->arg2 = migratetype;
 	r->len = gfp;
+	/* which of a fallback's causes: a failed 2 MiB allocation, or one
+	 * that succeeded and was then refused by the memory cgroup */
+	r->ret = failed ? -ENOMEM_V : 0;
 	rec_submit(r);
 }
 
@@ -251,7 +257,9 @@ int page_alloc_tp(struct trace_event_raw_mm_page_alloc *ctx)
 
 	if (order < 2)
 		return 0;
-	page_alloc(order, BPF_CORE_READ(ctx, gfp_flags), BPF_CORE_READ(ctx, migratetype));
+	/* pfn is -1UL where the allocation failed */
+	page_alloc(order, BPF_CORE_READ(ctx, gfp_flags), BPF_CORE_READ(ctx, migratetype),
+		   BPF_CORE_READ(ctx, pfn) == ~0UL);
 	return 0;
 }
 
@@ -263,6 +271,6 @@ int page_alloc_raw(struct bpf_raw_tracepoint_args *ctx)
 
 	if (order < 2)
 		return 0;
-	page_alloc(order, ctx->args[2], (int)ctx->args[3]);
+	page_alloc(order, ctx->args[2], (int)ctx->args[3], ctx->args[0] == 0);
 	return 0;
 }

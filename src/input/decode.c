@@ -158,7 +158,8 @@ int decode_rec(struct decoder *d, const void *data, size_t size, struct thp_even
 		break;
 	case REC_PAGE_ALLOC:
 		ev->order = r->arg;
-		ev->fields |= EVF_ORDER;
+		ev->ret = r->ret;	/* 0, or -ENOMEM: the allocation failed */
+		ev->fields |= EVF_ORDER | EVF_RET;
 		break;
 	case REC_HUGE_FAULT:
 		ev->ret = r->ret;

@@ -117,6 +117,13 @@ enum fallback_cause {
 	FB_NOT_TRIED,			/* no huge allocation was tried (counters did not move) */
 };
 
+/* What told the fallback's cause. */
+enum fallback_from {
+	FF_NONE = 0,
+	FF_PAGE_ALLOC,			/* the fault's own 2 MiB allocation (kmem:mm_page_alloc) */
+	FF_COUNTERS,			/* the system-wide PMD fault counters' rise */
+};
+
 #define REGION_MAX_MILESTONES 64
 #define REGION_MAX_CHANGES 64
 
@@ -168,6 +175,7 @@ struct verdict_evidence {
 	enum became_huge became;	/* huge: how; BH_UNKNOWN where not huge */
 	bool became_inferred;		/* ... deduced, not seen by a probe */
 	enum fallback_cause fallback;	/* fault_fallback: why */
+	enum fallback_from fallback_from; /* ... and what told it */
 	bool fallback_inferred;		/* ... deduced from the system-wide counters */
 	uint32_t mthp_orders;		/* mthp: the folio orders seen (bit k: 4 KiB << k) */
 };
@@ -220,11 +228,11 @@ struct region {
 
 	/* anonymous memory: its first fault (< 0: none seen), the first time
 	 * pages were seen present, the large folios allocated at its faults
-	 * (bit k: order k), do_huge_pmd_anonymous_page's last result (< 0
-	 * none), the PMD fault counters' rise when it became present (-1
+	 * (bit k: order k) and the sizes whose allocation failed,
+	 * do_huge_pmd_anonymous_page's last result (< 0 none), the PMD fault counters' rise when it became present (-1
 	 * unknown), the folio orders of the last sample */
 	double t_fault, t_present, t_huge_fault;
-	uint32_t alloc_orders;
+	uint32_t alloc_orders, alloc_failed_orders;
 	int64_t huge_fault_ret;
 	int64_t fs_alloc, fs_fallback, fs_charge;
 	double fs_since;

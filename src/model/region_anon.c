@@ -77,6 +77,10 @@ static void fault_alloc(struct region *r, const struct thp_event *ev, int order,
 	struct milestone *m;
 	const uint32_t bit = order >= 0 && order < 32 ? 1u << order : 0;
 
+	if (bit && (ev->fields & EVF_RET) && ev->ret < 0) {
+		r->alloc_failed_orders |= bit;	/* told by the fallback's verdict */
+		return;
+	}
 	if (!bit || (r->alloc_orders & bit))
 		return;		/* the first of each size tells it */
 	r->alloc_orders |= bit;
@@ -166,16 +170,32 @@ static bool fault_may_compact(const struct region *r)
 	return false;	/* defer, never */
 }
 
-static enum fallback_cause fallback_cause(const struct region *r)
+/* Why the fault fell back.  The fault's own 2 MiB allocation tells it
+ * best: it failed (no free block), or it succeeded and the fault still
+ * fell back, which only the memory cgroup's charge does.  Without it, the
+ * system-wide PMD fault counters' rise since the region was seen empty. */
+static enum fallback_cause fallback_cause(const struct region *r, enum fallback_from *from)
 {
-	if (r->fs_alloc < 0)
+	const uint32_t pmd = 1u << PMD_ORDER;
+	const bool fell_back = r->huge_fault_ret >= 0 && (r->huge_fault_ret & VM_FAULT_FALLBACK_V);
+
+	*from = FF_PAGE_ALLOC;
+	if (r->alloc_failed_orders & pmd)
+		return fault_may_compact(r) ? FB_ALLOC_FAILED : FB_NO_COMPACTION;
+	if ((r->alloc_orders & pmd) && fell_back)
+		return FB_CGROUP_CHARGE;
+	*from = FF_COUNTERS;
+	if (r->fs_alloc < 0) {
+		*from = FF_NONE;
 		return FB_UNKNOWN;
+	}
 	if (r->fs_charge > 0)
 		return FB_CGROUP_CHARGE;
 	if (r->fs_fallback > 0)
 		return fault_may_compact(r) ? FB_ALLOC_FAILED : FB_NO_COMPACTION;
 	if (r->fs_alloc == 0)
 		return FB_NOT_TRIED;
+	*from = FF_NONE;
 	return FB_UNKNOWN;
 }
 
@@ -217,7 +237,7 @@ enum verdict_reason region_anon_verdict(struct region *r, enum verdict_reason so
 	/* the fault came first: a later scan's failure is told in its why */
 	if (!faulted_while_eligible(r))
 		return so_far;
-	e->fallback = fallback_cause(r);
+	e->fallback = fallback_cause(r, &e->fallback_from);
 	e->fallback_inferred = !(r->huge_fault_ret >= 0 && (r->huge_fault_ret & VM_FAULT_FALLBACK_V));
 	return VR_FAULT_FALLBACK;
 }

@@ -108,28 +108,40 @@ void explain_anon_scan_knob(const struct region *r, char *w, size_t n)
 	}
 }
 
+/* How the cause was known: the fault's own allocation, or the counters. */
+static void fallback_source(const struct region *r, const char *counter, int64_t rise, const char *since,
+			    char *out, size_t len)
+{
+	if (r->ev.fallback_from == FF_PAGE_ALLOC)
+		text_append(out, len, "kmem:mm_page_alloc saw the fault's 2 MiB allocation %s",
+			    r->ev.fallback == FB_CGROUP_CHARGE ? "succeed before the fault fell back" : "fail");
+	else
+		text_append(out, len, "the fault counter %s rose by %" PRId64 "%s", counter, rise, since);
+}
+
 static const char *fallback_words(const struct region *r, char *out, size_t len)
 {
 	const struct verdict_evidence *e = &r->ev;
-	char since[48] = "";
+	const char *defrag = e->ctx->defrag[0] ? e->ctx->defrag : "unknown";
+	char since[48] = "", src[160] = "";
 
 	if (r->fs_since >= 0)
 		snprintf(since, sizeof(since), " since %.3f s", r->fs_since);
 	out[0] = 0;
 	switch (e->fallback) {
 	case FB_CGROUP_CHARGE:
-		text_append(out, len, "the memory cgroup's limit refused to charge another 2 MiB (the fault "
-			    "counter anon_fault_fallback_charge rose by %" PRId64 "%s)", r->fs_charge, since);
+		fallback_source(r, "anon_fault_fallback_charge", r->fs_charge, since, src, sizeof(src));
+		text_append(out, len, "the memory cgroup's limit refused to charge another 2 MiB (%s)", src);
 		break;
 	case FB_NO_COMPACTION:
+		fallback_source(r, "anon_fault_fallback", r->fs_fallback, since, src, sizeof(src));
 		text_append(out, len, "no free 2 MiB block was at hand, and transparent_hugepage/defrag is %s, "
-			    "which does not let this fault compact memory for one (anon_fault_fallback rose by %"
-			    PRId64 "%s)", e->ctx->defrag[0] ? e->ctx->defrag : "unknown", r->fs_fallback, since);
+			    "which does not let this fault compact memory for one (%s)", defrag, src);
 		break;
 	case FB_ALLOC_FAILED:
-		text_append(out, len, "no free 2 MiB block could be found, even after compaction (defrag %s; "
-			    "anon_fault_fallback rose by %" PRId64 "%s): memory is low or fragmented",
-			    e->ctx->defrag[0] ? e->ctx->defrag : "unknown", r->fs_fallback, since);
+		fallback_source(r, "anon_fault_fallback", r->fs_fallback, since, src, sizeof(src));
+		text_append(out, len, "no free 2 MiB block could be found, even after compaction (defrag %s; %s): "
+			    "memory is low or fragmented", defrag, src);
 		break;
 	case FB_NOT_TRIED:
 		text_append(out, len, "the fault did not try a huge page: the PMD fault counters did not move%s "
@@ -137,7 +149,8 @@ static const char *fallback_words(const struct region *r, char *out, size_t len)
 			    "zero page)", since);
 		break;
 	default:
-		text_append(out, len, "not known (no fault counters were read for it)");
+		text_append(out, len, "not known (neither the fault's allocation nor the fault counters were "
+			    "seen for it)");
 		break;
 	}
 	return out;
@@ -161,7 +174,8 @@ bool explain_anon_why(const struct region *r, char *w, size_t n)
 			    "got small pages%s. Cause%s: %s.", r->t_fault >= 0 && r->t_fault <= r->t_present
 			    ? r->t_fault : r->t_present, eligible_why(r),
 			    e->fallback_inferred ? " (inferred from the page state)" : " (seen by the huge_fault probe)",
-			    e->fallback == FB_UNKNOWN || e->fallback == FB_NOT_TRIED ? "" : " (inferred from system-wide counters)",
+			    e->fallback_from != FF_COUNTERS || e->fallback == FB_NOT_TRIED
+			    ? "" : " (inferred from system-wide counters)",
 			    fallback_words(r, words, sizeof(words)));
 		if (r->last_result[0])
 			text_append(w, n, " %s has tried to collapse it since and failed: %s, meaning %s.",
@@ -222,6 +236,15 @@ const char *explain_became_name(enum became_huge b)
 	};
 
 	return (unsigned)b < sizeof(names) / sizeof(names[0]) ? names[b] : "unknown";
+}
+
+const char *explain_fallback_from_name(enum fallback_from f)
+{
+	static const char *const names[] = {
+		[FF_NONE] = "none", [FF_PAGE_ALLOC] = "page_alloc", [FF_COUNTERS] = "fault_counters",
+	};
+
+	return (unsigned)f < sizeof(names) / sizeof(names[0]) ? names[f] : "none";
 }
 
 const char *explain_fallback_name(enum fallback_cause c)

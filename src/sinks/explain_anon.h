@@ -26,5 +26,6 @@ void explain_anon_scan_knob(const struct region *r, char *w, size_t n);
 /* JSON names: became_huge, fallback_cause. */
 const char *explain_became_name(enum became_huge b);
 const char *explain_fallback_name(enum fallback_cause c);
+const char *explain_fallback_from_name(enum fallback_from f);	/* page_alloc, fault_counters, none */
 
 #endif

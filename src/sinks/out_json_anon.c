@@ -78,6 +78,7 @@ void json_anon_verdict(struct jsonw *w, const struct region *r)
 	if (r->reason == VR_FAULT_FALLBACK) {
 		jsonw_str(w, "fallback_cause", explain_fallback_name(e->fallback));
 		jsonw_bool(w, "fallback_inferred", e->fallback_inferred);
+		jsonw_str(w, "fallback_cause_from", explain_fallback_from_name(e->fallback_from));
 	}
 	if (r->reason == VR_MTHP)
 		jsonw_str(w, "mthp_sizes", folio_sizes_str(e->mthp_orders, sz, sizeof(sz)));

@@ -149,8 +149,9 @@ static int detail(char *b, size_t n, const struct thp_event *ev)
 			return snprintf(b, n, "isolated=%d result=%s", ev->isolated, ev->result_name);
 		return snprintf(b, n, "result=%s", ev->result_name);
 	case EV_PAGE_ALLOC:
-		return snprintf(b, n, "order %d (%u kB) allocated by the thread", ev->order,
-				ev->order < 30 ? 4u << ev->order : 0);
+		return snprintf(b, n, "order %d (%u kB) %s by the thread", ev->order,
+				ev->order < 30 ? 4u << ev->order : 0,
+				(ev->fields & EVF_RET) && ev->ret < 0 ? "allocation failed" : "allocated");
 	case EV_HUGE_FAULT:
 		return snprintf(b, n, "%s ret=0x%" PRIx64, (ev->ret & 0x800) ? "fell back to small pages" : "huge page",
 				(uint64_t)ev->ret);

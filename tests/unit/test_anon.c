@@ -105,6 +105,28 @@ static void page_alloc(struct regions *rs, double t, int order, uint32_t pid)
 	regions_feed(rs, &e);
 }
 
+/* as the BPF program reports it: ret 0 allocated, -ENOMEM failed */
+static void page_alloc_ret(struct regions *rs, double t, int order, int ret)
+{
+	struct thp_event e = ev(EV_PAGE_ALLOC, t);
+
+	e.fields = EVF_ORDER | EVF_RET;
+	e.order = order;
+	e.ret = ret;
+	regions_feed(rs, &e);
+}
+
+/* do_huge_pmd_anonymous_page's fexit */
+static void huge_fault(struct regions *rs, double t, uint64_t addr, int64_t ret)
+{
+	struct thp_event e = ev(EV_HUGE_FAULT, t);
+
+	e.fields = EVF_ADDR | EVF_RET;
+	e.addr = addr;
+	e.ret = ret;
+	regions_feed(rs, &e);
+}
+
 /* mm_khugepaged_scan_pmd (addr 0: none) or hpage_collapse_scan_pmd's fexit */
 static void scan_pmd(struct regions *rs, double t, uint64_t addr, bool guess, const char *result, bool kh,
 		     int referenced, int none)
@@ -311,6 +333,57 @@ static void test_fault_fallback(void **state_)
 		assert_int_equal(r->reason, VR_FAULT_FALLBACK);
 		assert_int_equal(r->ev.fallback, cases[i].want);
 		assert_true(r->ev.fallback_inferred);
+		assert_contains(why(r), cases[i].words);
+		regions_free(&rs);
+	}
+}
+
+/* The fault's own 2 MiB allocation tells the cause, whatever the
+ * system-wide counters say (other processes move them too): it failed, or
+ * it succeeded and the fault still fell back (the cgroup's charge).  An
+ * allocation without the huge fault's result leaves it to the counters. */
+static void test_fallback_told_by_alloc(void **state_)
+{
+	static const struct {
+		const char *defrag;
+		int alloc_ret;
+		bool fexit;		/* do_huge_pmd_anonymous_page seen */
+		bool counters;		/* a sample with the counters' rise (charge 0, fallback 1) */
+		enum fallback_cause want;
+		enum fallback_from from;
+		const char *words;
+	} cases[] = {
+		{ "madvise", 0, true, false, FB_CGROUP_CHARGE, FF_PAGE_ALLOC, "allocation succeed before the fault fell back" },
+		{ "madvise", 0, true, true, FB_CGROUP_CHARGE, FF_PAGE_ALLOC, "memory cgroup's limit refused" },
+		{ "never", -12, true, true, FB_NO_COMPACTION, FF_PAGE_ALLOC, "2 MiB allocation fail)" },
+		{ "always", -12, false, false, FB_ALLOC_FAILED, FF_PAGE_ALLOC, "even after compaction" },
+		{ "never", 0, false, true, FB_NO_COMPACTION, FF_COUNTERS, "anon_fault_fallback rose by 1" },
+		{ "madvise", 0, false, false, FB_UNKNOWN, FF_NONE, "not known" },
+	};
+
+	(void)state_;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct thp_context c = ctx_anon(cases[i].defrag);
+		struct regions rs;
+		const struct region *r;
+
+		regions_init(&rs);
+		madvise(&rs, 0.10, 14);
+		state(&rs, 0.11, R0, PS_NONE, false);
+		fault(&rs, 0.20, R0);
+		page_alloc_ret(&rs, 0.2001, 9, cases[i].alloc_ret);
+		if (cases[i].fexit)
+			huge_fault(&rs, 0.2002, R0, 0x800);
+		if (cases[i].counters)
+			state_faultstat(&rs, 0.21, R0, 0, 1, 0);
+		else
+			state(&rs, 0.21, R0, PS_PTE, false);
+		finish(&rs, &c);
+		r = region_at(&rs, R0);
+		assert_int_equal(r->reason, VR_FAULT_FALLBACK);
+		assert_int_equal(r->ev.fallback, cases[i].want);
+		assert_int_equal(r->ev.fallback_from, cases[i].from);
+		assert_int_equal(r->ev.fallback_inferred, !cases[i].fexit);
 		assert_contains(why(r), cases[i].words);
 		regions_free(&rs);
 	}
@@ -567,6 +640,7 @@ int main(void)
 		cmocka_unit_test(test_refused_max_ptes_none),
 		cmocka_unit_test(test_fault_fallback),
 		cmocka_unit_test(test_fallback_then_scan_failed),
+		cmocka_unit_test(test_fallback_told_by_alloc),
 		cmocka_unit_test(test_region_from_huge_fault),
 		cmocka_unit_test(test_touched_before_madvise),
 		cmocka_unit_test(test_mthp),
