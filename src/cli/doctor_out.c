@@ -97,7 +97,7 @@ struct jsonw *jbegin(struct doc *d, const char *check)
 {
 	jsonw_init(&d->w, d->jbuf, sizeof(d->jbuf));
 	jsonw_begin(&d->w);
-	jsonw_event(&d->w, "doctor");
+	jsonw_event(&d->w, "doctor", NULL);
 	jsonw_str(&d->w, "section", d->section);
 	jsonw_str(&d->w, "check", check);
 	return &d->w;

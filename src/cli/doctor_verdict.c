@@ -186,7 +186,7 @@ void sec_verdict(struct doc *d, const struct doctor_facts *f)
 
 	jsonw_init(w, d->jbuf, sizeof(d->jbuf));
 	jsonw_begin(w);
-	jsonw_event(w, "doctor_verdict");
+	jsonw_event(w, "doctor_verdict", NULL);
 	jsonw_bool(w, "file_thp", a.file_thp);
 	jsonw_raw(w, "tmpfs_huge_mounts", a.jlist);
 	jsonw_bool(w, "memfd_shm", a.memfd);

@@ -300,7 +300,7 @@ static int run_loop(struct tracer *tr)
 static void context_event(struct tracer *tr, bool at_end)
 {
 	struct thp_event ev = { .kind = EV_CONTEXT, .ctx = &tr->ctx, .start_ns = tr->start_ns,
-				.ctx_end = at_end };
+				.wall_start_us = tr->wall_start_us, .ctx_end = at_end };
 
 	pipeline_event(&tr->pl, &ev);
 }
@@ -469,6 +469,7 @@ int trace_run(const struct trace_opts *o)
 		goto out;
 	}
 	tr.start_ns = trace_now_ns();
+	tr.wall_start_us = trace_wall_us(tr.start_ns);
 	decoder_init(&tr.dec, tr.start_ns, setup_result_name, NULL);
 	context_event(&tr, false);
 	fflush(tr.pl.out.f);	/* a reader waiting for the start sees it */

@@ -74,6 +74,7 @@ struct tracer {
 	struct thp_context ctx;
 	uint64_t lost_seen;
 	uint64_t start_ns;
+	int64_t wall_start_us;		/* the wall clock then (JSON "time") */
 	bool target_gone;
 	bool fault_filter;		/* faults recorded only where THP matters */
 	uint64_t grace_end;		/* after a stop signal: wait for CMD until then */

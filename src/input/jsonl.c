@@ -8,7 +8,8 @@
  *                       start_ns, the clock at the start, from which each
  *                       event's exact t is ts_ns - start_ns (JSON "t" has
  *                       only 6 decimals); a line with start_ns is the
- *                       opening one, one without it the end one
+ *                       opening one, one without it the end one; the
+ *                       opening one's "time" is the wall clock then
  *   "region_file"       one region's backing-file facts
  *
  * Every line may have "schema_version" (none: 1); a line of a version
@@ -20,6 +21,7 @@
 #include "input/jsonl.h"
 #include "sinks/json_schema.h"
 #include "sinks/out_json_anon.h"
+#include "util/walltime.h"
 
 void jsonl_init(struct jsonl_reader *jr)
 {
@@ -401,7 +403,8 @@ static int parse_context(struct jsonl_reader *jr, bool *at_end, char *err, size_
 	uint64_t start;
 	bool have_start;
 	int32_t ro;
-	int64_t v;
+	int64_t v, wall_us = 0;
+	char time[40];
 
 	settings += get_str(&g, "thp_enabled", c.thp_enabled, sizeof(c.thp_enabled));
 	settings += get_str(&g, "shmem_enabled", c.shmem_enabled, sizeof(c.shmem_enabled));
@@ -426,6 +429,10 @@ static int parse_context(struct jsonl_reader *jr, bool *at_end, char *err, size_
 	get_bool(&g, "streaming", &c.streaming);
 	get_double(&g, "duration_s", &c.duration_s);
 	have_start = get_u64(&g, "start_ns", &start);
+	/* the opening line's "time" is the wall clock at start_ns: every
+	 * line's "time" is computed from it again */
+	if (have_start && get_str(&g, "time", time, sizeof(time)) && walltime_parse(time, &wall_us) < 0)
+		get_fail(&g, "\"time\": \"%s\" is not YYYY-MM-DDTHH:MM:SS.ffffffZ", time);
 	if (g.failed)
 		return -1;
 	jr->ctx = c;
@@ -436,6 +443,7 @@ static int parse_context(struct jsonl_reader *jr, bool *at_end, char *err, size_
 	if (have_start) {
 		jr->start_ns = start;
 		jr->have_start = true;
+		jr->wall_start_us = wall_us;
 	}
 	return 0;
 }
@@ -534,6 +542,7 @@ enum jsonl_line jsonl_parse(struct jsonl_reader *jr, const char *line, size_t le
 		ev->kind = EV_CONTEXT;
 		ev->ctx = &jr->ctx;
 		ev->start_ns = jr->start_ns;
+		ev->wall_start_us = jr->wall_start_us;
 		ev->ctx_end = at_end;
 		return JL_EVENT;
 	}

@@ -29,6 +29,7 @@ struct jsonl_reader {
 	struct thp_context ctx;		/* merged from every context line so far */
 	uint64_t start_ns;		/* the context's start_ns: CLOCK_MONOTONIC at trace start */
 	bool have_start;
+	int64_t wall_start_us;		/* the opening context's "time" (0: none) */
 };
 
 void jsonl_init(struct jsonl_reader *jr);

@@ -187,9 +187,10 @@ struct thp_event {
 	/* EV_REGION_FILE: facts of (mm_id, region); file is the mapping's path */
 	struct region_file_info finfo;
 	/* EV_CONTEXT: the settings (owned by the sender, read during the
-	 * call), the clock at the start, and whether this is the end line */
+	 * call), the clocks at the start, and whether this is the end line */
 	const struct thp_context *ctx;
 	uint64_t start_ns;
+	int64_t wall_start_us;		/* the wall clock (UTC, µs since 1970) at start_ns; 0 unknown */
 	bool ctx_end;
 };
 

@@ -106,7 +106,7 @@ const struct region *pipeline_event(struct pipeline *p, const struct thp_event *
 	case EV_CONTEXT:
 		if (!ev->ctx_end && ev->ctx && ev->ctx->streaming)
 			p->stream = true;
-		output_context(&p->out, ev->ctx, ev->start_ns, ev->ctx_end);
+		output_context(&p->out, ev->ctx, ev->start_ns, ev->wall_start_us, ev->ctx_end);
 		return r;
 	case EV_REGION_FILE:
 		output_region_file(&p->out, ev);

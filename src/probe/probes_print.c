@@ -137,7 +137,7 @@ void probes_print_json(const struct probe_set *ps, FILE *out)
 
 		jsonw_init(&w, buf, sizeof(buf));
 		jsonw_begin(&w);
-		jsonw_event(&w, "probe");
+		jsonw_event(&w, "probe", NULL);
 		jsonw_str(&w, "probe", s->def->name);
 		jsonw_str(&w, "backend", backend_name(ps->backend));
 		jsonw_str(&w, "mechanism", mech_name(s->chosen));

@@ -263,8 +263,10 @@ void jsonw_raw(struct jsonw *w, const char *key, const char *json)
 	puts_(w, json && *json ? json : "null");
 }
 
-void jsonw_event(struct jsonw *w, const char *event)
+void jsonw_event(struct jsonw *w, const char *event, const char *time)
 {
 	jsonw_str(w, "event", event);
 	jsonw_u64(w, "schema_version", THPTRACE_JSON_SCHEMA_VERSION);
+	if (time)
+		jsonw_str(w, "time", time);
 }

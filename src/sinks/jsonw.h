@@ -26,9 +26,11 @@ void jsonw_double(struct jsonw *w, const char *key, double v, int decimals);
 void jsonw_bool(struct jsonw *w, const char *key, bool v);
 void jsonw_hex(struct jsonw *w, const char *key, uint64_t v);	/* "0x..." string */
 void jsonw_raw(struct jsonw *w, const char *key, const char *json);	/* pre-built value */
-/* A line's first two members: "event" and "schema_version"
- * (THPTRACE_JSON_SCHEMA_VERSION, sinks/json_schema.h). */
-void jsonw_event(struct jsonw *w, const char *event);
+/* A line's first members: "event", "schema_version"
+ * (THPTRACE_JSON_SCHEMA_VERSION, sinks/json_schema.h) and, where the wall
+ * clock is known, "time" (util/walltime.h), else NULL. */
+void jsonw_event(struct jsonw *w, const char *event, const char *time);
+
 
 /* Escape s as a JSON string (with quotes) into out; returns the length it
  * needs (like snprintf), writing at most cap bytes including the NUL. */

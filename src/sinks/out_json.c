@@ -14,9 +14,9 @@ static void put_line(FILE *f, struct jsonw *w)
 		fprintf(f, "%s\n", w->buf);
 }
 
-static void common(struct jsonw *w, const struct thp_event *ev)
+static void common(struct jsonw *w, const struct thp_event *ev, const char *time)
 {
-	jsonw_event(w, ev_kind_name(ev->kind));
+	jsonw_event(w, ev_kind_name(ev->kind), time);
 	jsonw_double(w, "t", ev->t, 6);
 	jsonw_u64(w, "ts_ns", ev->ts_ns);
 	jsonw_u64(w, "pid", ev->pid);
@@ -29,14 +29,14 @@ static void common(struct jsonw *w, const struct thp_event *ev)
 		jsonw_u64(w, "target_pid", ev->target_pid);
 }
 
-void json_event(FILE *f, const struct thp_event *ev)
+void json_event(FILE *f, const struct thp_event *ev, const char *time)
 {
 	char buf[LINE_MAX_BYTES];
 	struct jsonw w;
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	common(&w, ev);
+	common(&w, ev, time);
 	if (ev->fields & EVF_ADDR)
 		jsonw_hex(&w, "addr", ev->addr);
 	if (ev->fields & EVF_LEN)
@@ -139,7 +139,7 @@ static void json_secs(struct jsonw *w, const char *key, double s)
 		jsonw_double(w, key, s, 6);
 }
 
-void json_verdict(FILE *f, const struct region *r)
+void json_verdict(FILE *f, const struct region *r, const char *time)
 {
 	char buf[LINE_MAX_BYTES * 4], ms[LINE_MAX_BYTES * 3], d[128], why[EXPLAIN_WHY_MAX];
 	struct jsonw w, m;
@@ -165,7 +165,7 @@ void json_verdict(FILE *f, const struct region *r)
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_event(&w, "verdict");
+	jsonw_event(&w, "verdict", time);
 	jsonw_hex(&w, "region", r->start);
 	jsonw_str(&w, "file", r->file);
 	jsonw_u64(&w, "target_pid", r->pid);
@@ -187,7 +187,7 @@ void json_verdict(FILE *f, const struct region *r)
 	put_line(f, &w);
 }
 
-void json_summary(FILE *f, const struct run_summary *s)
+void json_summary(FILE *f, const struct run_summary *s, const char *time)
 {
 	char buf[LINE_MAX_BYTES], counts[2048];
 	struct jsonw w, c;
@@ -201,7 +201,7 @@ void json_summary(FILE *f, const struct run_summary *s)
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_event(&w, "summary");
+	jsonw_event(&w, "summary", time);
 	jsonw_double(&w, "t", s->t, 6);
 	jsonw_str(&w, "stopped", s->stop_reason);
 	if (s->exit_status >= 0)
@@ -214,14 +214,14 @@ void json_summary(FILE *f, const struct run_summary *s)
 	put_line(f, &w);
 }
 
-void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, bool at_end)
+void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, bool at_end, const char *time)
 {
 	char buf[LINE_MAX_BYTES];
 	struct jsonw w;
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_event(&w, "context");
+	jsonw_event(&w, "context", time);
 	if (!at_end) {
 		jsonw_u64(&w, "start_ns", start_ns);
 		jsonw_str(&w, "thp_enabled", ctx->thp_enabled);
@@ -242,7 +242,7 @@ void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, boo
 	put_line(f, &w);
 }
 
-void json_region_file(FILE *f, const struct thp_event *ev)
+void json_region_file(FILE *f, const struct thp_event *ev, const char *time)
 {
 	const struct region_file_info *fi = &ev->finfo;
 	char buf[LINE_MAX_BYTES];
@@ -250,7 +250,7 @@ void json_region_file(FILE *f, const struct thp_event *ev)
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_event(&w, "region_file");
+	jsonw_event(&w, "region_file", time);
 	jsonw_u64(&w, "mm", ev->mm_id);
 	jsonw_hex(&w, "region", ev->region);
 	jsonw_str(&w, "file", ev->file);

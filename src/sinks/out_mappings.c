@@ -184,7 +184,7 @@ void text_mappings(FILE *f, const struct regions *rs, const struct mappings *ms)
 	}
 }
 
-void json_mapping(FILE *f, const struct mapping *m)
+void json_mapping(FILE *f, const struct mapping *m, const char *time)
 {
 	char buf[EXPLAIN_WHY_MAX + 2048], words[EXPLAIN_WHY_MAX];
 	static const char *const how[HUGE_HOW_MAX] = { "before_tracing", "at_fault", "khugepaged",
@@ -194,7 +194,7 @@ void json_mapping(FILE *f, const struct mapping *m)
 
 	jsonw_init(&w, buf, sizeof(buf));
 	jsonw_begin(&w);
-	jsonw_event(&w, "mapping");
+	jsonw_event(&w, "mapping", time);
 	jsonw_u64(&w, "mm", m->mm_id);
 	jsonw_u64(&w, "target_pid", m->pid);
 	jsonw_hex(&w, "start", m->start);

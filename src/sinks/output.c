@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include "util/walltime.h"
 #include "sinks/output.h"
 
 void output_init(struct output *o, FILE *f, bool json, bool color)
@@ -15,6 +16,14 @@ void output_init(struct output *o, FILE *f, bool json, bool color)
 	memset(o->folds, 0, sizeof(o->folds));
 	memset(&o->group, 0, sizeof(o->group));
 	o->err = 0;
+	o->wall_start_us = 0;
+	o->now_t = 0;
+}
+
+/* A JSON line's "time" at trace time t (NULL: the wall clock unknown). */
+static const char *line_time(const struct output *o, double t, char buf[WALLTIME_LEN])
+{
+	return walltime_at(o->wall_start_us, t, buf);
 }
 
 void output_reopened(struct output *o, FILE *f)
@@ -79,8 +88,12 @@ void output_event(struct output *o, const struct thp_event *ev, const struct reg
 {
 	if (o->err)
 		return;
+	if (ev->t > o->now_t)
+		o->now_t = ev->t;
 	if (o->json) {
-		json_event(o->f, ev);
+		char tb[WALLTIME_LEN];
+
+		json_event(o->f, ev, line_time(o, ev->t, tb));
 	} else {
 		if (!o->header_done) {
 			text_header(o->f);
@@ -100,10 +113,13 @@ void output_verdicts(struct output *o, const struct regions *rs, const struct ma
 		return;
 	output_flush_group(o);
 	if (o->json) {
+		char tb[WALLTIME_LEN];
+		const char *time = line_time(o, o->now_t, tb);
+
 		for (size_t i = 0; i < rs->n; i++)
-			json_verdict(o->f, &rs->v[i]);
+			json_verdict(o->f, &rs->v[i], time);
 		for (size_t k = 0; ms && k < ms->n; k++)
-			json_mapping(o->f, &ms->v[k]);
+			json_mapping(o->f, &ms->v[k], time);
 	} else if (o->by_region || !ms) {
 		text_verdicts(o->f, rs);
 	} else {
@@ -118,26 +134,39 @@ void output_summary(struct output *o, const struct run_summary *s)
 	if (o->err)
 		return;
 	output_flush_group(o);
-	if (o->json)
-		json_summary(o->f, s);
-	else
+	if (o->json) {
+		char tb[WALLTIME_LEN];
+
+		json_summary(o->f, s, line_time(o, s->t > o->now_t ? s->t : o->now_t, tb));
+	} else {
 		text_summary(o->f, s);
+	}
 	check(o);
 }
 
 void output_context(struct output *o, const struct thp_context *ctx, uint64_t start_ns,
-		    bool at_end)
+		    int64_t wall_start_us, bool at_end)
 {
+	char tb[WALLTIME_LEN];
+
+	if (!at_end && wall_start_us > 0)
+		o->wall_start_us = wall_start_us;
+	/* the end line: the trace's end, where its duration is known, and
+	 * the time of the verdicts that follow it */
+	if (at_end && ctx->duration_s > o->now_t)
+		o->now_t = ctx->duration_s;
 	if (o->err || !o->json)
 		return;
-	json_context(o->f, ctx, start_ns, at_end);
+	json_context(o->f, ctx, start_ns, at_end, line_time(o, at_end ? o->now_t : 0, tb));
 	check(o);
 }
 
 void output_region_file(struct output *o, const struct thp_event *ev)
 {
+	char tb[WALLTIME_LEN];
+
 	if (o->err || !o->json)
 		return;
-	json_region_file(o->f, ev);
+	json_region_file(o->f, ev, line_time(o, o->now_t, tb));
 	check(o);
 }

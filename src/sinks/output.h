@@ -59,6 +59,11 @@ struct output {
 	struct fault_group group;
 	struct mapping_fold folds[MAPPING_FOLDS];
 	int err;			/* errno of the first failed write (EPIPE...) */
+	/* JSON "time": the wall clock at the trace's start (from its
+	 * context line; 0 unknown: no "time"), and the latest event's t,
+	 * the time of the lines that are no event (verdicts, mappings) */
+	int64_t wall_start_us;
+	double now_t;
 };
 
 void output_init(struct output *o, FILE *f, bool json, bool color);
@@ -77,7 +82,7 @@ void output_summary(struct output *o, const struct run_summary *s);
 /* JSON only: the machine facts and per-region file facts the verdicts
  * used, so that `report` can rebuild the same verdicts elsewhere. */
 void output_context(struct output *o, const struct thp_context *ctx, uint64_t start_ns,
-		    bool at_end);
+		    int64_t wall_start_us, bool at_end);
 void output_region_file(struct output *o, const struct thp_event *ev);	/* EV_REGION_FILE */
 
 /* Text sink */
@@ -93,12 +98,13 @@ bool fold_by_mapping(struct output *o, const struct thp_event *ev, const struct 
 void fold_by_mapping_flush(struct output *o);
 void text_summary(FILE *f, const struct run_summary *s);
 
-/* JSON Lines sink: each writes one line. */
-void json_event(FILE *f, const struct thp_event *ev);
-void json_verdict(FILE *f, const struct region *r);
-void json_mapping(FILE *f, const struct mapping *m);
-void json_summary(FILE *f, const struct run_summary *s);
-void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, bool at_end);
-void json_region_file(FILE *f, const struct thp_event *ev);
+/* JSON Lines sink: each writes one line; time is its "time" (util/walltime.h),
+ * or NULL for none. */
+void json_event(FILE *f, const struct thp_event *ev, const char *time);
+void json_verdict(FILE *f, const struct region *r, const char *time);
+void json_mapping(FILE *f, const struct mapping *m, const char *time);
+void json_summary(FILE *f, const struct run_summary *s, const char *time);
+void json_context(FILE *f, const struct thp_context *ctx, uint64_t start_ns, bool at_end, const char *time);
+void json_region_file(FILE *f, const struct thp_event *ev, const char *time);
 
 #endif

@@ -58,7 +58,7 @@ def validate(schema_path, files):
     version = schema["properties"]["schema_version"]["const"]
     head = re.compile(r'^\{"event":"[a-z_]+","schema_version":%d[,}]' % version)
     for path in files:
-        counts, bad = {}, []
+        counts, bad, timed = {}, [], []
         with open(path, encoding="utf-8") as f:
             for n, line in enumerate(f, 1):
                 if not line.strip():
@@ -75,13 +75,19 @@ def validate(schema_path, files):
                     bad.append(f"line {n}: does not begin with \"event\" then \"schema_version\":{version}")
                 else:
                     counts[obj["event"]] = counts.get(obj["event"], 0) + 1
+                    if obj["event"] not in ("probe", "doctor", "doctor_verdict"):
+                        timed.append(("time" in obj, n))
+        # a trace that has a wall clock (its context's time) has it on every line
+        if any(t for t, _ in timed) and not all(t for t, _ in timed):
+            bad.append("lines without \"time\" in a trace with one: " +
+                       ", ".join(str(n) for t, n in timed if not t)[:200])
         kinds = " ".join(f"{k}={counts[k]}" for k in sorted(counts))
         check(f"{os.path.basename(path)}: every line valid ({kinds})", not bad and counts,
               "; ".join(bad[:5]) + (f"; ... {len(bad)} in all" if len(bad) > 5 else "") if bad else "no lines")
 
 
 GOOD = {
-    "exec": '{"event":"exec","schema_version":1,"t":0.000412,"ts_ns":1,"pid":4242,"tgid":4242,"comm":"thp_demo",'
+    "exec": '{"event":"exec","schema_version":1,"time":"2026-12-02T12:34:56.000412Z","t":0.000412,"ts_ns":1,"pid":4242,"tgid":4242,"comm":"thp_demo",'
             '"via":"tracepoint","mm":1,"target_pid":4242,"file":"thp_demo"}',
     "state": '{"event":"state","schema_version":1,"t":0.5,"ts_ns":2,"pid":4242,"tgid":4242,"comm":"","via":"pagemap",'
              '"mm":1,"target_pid":4242,"region":"0x7f3a4c000000","state":"pmd","thp":true,"present":512}',
@@ -114,6 +120,9 @@ BAD = [
     ("life 0", GOOD["verdict"].replace('"life":1', '"life":0')),
     ("a count of an unknown kind", GOOD["summary"].replace('"fault":3', '"faults":3')),
     ("counts as an array", GOOD["summary"].replace('{"exec":1,"fault":3}', '[1,3]')),
+    ("a time without microseconds", GOOD["exec"].replace('56.000412Z', '56Z')),
+    ("a time in local time", GOOD["exec"].replace('56.000412Z', '56.000412+01:00')),
+    ("a time as a number", GOOD["exec"].replace('"2026-12-02T12:34:56.000412Z"', '1796214896.000412')),
     ("a verdict key on an exec", GOOD["exec"].replace('"file":"thp_demo"', '"file":"thp_demo","reason":"huge"')),
 ]
 

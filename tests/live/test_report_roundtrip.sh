@@ -30,9 +30,9 @@ check "the live trace exits 0 ($rc)" [ "$rc" -eq 0 ]
 check "the live trace wrote verdicts" grep -q '"event":"verdict"' "$out/run.jsonl"
 check "the live trace wrote the SVG" [ -s "$out/live.svg" ]
 check "the live JSON opens with the context and its start_ns" \
-	sh -c "head -n 1 '$out/run.jsonl' | grep -q '^{\"event\":\"context\",\"schema_version\":1,\"start_ns\":[0-9]*,'"
+	sh -c "head -n 1 '$out/run.jsonl' | grep -q '^{\"event\":\"context\",\"schema_version\":1,\"time\":\"[0-9TZ:.-]*\",\"start_ns\":[0-9]*,'"
 check "the live JSON has the end context" \
-	grep -q '^{"event":"context","schema_version":1,"full_scans_end":-\{0,1\}[0-9]*,"duration_s":' "$out/run.jsonl"
+	grep -q '^{"event":"context","schema_version":1,"time":"[0-9TZ:.-]*","full_scans_end":-\{0,1\}[0-9]*,"duration_s":' "$out/run.jsonl"
 check "the live JSON has region_file lines" grep -q '^{"event":"region_file",' "$out/run.jsonl"
 
 # The replays, as the README shows them.

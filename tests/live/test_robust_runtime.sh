@@ -22,7 +22,7 @@ THPTRACE_RINGBUF_BYTES=4096 "$THPTRACE" --json -o "$work/rb.jsonl" -- "$RL" faul
 rc=$?
 check "ring buffer overflow: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 check "ring buffer overflow: the workload ran to its end" grep -q 'touched 16384 pages' "$work/out"
-check "ring buffer overflow: 'lost' events in the stream" grep -q '"event":"lost","schema_version":1,"t":[0-9.]*,.*"count":[1-9]' "$work/rb.jsonl"
+check "ring buffer overflow: 'lost' events in the stream" grep -q '"event":"lost","schema_version":1,"time":"[0-9TZ:.-]*","t":[0-9.]*,.*"count":[1-9]' "$work/rb.jsonl"
 check "ring buffer overflow: the summary counts them" \
 	grep -q '"event":"summary".*"stopped":"target exited","exit_status":0,"lost":[1-9]' "$work/rb.jsonl"
 check "ring buffer overflow: every JSON line parses" python3 tests/live/check_jsonl.py "$work/rb.jsonl" parses

@@ -54,6 +54,16 @@ check "a trace without schema_version (older thptrace) has none" sh -c "! grep -
 "$THPTRACE" report --json "$work/v0.jsonl" > "$work/v0.out" 2> "$work/v0.err"
 check "... replays as version 1: exit 0, byte for byte the replay of the recorded trace" \
 	sh -c "[ $? -eq 0 ] && [ ! -s '$work/v0.err' ] && cmp -s '$work/v0.out' '$work/report-huge.jsonl'"
+# time: a trace without it (older thptrace) replays without it, otherwise the same
+sed 's/"time":"[^"]*",//' tests/data/report/huge.jsonl > "$work/notime.jsonl"
+"$THPTRACE" report --json "$work/notime.jsonl" > "$work/notime.out" 2> "$work/notime.err"
+check "a trace without \"time\" replays without it, exit 0, byte for byte the trace" \
+	sh -c "[ $? -eq 0 ] && [ ! -s '$work/notime.err' ] && cmp -s '$work/notime.out' '$work/notime.jsonl'"
+sed '1s/"time":"2026-12-02T12:00:00.000000Z"/"time":"2026-12-02 12:00:00"/' tests/data/report/huge.jsonl > "$work/badtime.jsonl"
+"$THPTRACE" report "$work/badtime.jsonl" > /dev/null 2> "$work/badtime.err"
+rc=$?
+check "a context whose time is not YYYY-MM-DDTHH:MM:SS.ffffffZ is a bad line: exit 1, the line and the time named ($rc)" \
+	sh -c "[ $rc -eq 1 ] && grep -q '^thptrace: report: line 1: context: \"time\": \"2026-12-02 12:00:00\" is not' '$work/badtime.err'"
 sed '3s/"schema_version":1,/"schema_version":2,/' tests/data/report/huge.jsonl > "$work/v2.jsonl"
 "$THPTRACE" report "$work/v2.jsonl" > "$work/v2.out" 2> "$work/v2.err"
 rc=$?
@@ -76,10 +86,27 @@ validate "$work/probes.jsonl" "$work/doctor.jsonl"
 
 # live: the demo from its first instruction, and its replay
 live_env_setup advise
+before=$(date +%s)
 "$THPTRACE" --json -o "$out/demo.jsonl" -- "$demo" > "$out/demo.stdout" 2> "$out/demo.stderr"
 rc=$?
+after=$(date +%s)
 check "the live trace of the demo exits 0 ($rc)" [ "$rc" -eq 0 ]
 check "... with verdicts" grep -q '"event":"verdict"' "$out/demo.jsonl"
+# "time" (for lnav and log tools): on every line, the wall clock of the run
+check "... every line has its wall-clock \"time\"" \
+	sh -c "[ \"\$(grep -c '^{\"event\":\"[a-z_]*\",\"schema_version\":1,\"time\":\"' '$out/demo.jsonl')\" -eq \"\$(wc -l < '$out/demo.jsonl')\" ]"
+check "... between the run's start ($before) and end ($after), in order from the context to the summary" \
+	"$PY" -c '
+import json, sys, datetime
+lines = [json.loads(l) for l in open(sys.argv[1])]
+ts = [datetime.datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() for o in lines]
+lo, hi = int(sys.argv[2]), int(sys.argv[3]) + 1
+assert lines[0]["event"] == "context" and lines[-1]["event"] == "summary"
+assert all(lo <= t <= hi for t in ts), (lo, hi, min(ts), max(ts))
+assert ts[0] == min(ts) and ts[-1] == max(ts), (ts[0], ts[-1])
+# an event is at the start plus its t (to a microsecond)
+assert all(abs(t - ts[0] - o["t"]) < 2e-6 for t, o in zip(ts, lines) if "ts_ns" in o)
+' "$out/demo.jsonl" "$before" "$after"
 "$THPTRACE" report --json "$out/demo.jsonl" > "$out/demo.replay.jsonl" 2> /dev/null
 check "its replay exits 0" [ $? -eq 0 ]
 validate "$out/demo.jsonl" "$out/demo.replay.jsonl"

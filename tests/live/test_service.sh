@@ -51,7 +51,7 @@ tpid=
 check "thptrace ran on to its end (exit $rc)" [ "$rc" -eq 0 ]
 check "nothing but probe notes on stderr" sh -c "! grep -v '^thptrace: [a-z_, ]*: ' '$work/err'"
 check "the new file begins with the context line" \
-	sh -c "head -n 1 '$log' | grep -q '^{\"event\":\"context\",\"schema_version\":1,\"start_ns\":'"
+	sh -c "head -n 1 '$log' | grep -q '^{\"event\":\"context\",\"schema_version\":1,\"time\":\"[0-9TZ:.-]*\",\"start_ns\":'"
 check "the new file has the events after the rotation and ends with the summary" \
 	sh -c "grep -q '\"event\":\"pmd_split\"' '$log' && tail -n 1 '$log' | grep -q '\"event\":\"summary\"'"
 check "the rotated file has the events before it (the first workload's madvise)" sh -c \

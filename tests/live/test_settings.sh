@@ -38,18 +38,18 @@ rc=$?
 check "the trace exits 0 ($rc)" [ "$rc" -eq 0 ]
 check "shmem_enabled is never once the command wrote it" grep -q '\[never\]' "$S/shmem_enabled"
 check "the opening context has the start value (advise)" \
-	sh -c "head -n 1 '$out/run.jsonl' | grep -q '^{\"event\":\"context\",\"schema_version\":1,\"start_ns\":[0-9]*,.*\"shmem_enabled\":\"advise\"'"
+	sh -c "head -n 1 '$out/run.jsonl' | grep -q '^{\"event\":\"context\",\"schema_version\":1,\"time\":\"[0-9TZ:.-]*\",\"start_ns\":[0-9]*,.*\"shmem_enabled\":\"advise\"'"
 grep '^{"event":"settings",.*"knob":"shmem_enabled",' "$out/run.jsonl" > "$out/settings.lines"
 cat "$out/settings.lines"
 check "one settings line for shmem_enabled" [ "$(wc -l < "$out/settings.lines")" -eq 1 ]
 check "it says value never, old advise, via sysfs" \
-	grep -q '^{"event":"settings","schema_version":1,"t":[0-9.]*,"ts_ns":[0-9]*,"pid":0,"tgid":0,"comm":"","via":"sysfs","knob":"shmem_enabled","value":"never","old":"advise"}$' \
+	grep -q '^{"event":"settings","schema_version":1,"time":"[0-9TZ:.-]*","t":[0-9.]*,"ts_ns":[0-9]*,"pid":0,"tgid":0,"comm":"","via":"sysfs","knob":"shmem_enabled","value":"never","old":"advise"}$' \
 	"$out/settings.lines"
-t=$(sed -n 's/^{"event":"settings","schema_version":1,"t":\([0-9.]*\),.*/\1/p' "$out/settings.lines")
+t=$(sed -n 's/^{"event":"settings","schema_version":1,"time":"[0-9TZ:.-]*","t":\([0-9.]*\),.*/\1/p' "$out/settings.lines")
 check "it comes within half a second of the change at 0.7 s (t=$t)" \
 	awk -v t="$t" 'BEGIN { exit !(t >= 0.6 && t <= 1.5) }'
 check "the summary counts it" grep -q '^{"event":"summary",.*"settings":[1-9]' "$out/run.jsonl"
-check "the end context still closes the trace" grep -q '^{"event":"context","schema_version":1,"full_scans_end":' "$out/run.jsonl"
+check "the end context still closes the trace" grep -q '^{"event":"context","schema_version":1,"time":"[0-9TZ:.-]*","full_scans_end":' "$out/run.jsonl"
 
 "$THPTRACE" report --json -o "$out/replay.jsonl" "$out/run.jsonl" 2> "$out/replay.err"
 rc=$?

@@ -569,14 +569,14 @@ static void roundtrip(const struct thp_event *in)
 	size_t len = 0, len2 = 0;
 	FILE *f = open_memstream(&buf, &len);
 
-	json_event(f, in);
+	json_event(f, in, NULL);
 	fclose(f);
 	jsonl_init(&jr);
 	assert_int_equal(jsonl_parse(&jr, buf, strlen(buf) - 1, true, &out, &sum, err, sizeof(err)), JL_EVENT);
 	assert_int_equal(out.kind, in->kind);
 	assert_int_equal(out.fields, in->fields);
 	f = open_memstream(&line2, &len2);
-	json_event(f, &out);
+	json_event(f, &out, NULL);
 	fclose(f);
 	assert_string_equal(buf, line2);
 	free(buf);

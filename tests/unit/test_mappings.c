@@ -127,7 +127,7 @@ static void test_majority_and_words(void **st)
 			    "0x7f0000000000-0x7f0000800000 8 MiB anonymous (pid 100, mm 1), 4 regions");
 	f = open_memstream(&json, &len);
 	assert_non_null(f);
-	json_mapping(f, &ms.v[0]);
+	json_mapping(f, &ms.v[0], NULL);
 	fclose(f);
 	assert_string_equal(json,
 			    "{\"event\":\"mapping\",\"schema_version\":1,\"mm\":1,\"target_pid\":100,\"start\":\"0x7f0000000000\","

@@ -569,7 +569,7 @@ static void test_without_summary(void **state)
 		FILE *f = fopen(path("nosum.jsonl"), "w");
 
 		for (size_t k = 0; k < n; k++)
-			json_event(f, &v[k]);
+			json_event(f, &v[k], NULL);
 		fclose(f);
 	}
 	assert_int_equal(run(3, "-o", path("nosum.txt"), path("nosum.jsonl")), 0);
