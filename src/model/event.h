@@ -136,6 +136,11 @@ struct thp_event {
 	uint64_t new_addr, new_len;	/* mremap: the range's new place */
 	int32_t prot, flags;		/* mmap, mprotect: PROT_*; mmap: MAP_* */
 	int32_t order, new_order;	/* folio split: the folio's order, the order asked for */
+	/* EV_HUGE_FAULT inside the model (never written): the thread's 2 MiB
+	 * allocation during this fault, seen by kmem:mm_page_alloc past the
+	 * pairing window (0 made, -ENOMEM failed) */
+	bool fault_alloc_seen;
+	int32_t fault_alloc_ret;
 	/* EV_STATE leaving a PMD, and the split or zap inferred from it: how
 	 * much /proc/vmstat's thp_split_pmd (all processes) rose since
 	 * vmstat_since_t, the sample before that still showed the PMD */

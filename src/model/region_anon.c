@@ -72,12 +72,12 @@ static void anon_scan(struct region *r, const struct thp_event *ev)
 	}
 }
 
-static void fault_alloc(struct region *r, const struct thp_event *ev, int order, enum ms_how how)
+static void fault_alloc(struct region *r, const struct thp_event *ev, int order, bool failed, enum ms_how how)
 {
 	struct milestone *m;
 	const uint32_t bit = order >= 0 && order < 32 ? 1u << order : 0;
 
-	if (bit && (ev->fields & EVF_RET) && ev->ret < 0) {
+	if (bit && failed) {
 		r->alloc_failed_orders |= bit;	/* told by the fallback's verdict */
 		return;
 	}
@@ -101,18 +101,20 @@ void region_anon_apply(struct region *r, const struct thp_event *ev)
 		break;
 	case EV_PAGE_ALLOC:
 		if (ev->fields & EVF_ORDER)
-			fault_alloc(r, ev, ev->order, HOW_PAGE_ALLOC);
+			fault_alloc(r, ev, ev->order, (ev->fields & EVF_RET) && ev->ret < 0, HOW_PAGE_ALLOC);
 		break;
 	case EV_HUGE_FAULT:
 		r->t_huge_fault = ev->t;
 		r->huge_fault_ret = (ev->fields & EVF_RET) ? ev->ret : 0;
 		if (r->t_fault < 0)
 			r->t_fault = ev->t;
+		if (ev->fault_alloc_seen)
+			fault_alloc(r, ev, PMD_ORDER, ev->fault_alloc_ret < 0, HOW_PAGE_ALLOC);
 		if (r->huge_fault_ret & VM_FAULT_FALLBACK_V) {
 			if (!region_last_ms(r, MS_FAULT_FALLBACK) && (m = region_add_ms(r, ev->t, MS_FAULT_FALLBACK, HOW_HUGE_FAULT)))
 				m->ret = r->huge_fault_ret;
 		} else {
-			fault_alloc(r, ev, PMD_ORDER, HOW_HUGE_FAULT);
+			fault_alloc(r, ev, PMD_ORDER, false, HOW_HUGE_FAULT);
 		}
 		break;
 	default:

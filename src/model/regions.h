@@ -68,6 +68,12 @@ struct regions {
 		uint32_t pid;
 		uint64_t addr;
 		double t;
+		/* a 2 MiB allocation of the thread after that fault but
+		 * past the window: its do_huge_pmd_anonymous_page's return
+		 * (the same fault, whatever the delay) claims it */
+		bool late_pmd_alloc;
+		double late_alloc_t;
+		int32_t late_alloc_ret;
 	} anon_faults[16];
 	size_t anon_faults_next;
 	struct thp_event *anon_pending;	/* ANON_PENDING_MAX, allocated when first needed */

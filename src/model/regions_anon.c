@@ -35,7 +35,7 @@ void anon_note_fault(struct regions *rs, const struct thp_event *ev)
 		}
 	if (!f)
 		f = &rs->anon_faults[rs->anon_faults_next++ % ANON_FAULTS];
-	*f = (struct anon_fault){ ev->pid, ev->addr, ev->t };
+	*f = (struct anon_fault){ .pid = ev->pid, .addr = ev->addr, .t = ev->t };
 }
 
 static void pend(struct regions *rs, const struct thp_event *ev)
@@ -60,10 +60,18 @@ bool anon_prepare(struct regions *rs, const struct thp_event *ev, struct thp_eve
 		if (ev->fields & EVF_ADDR)
 			break;
 		for (size_t i = 0; i < ANON_FAULTS; i++) {
-			const struct anon_fault *f = &rs->anon_faults[i];
+			struct anon_fault *f = &rs->anon_faults[i];
 
-			if (f->pid != ev->pid || !f->pid || ev->t < f->t || ev->t - f->t > FAULT_ALLOC_WINDOW)
+			if (f->pid != ev->pid || !f->pid || ev->t < f->t)
 				continue;
+			if (ev->t - f->t > FAULT_ALLOC_WINDOW) {
+				if (ev->order == PMD_ORDER) {
+					f->late_pmd_alloc = true;
+					f->late_alloc_t = ev->t;
+					f->late_alloc_ret = (ev->fields & EVF_RET) ? (int32_t)ev->ret : 0;
+				}
+				return false;
+			}
 			out->addr = f->addr;
 			out->fields |= EVF_ADDR;
 			*create = ev->order == PMD_ORDER;
@@ -84,6 +92,19 @@ bool anon_prepare(struct regions *rs, const struct thp_event *ev, struct thp_eve
 		break;
 	case EV_HUGE_FAULT:
 		*create = (ev->fields & EVF_ADDR) && !(ev->ret & 0x800);
+		/* A fault cannot be left for a syscall: the thread's 2 MiB
+		 * allocation between its fault and this return is this
+		 * fault's, however slow the machine (an emulated one) */
+		for (size_t i = 0; i < ANON_FAULTS && (ev->fields & EVF_ADDR); i++) {
+			struct anon_fault *f = &rs->anon_faults[i];
+
+			if (f->pid != ev->pid || !f->pid || !f->late_pmd_alloc || f->late_alloc_t > ev->t ||
+			    (f->addr & THP_REGION_MASK) != (ev->addr & THP_REGION_MASK))
+				continue;
+			out->fault_alloc_seen = true;
+			out->fault_alloc_ret = f->late_alloc_ret;
+			f->late_pmd_alloc = false;
+		}
 		break;
 	default:
 		break;
