@@ -184,8 +184,15 @@ static __always_inline void huge_fault(__u8 via, struct vm_fault *vmf, __s32 ret
 {
 	struct vm_area_struct *vma = BPF_CORE_READ(vmf, vma);
 	__u64 address = BPF_CORE_READ(vmf, address);
-	struct thp_rec *r = vma_rec(REC_HUGE_FAULT, via, vma, address, true);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct thp_rec *r;
 
+	/* the fault's own thread: with the filter, this is THP activity
+	 * whatever the process did before (mode always needs no madvise);
+	 * with -p only the target's (the filter's maps are sized for it) */
+	if (trace_all || tgid_active(tgid))
+		relevance_region(tgid, address);
+	r = vma_rec(REC_HUGE_FAULT, via, vma, address, true);
 	if (!r)
 		return;
 	r->ret = ret;
@@ -228,15 +235,21 @@ int BPF_KRETPROBE(huge_fault_kretprobe, long ret)
 #define MIGRATE_MOVABLE_V 1
 
 #define ENOMEM_V 12
+#define HPAGE_PMD_ORDER_V 9
 
 static __always_inline void page_alloc(__u32 order, __u64 gfp, int migratetype, bool failed)
 {
 	struct thp_rec *r;
 
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
 	if (migratetype != MIGRATE_MOVABLE_V || order > 20)
 		return;
-	/* the relevance filter: a process THP does not concern (-a) */
-	if (!proc_relevant(bpf_get_current_pid_tgid() >> 32) || !current_is_target())
+	/* the relevance filter: a process THP does not concern (-a); a 2
+	 * MiB folio is THP activity, and makes it one that THP concerns */
+	if (order == HPAGE_PMD_ORDER_V && (trace_all || tgid_active(tgid)))
+		relevance_mark(tgid);
+	if (!proc_relevant(tgid) || !current_is_target())
 		return;
 	r = own_rec(REC_PAGE_ALLOC, true, 0);
 	if (!r)

@@ -7,7 +7,9 @@
  * only inside a 2 MiB region that matters for THP: one its process
  * madvised MADV_HUGEPAGE or MADV_COLLAPSE (learned here, at the madvise's
  * exit), or one user space tracks (a snapshot's huge or madvised region, a
- * collapse's).  Every other fault is only counted, per process, and the
+ * collapse's), or one where a fault tried a huge page (THP mode always:
+ * do_huge_pmd_anonymous_page, and the 2 MiB allocation marks the
+ * process).  Every other fault is only counted, per process, and the
  * count rides on the process's exit record. */
 
 /* Set by user space before load: -a and -p, unless --faults=all. */
@@ -82,6 +84,20 @@ static __always_inline void relevance_mark(__u32 tgid)
 		p->relevant = 1;
 	else
 		bpf_map_update_elem(&thp_procs, &tgid, &fresh, BPF_NOEXIST);
+}
+
+/* The kernel tried a huge page at a fault of this process (THP mode
+ * always needs no madvise): the process matters, and so does the 2 MiB
+ * region, whose later faults are then recorded. */
+static __always_inline void relevance_region(__u32 tgid, __u64 addr)
+{
+	struct thp_region_key key = { .tgid = tgid, .region = addr >> 21 };
+	__u8 one = 1;
+
+	if (!fault_filter || !tgid)
+		return;
+	relevance_mark(tgid);
+	bpf_map_update_elem(&thp_regions, &key, &one, BPF_ANY);
 }
 
 /* A madvise that asked for huge pages succeeded: its range matters. */

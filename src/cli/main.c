@@ -101,10 +101,10 @@ static const struct argp_option options[] = {
 	{ "file", OPT_FILE, "PATH", 0, "Only the mappings of file PATH (e.g. --file /mnt/thp/app)", 2 },
 	{ "faults", OPT_FAULTS, "thp|all", 0,
 	  "Which page faults (and filemap_map_pages) are recorded: thp, only inside 2 MiB regions that"
-	  " matter for huge pages (madvised MADV_HUGEPAGE or MADV_COLLAPSE, huge, collapsed, or a region"
-	  " thptrace tracks), the others counted per process (faults_unrecorded on its exit event and in"
-	  " the summary); or all.  Default: thp for -a and -p, all for -- CMD.  With"
-	  " transparent_hugepage/enabled always every anonymous fault may make a huge page: all", 2 },
+	  " matter for huge pages (madvised MADV_HUGEPAGE or MADV_COLLAPSE, huge, collapsed, one where a"
+	  " fault tried a huge page as THP mode always does without madvise, or a region thptrace"
+	  " tracks), the others counted per process (faults_unrecorded on its exit event and in the"
+	  " summary); or all.  Default: thp for -a and -p, all for -- CMD", 2 },
 	{ NULL, 0, NULL, 0, "Output:", 3 },
 	{ "json", OPT_JSON, NULL, 0, "JSON Lines, one object per event (schema in README.md)", 3 },
 	{ "output", 'o', "FILE", 0, "Write to FILE instead of standard output", 3 },

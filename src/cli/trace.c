@@ -414,9 +414,9 @@ int trace_run(const struct trace_opts *o)
 		fprintf(stderr, "thptrace: %s\n", err);
 		goto out;
 	}
-	sysinfo_context(&tr.ctx);	/* the THP mode decides the fault filter */
+	sysinfo_context(&tr.ctx);
 	tr.ctx.streaming = o->all || o->pid;
-	tr.fault_filter = trace_fault_filter(o, tr.ctx.thp_enabled);
+	tr.fault_filter = trace_fault_filter(o);
 	if ((rc = trace_preflight(&tr.btf_job)) ||
 	    (rc = setup_open_bpf(&tr.ld, o, rb_bytes, tr.fault_filter)))
 		goto out;

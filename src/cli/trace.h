@@ -30,10 +30,11 @@ struct trace_opts {
 };
 
 /* --faults: record only the faults inside regions that matter for THP?
- * By default with -a and -p, not with -- CMD; never when every anonymous
- * region is eligible (transparent_hugepage/enabled always), where every
- * fault may be the one that makes a huge page. */
-bool trace_fault_filter(const struct trace_opts *o, const char *thp_enabled);
+ * By default with -a and -p, not with -- CMD.  In THP mode always too:
+ * there a region matters once a fault tried a huge page in it (the BPF
+ * side learns it from do_huge_pmd_anonymous_page and the 2 MiB
+ * allocation, bpf/relevance.bpf.h). */
+bool trace_fault_filter(const struct trace_opts *o);
 
 /* Returns the process exit code (the command's status when one ran). */
 int trace_run(const struct trace_opts *o);

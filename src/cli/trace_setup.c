@@ -175,11 +175,9 @@ FILE *setup_reopen_output(const char *path)
 
 /* ---- the BPF object ---- */
 
-bool trace_fault_filter(const struct trace_opts *o, const char *thp_enabled)
+bool trace_fault_filter(const struct trace_opts *o)
 {
-	if (o->faults == FAULTS_ALL || (o->faults == FAULTS_DEFAULT && !o->all && !o->pid))
-		return false;
-	return !thp_enabled || strcmp(thp_enabled, "always") != 0;
+	return o->faults == FAULTS_THP || (o->faults == FAULTS_DEFAULT && (o->all || o->pid));
 }
 
 int setup_open_bpf(struct loader *ld, const struct trace_opts *o, unsigned long rb_bytes,

@@ -69,8 +69,9 @@ struct regions {
 		uint64_t addr;
 		double t;
 		/* a 2 MiB allocation of the thread after that fault but
-		 * past the window: its do_huge_pmd_anonymous_page's return
-		 * (the same fault, whatever the delay) claims it */
+		 * past the window, or with no fault seen (t < 0: the
+		 * filter counted it): its do_huge_pmd_anonymous_page's
+		 * return (the same fault, whatever the delay) claims it */
 		bool late_pmd_alloc;
 		double late_alloc_t;
 		int32_t late_alloc_ret;

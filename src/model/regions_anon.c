@@ -1,6 +1,8 @@
 /* Anonymous memory's events before they reach a region (see
  * regions_parts.h).  kmem:mm_page_alloc has no address: a large allocation
- * by a thread right after its fault is that fault's.  The scan_pmd
+ * by a thread right after its fault is that fault's, and a 2 MiB one
+ * later, or with no fault seen, is the fault's whose
+ * do_huge_pmd_anonymous_page returns next on that thread.  The scan_pmd
  * tracepoint has no address either: it guesses one from the folio it
  * scanned last, which is good for a failure (the small pages are still
  * there) and not for a success (they were freed); a collapse without a
@@ -22,20 +24,36 @@
 #define PENDING_WINDOW 2.0
 #define PMD_ORDER 9
 
-void anon_note_fault(struct regions *rs, const struct thp_event *ev)
+/* The thread's slot (the oldest one's when it has none), now holding a
+ * fault at addr, t (t < 0: none seen, only an allocation to claim). */
+static struct anon_fault *anon_fault_slot(struct regions *rs, uint32_t pid, uint64_t addr, double t)
 {
 	struct anon_fault *f = NULL;
 
-	if (!(ev->fields & EVF_ADDR))
-		return;
-	for (size_t i = 0; i < ANON_FAULTS; i++)
-		if (rs->anon_faults[i].pid == ev->pid) {
+	for (size_t i = 0; i < ANON_FAULTS && !f; i++)
+		if (rs->anon_faults[i].pid == pid)
 			f = &rs->anon_faults[i];
-			break;
-		}
 	if (!f)
 		f = &rs->anon_faults[rs->anon_faults_next++ % ANON_FAULTS];
-	*f = (struct anon_fault){ .pid = ev->pid, .addr = ev->addr, .t = ev->t };
+	*f = (struct anon_fault){ .pid = pid, .addr = addr, .t = t };
+	return f;
+}
+
+void anon_note_fault(struct regions *rs, const struct thp_event *ev)
+{
+	if (ev->fields & EVF_ADDR)
+		anon_fault_slot(rs, ev->pid, ev->addr, ev->t);
+}
+
+/* A 2 MiB allocation no fault of the window claims: kept for the thread's
+ * do_huge_pmd_anonymous_page return, the same fault whatever the delay. */
+static void late_alloc(struct anon_fault *f, const struct thp_event *ev)
+{
+	if (ev->order != PMD_ORDER)
+		return;
+	f->late_pmd_alloc = true;
+	f->late_alloc_t = ev->t;
+	f->late_alloc_ret = (ev->fields & EVF_RET) ? (int32_t)ev->ret : 0;
 }
 
 static void pend(struct regions *rs, const struct thp_event *ev)
@@ -65,11 +83,7 @@ bool anon_prepare(struct regions *rs, const struct thp_event *ev, struct thp_eve
 			if (f->pid != ev->pid || !f->pid || ev->t < f->t)
 				continue;
 			if (ev->t - f->t > FAULT_ALLOC_WINDOW) {
-				if (ev->order == PMD_ORDER) {
-					f->late_pmd_alloc = true;
-					f->late_alloc_t = ev->t;
-					f->late_alloc_ret = (ev->fields & EVF_RET) ? (int32_t)ev->ret : 0;
-				}
+				late_alloc(f, ev);
 				return false;
 			}
 			out->addr = f->addr;
@@ -77,6 +91,9 @@ bool anon_prepare(struct regions *rs, const struct thp_event *ev, struct thp_eve
 			*create = ev->order == PMD_ORDER;
 			return true;
 		}
+		/* no fault of the thread seen (the filter counted it): the
+		 * huge fault's return may still claim it */
+		late_alloc(anon_fault_slot(rs, ev->pid, 0, -1), ev);
 		return false;
 	case EV_SCAN_PMD:
 	case EV_COLLAPSE_HUGE_PAGE:
@@ -91,7 +108,8 @@ bool anon_prepare(struct regions *rs, const struct thp_event *ev, struct thp_eve
 		*create = o > 0;
 		break;
 	case EV_HUGE_FAULT:
-		*create = (ev->fields & EVF_ADDR) && !(ev->ret & 0x800);
+		/* a fault that tried a huge page: THP activity, huge or not */
+		*create = (ev->fields & EVF_ADDR) != 0;
 		/* A fault cannot be left for a syscall: the thread's 2 MiB
 		 * allocation between its fault and this return is this
 		 * fault's, however slow the machine (an emulated one) */
@@ -99,7 +117,7 @@ bool anon_prepare(struct regions *rs, const struct thp_event *ev, struct thp_eve
 			struct anon_fault *f = &rs->anon_faults[i];
 
 			if (f->pid != ev->pid || !f->pid || !f->late_pmd_alloc || f->late_alloc_t > ev->t ||
-			    (f->addr & THP_REGION_MASK) != (ev->addr & THP_REGION_MASK))
+			    (f->t >= 0 && (f->addr & THP_REGION_MASK) != (ev->addr & THP_REGION_MASK)))
 				continue;
 			out->fault_alloc_seen = true;
 			out->fault_alloc_ret = f->late_alloc_ret;

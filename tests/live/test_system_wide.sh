@@ -9,7 +9,12 @@
 #  - the relevance filter: faults in the madvised regions are recorded,
 #    the other process's are only counted (faults_unrecorded in the
 #    summary), and it leaves no line at all; --faults all records them;
-#  - report replays the trace to the same verdicts.
+#  - report replays the trace to the same verdicts;
+#  - in THP mode always (Debian's default) the filter stays on: a process
+#    that gets a huge page at a fault without any madvise (thp_anon plain)
+#    matters from its 2 MiB allocation on, one that never does leaves no
+#    line; where do_huge_pmd_anonymous_page can be probed, its regions get
+#    their verdicts (this host cannot: the QEMU matrix checks that part).
 . "$(dirname "$0")/lib.sh"
 need_root "tracing every process"
 SHORT=${SHORT:-$PWD/build/thp_short}
@@ -96,6 +101,64 @@ run_all "$out/every.jsonl" --faults all
 awk_faults=$(grep -c "\"pid\":$(cat "$out/every.jsonl.awkpid"),.*\"event\":\"fault\"\|\"event\":\"fault\".*\"pid\":$(cat "$out/every.jsonl.awkpid")," "$out/every.jsonl")
 check "--faults all: the faulter's faults are recorded (got $awk_faults)" [ "$awk_faults" -gt 1000 ]
 check "... and the summary has no faults_unrecorded" sh -c "! grep -q '\"event\":\"summary\".*faults_unrecorded' '$out/every.jsonl'"
+
+# THP mode always, restored on every way out
+ANON=${ANON:-$PWD/build/thp_anon}
+T=/sys/kernel/mm/transparent_hugepage
+was=$(sed 's/.*\[\(.*\)\].*/\1/' "$T/enabled")
+restore_enabled() {
+	[ -z "$was" ] || echo "$was" > "$T/enabled" || echo "test_system_wide: cannot restore enabled=$was" >&2
+	was=
+}
+trap 'restore_enabled; thp_env_restore' EXIT
+trap 'restore_enabled; thp_env_restore; exit 1' INT TERM HUP
+echo always > "$T/enabled"
+f=$out/always.jsonl
+"$THPTRACE" -a --json -o "$f" 2> "$f.err" &
+tp=$!
+for _ in $(seq 100); do
+	grep -q '"event":"context"' "$f" 2>/dev/null && break
+	sleep 0.05
+done
+for _ in $(seq 50); do /bin/true; done
+"$ANON" plain > "$f.anon" 2>&1 &
+ap=$!
+wait "$ap"
+arc=$?
+sleep 0.5
+kill -INT "$tp"
+wait "$tp"
+trc=$?
+restore_enabled
+check "always: thp_anon plain ran (exit $arc)" [ "$arc" -eq 0 ]
+check "always: -a stopped by SIGINT exits 0 (got $trc)" [ "$trc" -eq 0 ]
+python3 - "$f" "$ap" > "$out/check.txt" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+ap = int(sys.argv[2])
+ctx = lines[0]
+summary = [e for e in lines if e["event"] == "summary"]
+mine = [e for e in lines if e.get("pid") == ap or e.get("target_pid") == ap]
+print("mode", ctx.get("thp_enabled"))
+print("unrecorded", summary[0].get("faults_unrecorded", -1) if summary else -1)
+print("pmd_allocs", sum(1 for e in mine if e["event"] == "page_alloc" and e.get("order") == 9))
+print("exit", sum(1 for e in mine if e["event"] == "exit" and e["pid"] == ap))
+print("true_lines", sum(1 for e in lines if e.get("comm") == "true"))
+print("huge_faults", sum(1 for e in mine if e["event"] == "huge_fault"))
+print("huge_at_fault", sum(1 for e in mine if e["event"] == "verdict" and e["reason"] in ("huge", "fault_fallback")))
+PY
+check "always: the context says THP mode always (got $(val mode))" [ "$(val mode)" = always ]
+check "always: the filter stays on: faults counted, not recorded (got $(val unrecorded))" [ "$(val unrecorded)" -gt 100 ]
+check "always: thp_anon's 2 MiB allocations at its faults are kept, no madvise needed (got $(val pmd_allocs))" \
+	[ "$(val pmd_allocs)" -ge 2 ]
+check "always: ... and so is its exit: THP concerns it (got $(val exit))" [ "$(val exit)" -eq 1 ]
+check "always: the 50 processes that never had a huge page left no line (got $(val true_lines))" [ "$(val true_lines)" -eq 0 ]
+if [ "$(val huge_faults)" -gt 0 ]; then
+	check "always: each region the huge faults made has its verdict (got $(val huge_at_fault))" \
+		[ "$(val huge_at_fault)" -ge 2 ]
+else
+	echo "(always: no do_huge_pmd_anonymous_page probe here; its regions' verdicts are the QEMU matrix's check)"
+fi
 
 "$THPTRACE" -a --faults sometimes > "$out/usage.txt" 2>&1
 rc=$?

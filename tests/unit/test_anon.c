@@ -396,6 +396,40 @@ static void test_fallback_told_by_alloc(void **state_)
 	}
 }
 
+/* THP mode always under -a's filter: the fault itself is only counted
+ * (never recorded), the 2 MiB allocation comes without one, and
+ * do_huge_pmd_anonymous_page's return makes the region, huge or fallen
+ * back, with the allocation's outcome. */
+static void test_always_filtered_fault(void **state_)
+{
+	struct thp_context c = ctx_anon("never");
+	struct regions rs;
+	const struct region *r;
+
+	(void)state_;
+	snprintf(c.thp_enabled, sizeof(c.thp_enabled), "always");
+	regions_init(&rs);
+	page_alloc_ret(&rs, 0.30, 9, 0);
+	huge_fault(&rs, 0.3001, R0 + 0x1000, 0);
+	state(&rs, 0.31, R0, PS_PMD, true);
+	page_alloc_ret(&rs, 0.40, 9, -12);
+	huge_fault(&rs, 0.4001, R1 + 0x1000, 0x800);
+	state(&rs, 0.41, R1, PS_PTE, false);
+	finish(&rs, &c);
+	assert_int_equal(rs.n, 2);
+	r = region_at(&rs, R0);
+	assert_int_equal(r->reason, VR_HUGE);
+	assert_int_equal(r->ev.became, BH_FAULT);
+	assert_false(r->ev.became_inferred);
+	r = region_at(&rs, R1);
+	assert_int_equal(r->reason, VR_FAULT_FALLBACK);
+	assert_int_equal(r->ev.fallback, FB_NO_COMPACTION);
+	assert_int_equal(r->ev.fallback_from, FF_PAGE_ALLOC);
+	assert_false(r->ev.fallback_inferred);
+	assert_contains(why(r), "THP mode always");
+	regions_free(&rs);
+}
+
 /* The fault fell back first; khugepaged's later failure is told in the why. */
 static void test_fallback_then_scan_failed(void **state_)
 {
@@ -648,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_fault_fallback),
 		cmocka_unit_test(test_fallback_then_scan_failed),
 		cmocka_unit_test(test_fallback_told_by_alloc),
+		cmocka_unit_test(test_always_filtered_fault),
 		cmocka_unit_test(test_region_from_huge_fault),
 		cmocka_unit_test(test_touched_before_madvise),
 		cmocka_unit_test(test_mthp),

@@ -46,4 +46,29 @@ for w in fault fallback sparse collapse ptes_none nohugepage mthp; do
 	[ -f "anon-$w.jsonl" ] && send "anon-$w.jsonl"
 	send "anon-log-$w.txt"
 done
+# -a in THP mode always (Debian's default; issue 14): the relevance filter
+# stays on, and thp_anon plain's huge faults, without any madvise, are kept
+echo always >$K/enabled
+rm -f anon-always.jsonl
+thptrace -a --json --backend "$anon_backend" -o anon-always.jsonl >anon-log-always.txt 2>&1 &
+tp=$!
+n=0
+while [ "$n" -lt 100 ] && ! grep -q '"event":"context"' anon-always.jsonl 2>/dev/null; do
+	sleep 0.1
+	n=$((n + 1))
+done
+RUN_NAME=anon-always-plain run_limited "$RUN_TIMEOUT" /usr/local/bin/thp_anon plain >>anon-log-always.txt 2>&1
+echo "thp_anon plain rc=$?" >>anon-log-always.txt
+sleep 1
+kill -INT "$tp"
+n=0
+while [ "$n" -lt 30 ] && kill -0 "$tp" 2>/dev/null; do
+	sleep 1
+	n=$((n + 1))
+done
+kill -KILL "$tp" 2>/dev/null
+wait "$tp"
+status anon-always "$?"
+[ -f anon-always.jsonl ] && send anon-always.jsonl
+send anon-log-always.txt
 echo "$anon_mode" >$K/enabled

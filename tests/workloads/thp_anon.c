@@ -21,6 +21,8 @@
  *   thp_anon mthp         MADV_HUGEPAGE, write every page (the test enables
  *                         a smaller size and turns the 2 MiB one off)
  *   thp_anon disabled     prctl(PR_SET_THP_DISABLE), then as fault
+ *   thp_anon plain        no madvise at all, write every page: a huge page
+ *                         at the first fault where THP mode is always
  *
  * Prints each region's address and, at the end, how pagemap sees it
  * ("0x... pmd" / "0x... pte N"); exits 0, 1 on a failure to set up, 2 when
@@ -206,13 +208,15 @@ int main(int argc, char **argv)
 		touch(p, PAGE);
 		pause_ms(100);
 		advise(p, MADV_COLLAPSE, "MADV_COLLAPSE");
+	} else if (!strcmp(mode, "plain")) {
+		touch(p, PAGE);
 	} else if (!strcmp(mode, "nohugepage")) {
 		advise(p, MADV_HUGEPAGE, "MADV_HUGEPAGE");
 		advise(p, MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE");
 		pause_ms(50);
 		touch(p, PAGE);
 	} else {
-		fprintf(stderr, "usage: thp_anon fault|fallback CG|sparse [S]|collapse|nohugepage|mthp|disabled\n");
+		fprintf(stderr, "usage: thp_anon fault|fallback CG|sparse [S]|collapse|nohugepage|mthp|disabled|plain\n");
 		return 1;
 	}
 	pause_ms(200);	/* let the tracer sample the end state */
