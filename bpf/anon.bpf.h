@@ -185,8 +185,16 @@ static __always_inline void huge_fault(__u8 via, struct vm_fault *vmf, __s32 ret
 	struct vm_area_struct *vma = BPF_CORE_READ(vmf, vma);
 	__u64 address = BPF_CORE_READ(vmf, address);
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 haddr = address & HPAGE_MASK;
 	struct thp_rec *r;
 
+	/* In mode always the fault path calls it for every empty PMD range
+	 * of any anonymous mapping; where the mapping cannot hold the
+	 * aligned 2 MiB (a small heap, a stack) it falls back at once,
+	 * having tried nothing (thp_vma_suitable_order): no THP activity,
+	 * and no record. */
+	if (haddr < BPF_CORE_READ(vma, vm_start) || haddr + HPAGE_SIZE > BPF_CORE_READ(vma, vm_end))
+		return;
 	/* the fault's own thread: with the filter, this is THP activity
 	 * whatever the process did before (mode always needs no madvise);
 	 * with -p only the target's (the filter's maps are sized for it) */
