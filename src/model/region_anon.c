@@ -172,6 +172,12 @@ static bool fault_may_compact(const struct region *r)
 	return false;	/* defer, never */
 }
 
+/* do_huge_pmd_anonymous_page's probe saw this region's fault fall back. */
+static bool fallback_seen(const struct region *r)
+{
+	return r->huge_fault_ret >= 0 && (r->huge_fault_ret & VM_FAULT_FALLBACK_V);
+}
+
 /* Why the fault fell back.  The fault's own 2 MiB allocation tells it
  * best: it failed (no free block), or it succeeded and the fault still
  * fell back, which only the memory cgroup's charge does.  Without it, the
@@ -179,12 +185,11 @@ static bool fault_may_compact(const struct region *r)
 static enum fallback_cause fallback_cause(const struct region *r, enum fallback_from *from)
 {
 	const uint32_t pmd = 1u << PMD_ORDER;
-	const bool fell_back = r->huge_fault_ret >= 0 && (r->huge_fault_ret & VM_FAULT_FALLBACK_V);
 
 	*from = FF_PAGE_ALLOC;
 	if (r->alloc_failed_orders & pmd)
 		return fault_may_compact(r) ? FB_ALLOC_FAILED : FB_NO_COMPACTION;
-	if ((r->alloc_orders & pmd) && fell_back)
+	if ((r->alloc_orders & pmd) && fallback_seen(r))
 		return FB_CGROUP_CHARGE;
 	*from = FF_COUNTERS;
 	if (r->fs_alloc < 0) {
@@ -240,7 +245,7 @@ enum verdict_reason region_anon_verdict(struct region *r, enum verdict_reason so
 	if (!faulted_while_eligible(r))
 		return so_far;
 	e->fallback = fallback_cause(r, &e->fallback_from);
-	e->fallback_inferred = !(r->huge_fault_ret >= 0 && (r->huge_fault_ret & VM_FAULT_FALLBACK_V));
+	e->fallback_inferred = !fallback_seen(r);
 	return VR_FAULT_FALLBACK;
 }
 
